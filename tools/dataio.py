@@ -1,0 +1,240 @@
+"""Reading data files: YAML or JSON in, a validated Dataset out, or every problem with its place."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tools.errors import DataError, Problem
+from tools.models import Company, Dataset, FxRate, Source, Thresholds
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A data file's contents with the YAML node tree kept for line numbers."""
+
+    name: str
+    data: Any
+    root: yaml.Node | None
+
+
+def parse_text(text: str, name: str) -> Parsed:
+    """Parse YAML or JSON text; syntax errors become a DataError naming the line."""
+    if not text.strip():
+        raise DataError([Problem(name, None, "", "the file is empty")])
+    if name.endswith(".json"):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError([Problem(name, exc.lineno, "", f"malformed JSON: {exc.msg}")]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise DataError([Problem(name, line, "", f"malformed YAML: {reason}")]) from None
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        message = f"expected a mapping with companies/sources/fx sections, got {kind}"
+        raise DataError([Problem(name, 1, "", message)])
+    return Parsed(name, data, root)
+
+
+def read_file(path: Path) -> Parsed:
+    """Read a data file from disk, refusing missing, binary and undecodable files."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError([Problem(str(path), None, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise DataError([Problem(str(path), None, "", "is a directory, not a data file")]) from None
+    if b"\x00" in raw:
+        raise DataError([Problem(str(path), None, "", "binary data, not a YAML or JSON file")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (bad byte at offset {exc.start})"
+        raise DataError([Problem(str(path), None, "", message)]) from None
+    return parse_text(text, str(path))
+
+
+def validate(parsed: Parsed) -> Dataset:
+    """Validate one parsed file against the schema, collecting every problem."""
+    data = _coerce_periods(parsed.data)
+    try:
+        return Dataset.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(parsed, data, err) for err in exc.errors()]
+        raise DataError(problems) from None
+
+
+def _coerce_periods(data: Any) -> Any:
+    """Let humans write `period: 2024` unquoted: YAML reads it as an int."""
+    if isinstance(data, dict):
+        return {
+            k: str(v) if k == "period" and isinstance(v, int) else _coerce_periods(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_coerce_periods(v) for v in data]
+    return data
+
+
+def _problem(parsed: Parsed, data: Any, err: Any) -> Problem:
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = f"unknown field '{loc[-1]}'"
+    elif err["type"] == "missing":
+        message = f"missing field '{loc[-1]}'"
+    return Problem(parsed.name, _line_of(parsed.root, loc), _where(data, loc), message)
+
+
+def _where(data: Any, loc: Sequence[Any]) -> str:
+    """Describe a location as `company xiaomi, period 2024, field allocation.own_inference`."""
+    parts: list[str] = []
+    node = data
+    fields: list[str] = []
+    for key in loc:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            node = None
+        if isinstance(key, int) and isinstance(node, dict):
+            if "id" in node:
+                parts.append(f"id {node['id']}")
+            elif "period" in node:
+                parts.append(f"period {node['period']}")
+            continue
+        if isinstance(key, str) and key not in ("companies", "snapshots", "sources", "fx"):
+            fields.append(key)
+    if fields:
+        parts.append("field " + ".".join(fields))
+    return ", ".join(parts)
+
+
+def _line_of(root: yaml.Node | None, loc: Iterable[Any]) -> int | None:
+    """The 1-based line of the deepest node on a validation error's path."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        child = _child(node, key)
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node | None, key: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key:
+                return v
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def merge(datasets: Iterable[Dataset]) -> Dataset:
+    """Combine several files into one dataset (the shipped data is split by company)."""
+    sources: list[Source] = []
+    fx: list[FxRate] = []
+    companies: list[Company] = []
+    thresholds: Thresholds | None = None
+    for ds in datasets:
+        sources += ds.sources
+        fx += ds.fx
+        companies += ds.companies
+        thresholds = ds.thresholds or thresholds
+    return Dataset(sources=sources, fx=fx, thresholds=thresholds, companies=companies)
+
+
+def shipped_files() -> list[Path]:
+    """The data files that ship with the program, in a stable order."""
+    root = Path(str(resources.files("inference_lens_data")))
+    return sorted(root.glob("*.yaml")) + sorted((root / "companies").glob("*.yaml"))
+
+
+def load_files(paths: Iterable[Path]) -> Dataset:
+    """Read, validate and merge files, reporting the problems of all of them at once."""
+    datasets: list[Dataset] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            datasets.append(validate(read_file(path)))
+        except DataError as exc:
+            problems += exc.problems
+    if problems:
+        raise DataError(problems)
+    return merge(datasets)
+
+
+def check_references(
+    ds: Dataset, known_sources: set[str], known_fx: set[tuple[str, str]], name: str
+) -> None:
+    """Check what the schema cannot: ids unique, source ids known, every currency priced.
+
+    `known_*` hold what the database already has, so a file may reference earlier imports.
+    """
+    problems: list[Problem] = []
+
+    def dupes(ids: list[str]) -> list[str]:
+        return sorted({i for i in ids if ids.count(i) > 1})
+
+    for dup in dupes([c.id for c in ds.companies]):
+        problems.append(Problem(name, None, f"id {dup}", "company id listed twice"))
+    for dup in dupes([s.id for s in ds.sources]):
+        problems.append(Problem(name, None, f"id {dup}", "source id listed twice"))
+    for dup in dupes([f"{f.period}/{f.currency}" for f in ds.fx]):
+        problems.append(Problem(name, None, f"fx {dup}", "FX rate listed twice"))
+    sources = known_sources | {s.id for s in ds.sources}
+    fx = known_fx | {(f.period, f.currency) for f in ds.fx}
+    for field, ids in _cited_sources(ds):
+        for sid in ids:
+            if sid not in sources:
+                problems.append(Problem(name, None, field, f"unknown source id '{sid}'"))
+    for company in ds.companies:
+        for snap in company.snapshots:
+            currency = snap.ai_capex.currency
+            if (snap.period, currency) not in fx:
+                where = f"id {company.id}, period {snap.period}, field ai_capex.currency"
+                message = f"unknown currency '{currency}': no FX rate for {snap.period}"
+                problems.append(Problem(name, None, where, message))
+    if problems:
+        raise DataError(problems)
+
+
+def _cited_sources(ds: Dataset) -> Iterable[tuple[str, list[str]]]:
+    """Every (place, source ids) pair in a dataset."""
+    for rate in ds.fx:
+        yield f"fx {rate.period}/{rate.currency}", rate.sources
+    for company in ds.companies:
+        for snap in company.snapshots:
+            where = f"id {company.id}, period {snap.period}, field "
+            yield where + "ai_capex", snap.ai_capex.sources
+            for key, share in snap.allocation.shares().items():
+                yield where + f"allocation.{key}", share.sources
+            for key, share in snap.layer_mix.shares().items():
+                yield where + f"layer_mix.{key}", share.sources
+            for key, fact in snap.facts.items():
+                yield where + f"facts.{key}", fact.sources
+
+
+def cited_source_ids(ds: Dataset) -> set[str]:
+    return {sid for _, ids in _cited_sources(ds) for sid in ids}
+
+
+if __name__ == "__main__":
+    # `python -m tools.dataio`: validate the shipped data files (used while editing them).
+    shipped = load_files(shipped_files())
+    check_references(shipped, set(), set(), "data/")
+    print(f"ok: {len(shipped.companies)} companies, {len(shipped.sources)} sources")
