@@ -104,7 +104,9 @@ def _check_sum(shares: dict[str, Share], what: str) -> None:
     total = sum(s.value for s in shares.values())
     if abs(total - 1) > SHARE_TOLERANCE:
         parts = ", ".join(f"{k}={s.value:g}" for k, s in shares.items())
-        raise ValueError(f"{what} shares must sum to 1 (±{SHARE_TOLERANCE}); got {total:.3f} ({parts})")
+        raise ValueError(
+            f"{what} shares must sum to 1 (±{SHARE_TOLERANCE}); got {total:.3f} ({parts})"
+        )
 
 
 class Allocation(Strict):

@@ -1,0 +1,139 @@
+"""A company's tier breakdown and profile: the layer mix, archetype, metrics and their sources."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from tools.archetypes import RuleCheck
+from tools.models import Estimate, Fact, Snapshot, Source
+from tools.universe import Universe
+
+
+class Figure(BaseModel):
+    """An input as shown to users: value, range, disclosed or estimated, where from."""
+
+    value: float
+    low: float | None
+    high: float | None
+    disclosed: bool
+    sources: list[str]
+    note: str | None
+    unit: str | None = None
+
+    @classmethod
+    def of(cls, estimate: Estimate, unit: str | None = None) -> Figure:
+        return cls(
+            value=estimate.value,
+            low=estimate.low,
+            high=estimate.high,
+            disclosed=estimate.disclosed,
+            sources=estimate.sources,
+            note=estimate.note,
+            unit=unit,
+        )
+
+
+class TierBreakdown(BaseModel):
+    company: str
+    name: str
+    name_zh: str
+    period: str
+    period_note: str | None
+    layer_mix: dict[str, float]
+    allocation: dict[str, float]
+    archetype: str
+    tags: list[str]
+    explanation: str
+    checks: list[RuleCheck]
+    tag_checks: list[RuleCheck]
+    metrics: dict[str, float | None]
+    estimated: bool
+    sources: list[Source]
+
+
+class Profile(BaseModel):
+    company: str
+    name: str
+    name_zh: str
+    aliases: list[str]
+    tickers: list[str]
+    region: str
+    description: str | None
+    description_zh: str | None
+    period: str
+    periods: list[str]
+    period_note: str | None
+    ai_capex: Figure
+    ai_capex_usd: float
+    inputs: dict[str, Figure]
+    metrics: dict[str, float | None]
+    archetype: str
+    tags: list[str]
+    facts: dict[str, Fact]
+    sources: list[Source]
+
+
+def cited_sources(universe: Universe, snap: Snapshot) -> list[Source]:
+    """The source records a snapshot's figures cite, in first-cited order."""
+    ids = [*snap.ai_capex.sources]
+    for share in (*snap.allocation.shares().values(), *snap.layer_mix.shares().values()):
+        ids += share.sources
+    for fact in snap.facts.values():
+        ids += fact.sources
+    return [universe.sources[i] for i in dict.fromkeys(ids) if i in universe.sources]
+
+
+def tiers(universe: Universe, company_id: str, period: str | None = None) -> TierBreakdown:
+    """The four-layer split, the archetype with the rule that fired, and the metrics."""
+    a = universe.assess(universe.companies[company_id], period)
+    snap = a.snapshot
+    inputs = [*snap.allocation.shares().values(), *snap.layer_mix.shares().values()]
+    return TierBreakdown(
+        company=a.company.id,
+        name=a.company.name.en,
+        name_zh=a.company.name.zh,
+        period=snap.period,
+        period_note=snap.period_note,
+        layer_mix={k: s.value for k, s in snap.layer_mix.shares().items()},
+        allocation={k: s.value for k, s in snap.allocation.shares().items()},
+        archetype=a.classification.archetype,
+        tags=a.classification.tags,
+        explanation=f"{a.classification.archetype}: {a.classification.rule}",
+        checks=a.classification.checks,
+        tag_checks=a.classification.tag_checks,
+        metrics=a.metrics,
+        estimated=not all(e.disclosed for e in inputs),
+        sources=cited_sources(universe, snap),
+    )
+
+
+def profile(universe: Universe, company_id: str, period: str | None = None) -> Profile:
+    """Everything known about a company in one period: inputs with provenance, metrics, facts."""
+    company = universe.companies[company_id]
+    a = universe.assess(company, period)
+    snap = a.snapshot
+    shares = {
+        **{f"allocation.{k}": v for k, v in snap.allocation.shares().items()},
+        **{f"layer_mix.{k}": v for k, v in snap.layer_mix.shares().items()},
+    }
+    return Profile(
+        company=company.id,
+        name=company.name.en,
+        name_zh=company.name.zh,
+        aliases=company.aliases,
+        tickers=company.tickers,
+        region=company.region,
+        description=company.description.en if company.description else None,
+        description_zh=company.description.zh if company.description else None,
+        period=snap.period,
+        periods=[s.period for s in company.snapshots],
+        period_note=snap.period_note,
+        ai_capex=Figure.of(snap.ai_capex, unit=snap.ai_capex.currency),
+        ai_capex_usd=a.metrics["ai_capex_usd"] or 0.0,
+        inputs={k: Figure.of(v, unit="share") for k, v in shares.items()},
+        metrics=a.metrics,
+        archetype=a.classification.archetype,
+        tags=a.classification.tags,
+        facts=snap.facts,
+        sources=cited_sources(universe, snap),
+    )

@@ -1,0 +1,85 @@
+"""Company resolution: ids, zh/en names, aliases and tickers, forgiving of case, width and typos."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from tools.errors import UnknownCompany
+from tools.models import Company
+
+_EXCHANGE_SUFFIX = re.compile(r"\.(hk|us|ss|sz|n|o)$")
+
+
+def normalise(text: str) -> str:
+    """Fold width (ＸＩＡＯＭＩ, １８１０), case and spacing/punctuation away."""
+    folded = unicodedata.normalize("NFKC", text).casefold().strip()
+    return re.sub(r"[\s\-_'’·.,()（）]+", "", folded)
+
+
+def _names(company: Company) -> Iterable[str]:
+    yield company.id
+    yield company.name.zh
+    yield company.name.en
+    yield from company.aliases
+    for ticker in company.tickers:
+        yield ticker
+        yield _EXCHANGE_SUFFIX.sub("", ticker.casefold())  # 1810.HK is also asked as 1810
+
+
+class Resolver:
+    """Looks companies up by any of their names. Build once per universe; lookups are dict hits."""
+
+    def __init__(self, companies: Iterable[Company]) -> None:
+        self._index: dict[str, str] = {}
+        for company in companies:
+            for name in _names(company):
+                key = normalise(name)
+                if key:
+                    self._index.setdefault(key, company.id)
+        # Longest first, so a question naming 阿里巴巴 finds it before the shorter 阿里.
+        self._by_length = sorted(self._index, key=len, reverse=True)
+
+    def resolve(self, query: str) -> str:
+        """The id of the company a name means, or UnknownCompany with suggestions."""
+        key = normalise(query)
+        if key in self._index:
+            return self._index[key]
+        prefixed = {
+            cid for name, cid in self._index.items() if len(key) >= 2 and name.startswith(key)
+        }
+        if len(prefixed) == 1:
+            return prefixed.pop()
+        raise UnknownCompany(query, self.suggest(query))
+
+    def suggest(self, query: str, n: int = 3) -> list[str]:
+        """Closest company ids by spelling ("did you mean")."""
+        close = difflib.get_close_matches(normalise(query), self._index, n=n * 3, cutoff=0.6)
+        return list(dict.fromkeys(self._index[name] for name in close))[:n]
+
+    def find_in(self, text: str) -> list[str]:
+        """Every company named anywhere in free text, in order of first mention.
+
+        Latin names must stand as whole words (so "meta" does not match "metadata");
+        CJK names match inside a sentence, where there are no spaces.
+        """
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        hits: list[tuple[int, str]] = []
+        taken: list[tuple[int, int]] = []
+        for name in self._by_length:
+            pattern = (
+                re.escape(name) if _is_cjk(name) else rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])"
+            )
+            for match in re.finditer(pattern, folded):
+                span = match.span()
+                if not any(s < span[1] and span[0] < e for s, e in taken):
+                    taken.append(span)
+                    hits.append((span[0], self._index[name]))
+        ordered = [cid for _, cid in sorted(hits)]
+        return list(dict.fromkeys(ordered))
+
+
+def _is_cjk(text: str) -> bool:
+    return any(unicodedata.east_asian_width(ch) in "WF" for ch in text)

@@ -1,0 +1,303 @@
+"""The SQLite store: versioned data (every import adds a revision, nothing is overwritten).
+
+Each record (company, company-period snapshot, source, FX rate, thresholds) is kept as one
+JSON body per revision that changed it; the current value of a record is its body at the
+latest revision, and the state at revision R is the latest body at or before R. So every
+past ranking can be recomputed.
+
+Connections are per thread: sqlite3 refuses to share one across threads, and the bot calls
+the store from `asyncio.to_thread` workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import platformdirs
+import sqlite_utils
+from pydantic import BaseModel
+
+from tools.dataio import check_references, load_files, read_file, shipped_files, validate
+from tools.models import Company, Dataset, FxRate, Snapshot, Source, Thresholds
+from tools.universe import Universe
+
+BUSY_TIMEOUT_MS = 10_000
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def default_path() -> Path:
+    """`INFERENCE_LENS_DB`, else the platform's per-user data directory."""
+    env = os.environ.get("INFERENCE_LENS_DB")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("inference-lens")) / "inference-lens.db"
+
+
+class Revision(BaseModel):
+    id: int
+    created_at: str
+    author: str
+    source_name: str
+    source_hash: str
+    changes: list[str]
+
+
+class ImportResult(BaseModel):
+    revision: int | None
+    changes: list[str]
+
+
+# --- migrations: small functions named for what they do, applied once each, in order ---
+
+
+def m001_versioned_records(db: sqlite_utils.Database) -> None:
+    db["revisions"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "author": str,
+            "source_name": str,
+            "source_hash": str,
+            "changes": str,
+        },
+        pk="id",
+    )
+    versioned = {
+        "companies": ["id"],
+        "snapshots": ["company_id", "period"],
+        "sources": ["id"],
+        "fx": ["period", "currency"],
+        "thresholds": ["id"],
+    }
+    for table, keys in versioned.items():
+        columns: dict[str, type] = {k: str for k in keys}
+        db[table].create(
+            {**columns, "revision_id": int, "body": str},
+            pk=(*keys, "revision_id"),
+            foreign_keys=[("revision_id", "revisions", "id")],
+        )
+
+
+MIGRATIONS: list[Migration] = [m001_versioned_records]
+
+# Record kinds, their key columns, and how a body is rebuilt.
+_KINDS: dict[str, tuple[str, ...]] = {
+    "companies": ("id",),
+    "snapshots": ("company_id", "period"),
+    "sources": ("id",),
+    "fx": ("period", "currency"),
+    "thresholds": ("id",),
+}
+
+
+class Store:
+    """The project's database. Open with `Store.open()`; safe to use from any thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._universe: Universe | None = None
+
+    @classmethod
+    def open(cls, path: Path | str | None = None, *, seed: bool = True) -> Store:
+        """Open (creating and migrating if needed); a new database gets the shipped data."""
+        target = Path(path) if path else default_path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(target)
+        store.migrate()
+        if seed and store.latest_revision() is None:
+            store.load_shipped()
+        return store
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            db = sqlite_utils.Database(conn)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (others close with their threads)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction, taking the write lock up front (BEGIN IMMEDIATE), so a
+        read-then-write cannot interleave with another process's writer."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        db.commit()
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations this database has not seen yet; returns their names."""
+        with self.write() as db:
+            if "migrations" not in db.table_names():
+                db["migrations"].create({"name": str, "applied_at": str}, pk="name")
+            done = {r["name"] for r in db["migrations"].rows}
+            applied = []
+            for migration in MIGRATIONS:
+                if migration.__name__ not in done:
+                    migration(db)
+                    db["migrations"].insert({"name": migration.__name__, "applied_at": _now()})
+                    applied.append(migration.__name__)
+        return applied
+
+    def schema_version(self) -> int:
+        return self.db["migrations"].count
+
+    # --- reading ---
+
+    def latest_revision(self) -> int | None:
+        row = self.db.execute("SELECT max(id) FROM revisions").fetchone()
+        return row[0]
+
+    def revisions(self) -> list[Revision]:
+        rows = self.db.query("SELECT * FROM revisions ORDER BY id")
+        return [Revision(**{**r, "changes": json.loads(r["changes"])}) for r in rows]
+
+    def _bodies(self, table: str, revision: int | None) -> dict[tuple[str, ...], str]:
+        """Each record's latest body at or before a revision (the latest when None)."""
+        keys = ", ".join(_KINDS[table])
+        sql = f"""
+            SELECT {keys}, body FROM (
+                SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY revision_id DESC) AS n
+                FROM [{table}] WHERE revision_id <= :rev
+            ) WHERE n = 1
+        """
+        rows = self.db.execute(sql, {"rev": revision if revision is not None else 2**62})
+        return {tuple(r[:-1]): r[-1] for r in rows}
+
+    def universe(self, revision: int | None = None) -> Universe:
+        """The data as of a revision (the latest when None); the latest is cached."""
+        latest = self.latest_revision()
+        rev = latest if revision is None else revision
+        cached = self._universe
+        if cached is not None and cached.revision == rev:
+            return cached
+        universe = Universe.from_dataset(self._dataset(rev), revision=rev)
+        if rev == latest:
+            self._universe = universe
+        return universe
+
+    def _dataset(self, revision: int | None) -> Dataset:
+        snapshots: dict[str, list[Snapshot]] = {}
+        for (company_id, _), body in self._bodies("snapshots", revision).items():
+            snapshots.setdefault(company_id, []).append(Snapshot.model_validate_json(body))
+        companies = [
+            Company.model_validate({**json.loads(body), "snapshots": snapshots[cid]})
+            for (cid,), body in self._bodies("companies", revision).items()
+        ]
+        thresholds = self._bodies("thresholds", revision).get(("default",))
+        return Dataset(
+            sources=[
+                Source.model_validate_json(b) for b in self._bodies("sources", revision).values()
+            ],
+            fx=[FxRate.model_validate_json(b) for b in self._bodies("fx", revision).values()],
+            thresholds=Thresholds.model_validate_json(thresholds) if thresholds else None,
+            companies=companies,
+        )
+
+    def export(self) -> Dataset:
+        return self.universe().to_dataset()
+
+    # --- writing ---
+
+    def load_shipped(self) -> ImportResult:
+        paths = shipped_files()
+        digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
+        return self.import_dataset(
+            load_files(paths), author="cli", source_name="shipped data", source_hash=digest
+        )
+
+    def import_file(self, path: Path, author: str = "cli") -> ImportResult:
+        """Validate a whole file, then import it in one transaction (or raise DataError)."""
+        dataset = validate(read_file(path))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self.import_dataset(
+            dataset, author=author, source_name=path.name, source_hash=digest
+        )
+
+    def import_dataset(
+        self, ds: Dataset, *, author: str, source_name: str, source_hash: str
+    ) -> ImportResult:
+        """Add a revision holding every record of `ds` that differs from the current data.
+
+        Identical data adds no revision. References are checked against the file plus the
+        database inside the write transaction, so a concurrent import cannot invalidate them.
+        """
+        with self.write():
+            check_references(
+                ds, set(self._ids("sources")), set(self._bodies("fx", None)), source_name
+            )
+            changed = {table: self._changed(table, rows) for table, rows in _records(ds).items()}
+            changes = [
+                f"{table} {'/'.join(key)}" for table, rows in changed.items() for key in rows
+            ]
+            if not changes:
+                return ImportResult(revision=None, changes=[])
+            revision = (
+                self.db["revisions"]
+                .insert(
+                    {
+                        "created_at": _now(),
+                        "author": author,
+                        "source_name": source_name,
+                        "source_hash": source_hash,
+                        "changes": json.dumps(changes, ensure_ascii=False),
+                    }
+                )
+                .last_pk
+            )
+            for table, rows in changed.items():
+                keys = _KINDS[table]
+                self.db[table].insert_all(
+                    {**dict(zip(keys, key, strict=True)), "revision_id": revision, "body": body}
+                    for key, body in rows.items()
+                )
+        self._universe = None
+        return ImportResult(revision=revision, changes=changes)
+
+    def _ids(self, table: str) -> list[str]:
+        return [key[0] for key in self._bodies(table, None)]
+
+    def _changed(self, table: str, rows: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], str]:
+        current = self._bodies(table, None)
+        return {key: body for key, body in rows.items() if current.get(key) != body}
+
+
+def _records(ds: Dataset) -> dict[str, dict[tuple[str, ...], str]]:
+    """A dataset as versioned records: {table: {key: canonical JSON body}}."""
+    return {
+        "companies": {(c.id,): c.model_dump_json(exclude={"snapshots"}) for c in ds.companies},
+        "snapshots": {
+            (c.id, s.period): s.model_dump_json() for c in ds.companies for s in c.snapshots
+        },
+        "sources": {(s.id,): s.model_dump_json() for s in ds.sources},
+        "fx": {(f.period, f.currency): f.model_dump_json() for f in ds.fx},
+        "thresholds": {("default",): ds.thresholds.model_dump_json()} if ds.thresholds else {},
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
