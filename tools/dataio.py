@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -14,6 +15,18 @@ from pydantic import ValidationError
 
 from tools.errors import DataError, Problem
 from tools.models import Company, Dataset, FxRate, Source, Thresholds
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads `4.0e9` and `1e9` as numbers, as YAML 1.2 and JSON do
+    (PyYAML's YAML 1.1 rules would make them strings and a typo-prone trap)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +48,8 @@ def parse_text(text: str, name: str) -> Parsed:
         except json.JSONDecodeError as exc:
             raise DataError([Problem(name, exc.lineno, "", f"malformed JSON: {exc.msg}")]) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

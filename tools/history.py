@@ -249,3 +249,33 @@ def period_changes(universe: Universe, company_id: str, metric: str = DEFAULT_ME
         d = diff(universe, universe, metric, b, before_period=a, labels=(a, b))
         moves += [m for m in d.moves if m.company == company_id]
     return moves
+
+
+def revision_changes(
+    universes: list[Universe], company_id: str, metric: str = DEFAULT_METRIC
+) -> list[Move]:
+    """The company's moves across consecutive revisions of the data (latest periods)."""
+    moves = []
+    for before, after in itertools.pairwise(universes):
+        if company_id not in after.companies:
+            continue
+        d = diff(before, after, metric)
+        moves += [m for m in d.moves if m.company == company_id]
+    return moves
+
+
+def history(
+    universe: Universe, revisions: list[Universe], company_id: str, metric: str = DEFAULT_METRIC
+) -> History:
+    """A company's rank per period, its moves between periods, and across data revisions."""
+    check_metric(metric)
+    company = universe.companies[company_id]
+    return History(
+        company=company.id,
+        name=company.name.en,
+        name_zh=company.name.zh,
+        metric=metric,
+        periods=period_ranks(universe, company_id, metric),
+        period_changes=period_changes(universe, company_id, metric),
+        revisions=revision_changes(revisions, company_id, metric),
+    )

@@ -1,0 +1,270 @@
+"""The `inference-lens` command line: the toolkit for people and scripts.
+
+Human output is an aligned table in the chosen language; `--json` is a stable contract.
+Exit codes: 0 ok, 1 unknown company or period, 2 bad input (arguments or data files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from bot import render_text
+from bot.i18n import Lang, detect, t
+from tools import breakdown, ranking
+from tools import history as hist
+from tools import whatif as wi
+from tools.errors import BadArgument, DataError, UnknownCompany, UnknownPeriod
+from tools.resolve import Resolver
+from tools.store import Store
+from tools.taxonomy import DEFAULT_METRIC, METRICS
+from tools.universe import Universe
+
+
+class Context:
+    """What every command needs: the open store, the language, the output mode."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.lang: Lang = args.lang or detect(os.environ.get("LANG"))
+        self.store = Store.open(args.db)
+        self.universe: Universe = self.store.universe()
+
+    def company(self, query: str) -> str:
+        return Resolver(self.universe.companies.values()).resolve(query)
+
+    def out(self, result: BaseModel | dict[str, Any], text: Callable[[], str]) -> None:
+        if self.args.json:
+            data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            print(text())
+
+
+def cmd_rank(ctx: Context) -> None:
+    """Rank companies by a metric, with p10–p90 ranges from the uncertainty model.
+
+    Example: inference-lens rank --metric external_supply_share --region CN --top 5
+    """
+    a = ctx.args
+    result = ranking.rank(ctx.universe, a.metric, a.period, a.region, a.top)
+    ctx.out(result, lambda: render_text.ranking(result, ctx.lang))
+
+
+def cmd_tiers(ctx: Context) -> None:
+    """Show a company's four-layer breakdown, archetype and the rule that fired.
+
+    Example: inference-lens tiers 小米
+    """
+    result = breakdown.tiers(ctx.universe, ctx.company(ctx.args.company), ctx.args.period)
+    ctx.out(result, lambda: render_text.tiers(result, ctx.lang))
+
+
+def cmd_company(ctx: Context) -> None:
+    """Show a company's inputs with ranges and sources, its metrics and context facts.
+
+    Example: inference-lens company 1810.HK --period 2025
+    """
+    result = breakdown.profile(ctx.universe, ctx.company(ctx.args.company), ctx.args.period)
+    ctx.out(result, lambda: render_text.profile(result, ctx.lang))
+
+
+def cmd_compare(ctx: Context) -> None:
+    """Compare companies on a metric, with P(A ranks above B) for each pair.
+
+    Example: inference-lens compare tencent alibaba bytedance
+    """
+    ids = list(dict.fromkeys(ctx.company(q) for q in ctx.args.companies))
+    if len(ids) < 2:
+        raise BadArgument("name at least two different companies")
+    result = ranking.compare(ctx.universe, ids, ctx.args.metric, ctx.args.period)
+    ctx.out(result, lambda: render_text.comparison(result, ctx.lang))
+
+
+def cmd_history(ctx: Context) -> None:
+    """Show a company's rank per period and how it moved across periods and data revisions.
+
+    Example: inference-lens history baidu
+    """
+    revisions = [ctx.store.universe(r.id) for r in ctx.store.revisions()]
+    result = hist.history(ctx.universe, revisions, ctx.company(ctx.args.company), ctx.args.metric)
+    ctx.out(result, lambda: render_text.history(result, ctx.lang))
+
+
+def cmd_whatif(ctx: Context) -> None:
+    """Override a company's inputs and see its new metrics, archetype and rank (nothing is written).
+
+    Keys: ai_capex, allocation.<own_training|own_inference|external_iaas|external_maas>,
+    layer_mix.<iaas|maas|solutions|edge> (or the short name), external_supply_share.
+    Shares as 0.2 or 20%; the other shares of the group are rescaled to keep the sum at 1.
+    Example: inference-lens whatif alibaba external_supply_share=20%
+    """
+    overrides = wi.parse_overrides(ctx.args.overrides)
+    cid = ctx.company(ctx.args.company)
+    result = wi.whatif(ctx.universe, cid, overrides, ctx.args.metric, ctx.args.period)
+    ctx.out(result, lambda: render_text.whatif(result, ctx.lang))
+
+
+def cmd_sources(ctx: Context) -> None:
+    """List the sources behind the data, or those cited for one company.
+
+    Example: inference-lens sources alibaba
+    """
+    if ctx.args.company:
+        b = breakdown.profile(ctx.universe, ctx.company(ctx.args.company), ctx.args.period)
+        sources, title = (
+            b.sources,
+            t(
+                "sources_company_title",
+                ctx.lang,
+                name=render_text.name(b, ctx.lang),
+                period=b.period,
+            ),
+        )
+    else:
+        sources = sorted(ctx.universe.sources.values(), key=lambda s: s.id)
+        title = t("sources_all_title", ctx.lang, n=len(sources))
+    ctx.out(
+        {"sources": [s.model_dump(mode="json") for s in sources]},
+        lambda: render_text.source_list(sources, ctx.lang, title),
+    )
+
+
+def cmd_import(ctx: Context) -> None:
+    """Validate a YAML or JSON data file and import it as a new revision (all or nothing).
+
+    Example: inference-lens import my-estimates.yaml
+    """
+    before = ctx.universe
+    result = ctx.store.import_file(Path(ctx.args.file), author="cli")
+    moves = []
+    if result.revision is not None:
+        moves = hist.diff(before, ctx.store.universe(), DEFAULT_METRIC).moves
+    payload = {**result.model_dump(), "moves": [m.model_dump(mode="json") for m in moves]}
+    ctx.out(payload, lambda: render_text.import_result(result, moves, DEFAULT_METRIC, ctx.lang))
+
+
+def cmd_export(ctx: Context) -> None:
+    """Print the current data as YAML or JSON; the output is valid `import` input.
+
+    Example: inference-lens export --format json > data.json
+    """
+    data = ctx.store.export().model_dump(mode="json", exclude_none=True)
+    if ctx.args.format == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), end="")
+
+
+COMMANDS: dict[str, Callable[[Context], None]] = {
+    "rank": cmd_rank,
+    "tiers": cmd_tiers,
+    "company": cmd_company,
+    "compare": cmd_compare,
+    "history": cmd_history,
+    "whatif": cmd_whatif,
+    "sources": cmd_sources,
+    "import": cmd_import,
+    "export": cmd_export,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inference-lens",
+        description="Rank companies by the share of AI compute they spend on inference for their own business.",
+    )
+    parser.add_argument(
+        "--db", help="database file (default: $INFERENCE_LENS_DB or the user data directory)"
+    )
+    parser.add_argument(
+        "--lang", choices=["zh", "en"], help="output language (default: from $LANG)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
+        func = COMMANDS[name]
+        doc = func.__doc__ or ""
+        p = sub.add_parser(
+            name,
+            help=doc.splitlines()[0],
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=func, json=False)
+        return p
+
+    def metric(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--metric", default=DEFAULT_METRIC, choices=list(METRICS))
+
+    def period(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--period", help="a year such as 2025 (default: the latest)")
+
+    p = add("rank")
+    metric(p)
+    period(p)
+    p.add_argument("--region", help="CN, US, ...")
+    p.add_argument("--top", type=int, help="only the first N rows")
+    for name in ("tiers", "company"):
+        p = add(name)
+        p.add_argument("company", help="id, name, alias or ticker")
+        period(p)
+    p = add("compare")
+    p.add_argument("companies", nargs="+", metavar="company")
+    metric(p)
+    period(p)
+    p = add("history")
+    p.add_argument("company")
+    metric(p)
+    p = add("whatif")
+    p.add_argument("company")
+    p.add_argument("overrides", nargs="+", metavar="key=value")
+    metric(p)
+    period(p)
+    p = add("sources")
+    p.add_argument("company", nargs="?")
+    period(p)
+    p = add("import")
+    p.add_argument("file")
+    p = add("export", json_flag=False)
+    p.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    lang: Lang = args.lang or detect(os.environ.get("LANG"))
+    try:
+        args.func(Context(args))
+    except UnknownCompany as exc:
+        message = t("unknown_company", lang, query=exc.query)
+        if exc.suggestions:
+            message += " " + t("did_you_mean", lang, names=", ".join(exc.suggestions))
+        print(message, file=sys.stderr)
+        return 1
+    except UnknownPeriod as exc:
+        print(t("error", lang, message=exc), file=sys.stderr)
+        return 1
+    except DataError as exc:
+        print(t("import_failed", lang), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except BadArgument as exc:
+        print(t("error", lang, message=exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
