@@ -121,5 +121,5 @@ def test_invariants(ds: Dataset, seed: int):
     assert values == sorted(values, reverse=True)
     for row in r.rows:
         assert row.p10 <= row.p50 <= row.p90
-        assert 0 <= row.p10 and row.p90 <= 1
+        assert row.p10 >= 0 and row.p90 <= 1
         assert 1 <= row.rank_p10 <= row.rank_p90 <= len(ds.companies)
