@@ -17,9 +17,10 @@ from tools.errors import DataError, Problem
 from tools.models import Company, Dataset, FxRate, Source, Thresholds
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads `4.0e9` and `1e9` as numbers, as YAML 1.2 and JSON do
-    (PyYAML's YAML 1.1 rules would make them strings and a typo-prone trap)."""
+class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
+    """The safe loader (libyaml's when present: large imports parse ~10x faster), reading
+    `4.0e9` and `1e9` as numbers as YAML 1.2 and JSON do (PyYAML's YAML 1.1 rules would make
+    them strings: a typo-prone trap)."""
 
 
 _Loader.add_implicit_resolver(
@@ -48,8 +49,13 @@ def parse_text(text: str, name: str) -> Parsed:
         except json.JSONDecodeError as exc:
             raise DataError([Problem(name, exc.lineno, "", f"malformed JSON: {exc.msg}")]) from None
     try:
-        root = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            # Keep the node tree: it maps validation errors back to file lines.
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
