@@ -24,6 +24,7 @@ demo: install
 	INFERENCE_LENS_DB=$(DEMO_DB) $(BIN)/inference-lens --lang zh tiers 小米
 
 test: install
+	$(BIN)/inference-lens check data/*.yaml data/companies/*.yaml > /dev/null
 	$(BIN)/pytest -q
 
 lint: install

@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 unknown company or period, 2 bad input (arguments or data fi
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -20,8 +21,10 @@ from pydantic import BaseModel
 from bot import render_text
 from bot.i18n import Lang, detect, t
 from tools import breakdown, ranking
+from tools import check as checks
 from tools import history as hist
 from tools import whatif as wi
+from tools.dataio import check_references, load_files
 from tools.errors import BadArgument, DataError, UnknownCompany, UnknownPeriod
 from tools.resolve import Resolver
 from tools.store import Store
@@ -164,6 +167,26 @@ def cmd_export(ctx: Context) -> None:
         print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), end="")
 
 
+def cmd_check(ctx: Context) -> None:
+    """Check the data beyond the schema: sources and notes, stale figures, unused sources,
+    and neighbours in the ranking whose order is close to a coin flip. Exits 1 on errors.
+
+    With FILES, checks those data files (merged) instead of the database.
+    Example: inference-lens check data/*.yaml data/companies/*.yaml
+    """
+    if ctx.args.files:
+        dataset = load_files(Path(f) for f in ctx.args.files)
+        check_references(dataset, set(), set(), "files")
+        universe = Universe.from_dataset(dataset)
+    else:
+        universe = ctx.universe
+    today = dt.date.fromisoformat(ctx.args.today) if ctx.args.today else None
+    report = checks.check(universe, today)
+    ctx.out(report, lambda: render_text.check_report(report, ctx.lang))
+    if report.errors:
+        raise CheckFailed
+
+
 COMMANDS: dict[str, Callable[[Context], None]] = {
     "rank": cmd_rank,
     "tiers": cmd_tiers,
@@ -174,7 +197,12 @@ COMMANDS: dict[str, Callable[[Context], None]] = {
     "sources": cmd_sources,
     "import": cmd_import,
     "export": cmd_export,
+    "check": cmd_check,
 }
+
+
+class CheckFailed(Exception):
+    """`check` found errors: exit 1 after the report is printed."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     period(p)
     p = add("import")
     p.add_argument("file")
+    p = add("check")
+    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("--today", help="the date staleness is judged against (default: today)")
     p = add("export", json_flag=False)
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
     return parser
@@ -251,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         if exc.suggestions:
             message += " " + t("did_you_mean", lang, names=", ".join(exc.suggestions))
         print(message, file=sys.stderr)
+        return 1
+    except CheckFailed:
         return 1
     except UnknownPeriod as exc:
         print(t("error", lang, message=exc), file=sys.stderr)

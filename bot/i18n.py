@@ -83,6 +83,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "unknown_company": ("找不到公司“{query}”。", "No company called '{query}'."),
     "did_you_mean": ("你是不是想找:{names}?", "Did you mean: {names}?"),
     "error": ("错误:{message}", "Error: {message}"),
+    "check_title": (
+        "数据检查:{companies} 家公司,{sources} 个来源;{errors} 个错误,{warnings} 个警告",
+        "Data check: {companies} companies, {sources} sources; {errors} errors, {warnings} warnings",
+    ),
+    "neighbours_title": (
+        "相邻名次的稳健性(排名 P(上 > 下)):",
+        "Robustness of neighbours in the ranking, P(upper > lower):",
+    ),
 }
 
 

@@ -6,6 +6,7 @@ from bot import fmt
 from bot.i18n import Lang, t
 from bot.table import table
 from tools.breakdown import Profile, TierBreakdown
+from tools.check import CheckReport
 from tools.history import History, Move
 from tools.models import Source
 from tools.ranking import Comparison, Ranking, RankRow
@@ -281,4 +282,22 @@ def import_result(result: ImportResult, moves: list[Move], metric: str, lang: La
         lines += [move(m, metric, lang, name(m, lang)) for m in moves]
     else:
         lines.append(t("no_ranking_changes", lang))
+    return "\n".join(lines)
+
+
+def check_report(r: CheckReport, lang: Lang) -> str:
+    lines = [
+        t(
+            "check_title",
+            lang,
+            companies=r.companies,
+            sources=r.sources,
+            errors=len(r.errors),
+            warnings=len(r.findings) - len(r.errors),
+        )
+    ]
+    for f in r.findings:
+        lines.append(f"  {f.level.upper()} [{f.kind}] {f.where}: {f.message}")
+    lines += ["", t("neighbours_title", lang)]
+    lines += [f"  P({n.upper} > {n.lower}) = {fmt.prob(n.p_above)}" for n in r.neighbours]
     return "\n".join(lines)

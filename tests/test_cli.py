@@ -119,7 +119,9 @@ def test_every_command_is_documented_in_the_readme():
 def test_installed_console_script(tmp_path):
     env = {**os.environ, "INFERENCE_LENS_DB": str(tmp_path / "cli.db")}
     script = Path(sys.executable).parent / "inference-lens"
-    done = subprocess.run([str(script), "rank", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(script), "rank", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"]
     assert (tmp_path / "cli.db").exists()
