@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,9 +65,24 @@ def select(universe: Universe, period: str | None, region: str | None) -> list[A
     ]
 
 
-def _quantile(column: np.ndarray, q: float) -> float | None:
-    finite = column[~np.isnan(column)]
-    return round(float(np.quantile(finite, q)), 4) if finite.size else None
+def _spreads(draws: np.ndarray, ranks: np.ndarray) -> list[tuple[float | None, ...]]:
+    """Per company: metric p10, p50, p90 and rank p10, p90, computed for all rows at once."""
+    if np.isnan(draws).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: undefined metric
+            values = np.nanquantile(draws, [0.1, 0.5, 0.9], axis=1)
+    else:
+        values = np.quantile(draws, [0.1, 0.5, 0.9], axis=1)  # many times faster than nan*
+    low = np.quantile(ranks, 0.1, axis=1, method="lower")
+    high = np.quantile(ranks, 0.9, axis=1, method="higher")
+    return [
+        (
+            *(None if np.isnan(v) else round(float(v), 4) for v in values[:, i]),
+            int(low[i]),
+            int(high[i]),
+        )
+        for i in range(draws.shape[0])
+    ]
 
 
 def _none_if_nan(value: float | None) -> float | None:
@@ -96,21 +112,14 @@ def rank(
     sample_ranks = ranks_of(draws)
     points = np.array([_value(a, metric) for a in chosen])
     order = ordered(chosen, metric)
+    spread = _spreads(draws, sample_ranks)
     rows = []
     for position, i in enumerate(order):
         below = order[position + 1] if position + 1 < len(order) else None
         neighbours = [points[j] for j in order[max(position - 1, 0) : position + 2] if j != i]
-        rows.append(
-            _row(
-                chosen[i],
-                metric,
-                position + 1,
-                draws[:, i],
-                sample_ranks[:, i],
-                prob_above(draws, i, below) if below is not None else None,
-                any(points[i] == v for v in neighbours),
-            )
-        )
+        p_next = prob_above(draws, i, below) if below is not None else None
+        tied = any(points[i] == v for v in neighbours)
+        rows.append(_row(chosen[i], metric, position + 1, spread[i], p_next, tied))
     return Ranking(
         metric=metric,
         unit=METRICS[metric].unit,
@@ -126,7 +135,8 @@ def rank(
 def ordered(chosen: Sequence[Assessment], metric: str) -> list[int]:
     """Indices of `chosen` from highest point value to lowest; NaN last, ties by id."""
     points = np.array([_value(a, metric) for a in chosen])
-    return [int(i) for i in ranks_of(points.reshape(1, -1))[0].argsort()]
+    keyed = np.where(np.isnan(points), -np.inf, points)
+    return [int(i) for i in np.argsort(-keyed, kind="stable")]
 
 
 def _value(a: Assessment, metric: str) -> float:
@@ -138,11 +148,11 @@ def _row(
     a: Assessment,
     metric: str,
     position: int,
-    draws: np.ndarray,
-    ranks: np.ndarray,
+    spread: tuple[float | None, ...],
     p_above_next: float | None,
     tied: bool,
 ) -> RankRow:
+    p10, p50, p90, rank_p10, rank_p90 = spread
     return RankRow(
         rank=position,
         company=a.company.id,
@@ -151,11 +161,11 @@ def _row(
         region=a.company.region,
         period=a.snapshot.period,
         value=_none_if_nan(a.metrics[metric]),
-        p10=_quantile(draws, 0.1),
-        p50=_quantile(draws, 0.5),
-        p90=_quantile(draws, 0.9),
-        rank_p10=int(np.quantile(ranks, 0.1, method="lower")),
-        rank_p90=int(np.quantile(ranks, 0.9, method="higher")),
+        p10=p10,
+        p50=p50,
+        p90=p90,
+        rank_p10=rank_p10,
+        rank_p90=rank_p90,
         p_above_next=None if p_above_next is None else round(p_above_next, 3),
         tied=tied,
         estimated=not _disclosed(a, metric),

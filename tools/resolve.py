@@ -11,6 +11,7 @@ from tools.errors import UnknownCompany
 from tools.models import Company
 
 _EXCHANGE_SUFFIX = re.compile(r"\.(hk|us|ss|sz|n|o)$")
+TYPO_CUTOFF = 0.82  # "xiaomy"/xiaomi scores 0.83; "apply"/apple 0.80 must not match
 
 
 def normalise(text: str) -> str:
@@ -34,13 +35,20 @@ class Resolver:
 
     def __init__(self, companies: Iterable[Company]) -> None:
         self._index: dict[str, str] = {}
+        # What free text may contain: the normalised keys, plus multi-word names as written
+        # ("volcano engine"), which normalising squeezes together.
+        self._mentions: dict[str, str] = {}
         for company in companies:
             for name in _names(company):
                 key = normalise(name)
                 if key:
                     self._index.setdefault(key, company.id)
+                    self._mentions.setdefault(key, company.id)
+                    self._mentions.setdefault(
+                        unicodedata.normalize("NFKC", name).casefold(), company.id
+                    )
         # Longest first, so a question naming 阿里巴巴 finds it before the shorter 阿里.
-        self._by_length = sorted(self._index, key=len, reverse=True)
+        self._by_length = sorted(self._mentions, key=len, reverse=True)
 
     def resolve(self, query: str) -> str:
         """The id of the company a name means, or UnknownCompany with suggestions."""
@@ -59,11 +67,13 @@ class Resolver:
         close = difflib.get_close_matches(normalise(query), self._index, n=n * 3, cutoff=0.6)
         return list(dict.fromkeys(self._index[name] for name in close))[:n]
 
-    def find_in(self, text: str) -> list[str]:
+    def find_in(self, text: str, *, typos: bool = False) -> list[str]:
         """Every company named anywhere in free text, in order of first mention.
 
         Latin names must stand as whole words (so "meta" does not match "metadata");
-        CJK names match inside a sentence, where there are no spaces.
+        CJK names match inside a sentence, where there are no spaces. With `typos`, a
+        Latin word of 5+ letters that names nothing also matches a one-word name it is
+        very close to ("xiaomy" → xiaomi); the high cutoff keeps "apply" from meaning Apple.
         """
         folded = unicodedata.normalize("NFKC", text).casefold()
         hits: list[tuple[int, str]] = []
@@ -76,9 +86,23 @@ class Resolver:
                 span = match.span()
                 if not any(s < span[1] and span[0] < e for s, e in taken):
                     taken.append(span)
-                    hits.append((span[0], self._index[name]))
+                    hits.append((span[0], self._mentions[name]))
+        if typos:
+            hits += self._typos(folded, taken)
         ordered = [cid for _, cid in sorted(hits)]
         return list(dict.fromkeys(ordered))
+
+    def _typos(self, folded: str, taken: list[tuple[int, int]]) -> list[tuple[int, str]]:
+        words = [name for name in self._index if name.isascii() and name.isalpha()]
+        hits = []
+        for match in re.finditer(r"(?<![a-z0-9])[a-z]{5,}(?![a-z0-9])", folded):
+            start, end = match.span()
+            if any(s < end and start < e for s, e in taken):
+                continue
+            close = difflib.get_close_matches(match.group(), words, n=1, cutoff=TYPO_CUTOFF)
+            if close:
+                hits.append((start, self._index[close[0]]))
+        return hits
 
 
 def _is_cjk(text: str) -> bool:

@@ -25,8 +25,15 @@ import platformdirs
 import sqlite_utils
 from pydantic import BaseModel
 
-from tools.dataio import check_references, load_files, read_file, shipped_files, validate
-from tools.models import Company, Dataset, FxRate, Snapshot, Source, Thresholds
+from tools.dataio import (
+    check_references,
+    gc_paused,
+    load_files,
+    read_file,
+    shipped_files,
+    validate,
+)
+from tools.models import TRUSTED, Company, Dataset, FxRate, Snapshot, Source, Thresholds
 from tools.universe import Universe
 
 BUSY_TIMEOUT_MS = 10_000
@@ -86,7 +93,37 @@ def m001_versioned_records(db: sqlite_utils.Database) -> None:
         )
 
 
-MIGRATIONS: list[Migration] = [m001_versioned_records]
+def m002_conversations(db: sqlite_utils.Database) -> None:
+    """Recent turns per chat, so follow-ups ("and Tencent?") survive a restart."""
+    db["conversation_turns"].create(
+        {
+            "id": int,
+            "chat_id": str,
+            "created_at": str,
+            "question": str,
+            "lang": str,
+            "plan": str,
+            "answer": str,
+        },
+        pk="id",
+    )
+    db["conversation_turns"].create_index(["chat_id", "id"])
+
+
+def m003_telegram(db: sqlite_utils.Database) -> None:
+    """Telegram bot state: each user's language and daily LLM questions, chats' subscriptions
+    to ranking changes ('' company = the whole ranking), and the update ids already handled
+    (Telegram redelivers an update whose offset was not confirmed, e.g. after a crash)."""
+    db["bot_users"].create({"user_id": int, "lang": str, "updated_at": str}, pk="user_id")
+    db["llm_usage"].create({"user_id": int, "day": str, "questions": int}, pk=("user_id", "day"))
+    db["subscriptions"].create(
+        {"chat_id": int, "company": str, "metric": str, "lang": str, "created_at": str},
+        pk=("chat_id", "company", "metric"),
+    )
+    db["handled_updates"].create({"update_id": int, "handled_at": str}, pk="update_id")
+
+
+MIGRATIONS: list[Migration] = [m001_versioned_records, m002_conversations, m003_telegram]
 
 # Record kinds, their key columns, and how a body is rebuilt.
 _KINDS: dict[str, tuple[str, ...]] = {
@@ -195,7 +232,8 @@ class Store:
         cached = self._universe
         if cached is not None and cached.revision == rev:
             return cached
-        universe = Universe.from_dataset(self._dataset(rev), revision=rev)
+        with gc_paused():
+            universe = Universe.from_dataset(self._dataset(rev), revision=rev)
         if rev == latest:
             self._universe = universe
         return universe
@@ -203,9 +241,13 @@ class Store:
     def _dataset(self, revision: int | None) -> Dataset:
         snapshots: dict[str, list[Snapshot]] = {}
         for (company_id, _), body in self._bodies("snapshots", revision).items():
-            snapshots.setdefault(company_id, []).append(Snapshot.model_validate_json(body))
+            snapshots.setdefault(company_id, []).append(
+                Snapshot.model_validate_json(body, context=TRUSTED)
+            )
         companies = [
-            Company.model_validate({**json.loads(body), "snapshots": snapshots[cid]})
+            Company.model_validate(
+                {**json.loads(body), "snapshots": snapshots[cid]}, context=TRUSTED
+            )
             for (cid,), body in self._bodies("companies", revision).items()
         ]
         thresholds = self._bodies("thresholds", revision).get(("default",))

@@ -1,0 +1,315 @@
+"""The analyst agent: `answer()` turns a question into a grounded answer.
+
+With an LLM: the planner's results are prefetched when it is confident (so one request
+usually suffices), the LLM may call tools for up to 4 rounds, and the grounding gate checks
+every number before the answer leaves. Without one, or when it fails or runs out of time,
+the offline planner answers from the same tools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from bot import answer_text, grounding, llm_tools, memory, planner
+from bot.config import LLMSettings
+from bot.i18n import Lang, t
+from bot.llm import ChatCompletionMessage, Counter, LLMUnavailable, complete
+from bot.llm_tools import Outcome, ToolContext
+from bot.memory import Turn
+from bot.planner import Plan
+from tools.store import Store
+
+log = logging.getLogger(__name__)
+
+HISTORY_TURNS = 3  # earlier turns sent to the LLM; more cost tokens and rarely help
+HISTORY_CHARS = 600
+REPAIR = (
+    "Your answer contains numbers that are not in this turn's tool results: {numbers}. "
+    "Rewrite it using only numbers from the tool results, written as the rules say, "
+    "or leave those figures out. Reply with the answer only."
+)
+
+
+class ToolCallRecord(BaseModel):
+    name: str
+    arguments: dict[str, Any] | str
+    result: dict[str, Any]
+
+
+class Answer(BaseModel):
+    text: str  # plain text, no HTML
+    mode: Literal["llm", "offline"]
+    tool_calls: list[ToolCallRecord]
+    ungrounded: list[str]
+    llm_requests: int
+    note: str | None  # shown under the text: why the answer is offline or rendered
+
+
+@dataclass
+class TurnState:
+    """One answer in the making: the conversation so far and every tool result in it."""
+
+    question: str
+    plan: Plan
+    ctx: ToolContext
+    settings: LLMSettings
+    deadline: float
+    counter: Counter = field(default_factory=Counter)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+async def answer(
+    question: str,
+    *,
+    store: Store,
+    lang: Lang | None = None,
+    chat_id: str = "cli",
+    user_id: str | None = None,
+    allow_llm: bool = True,
+) -> Answer:
+    """Answer a question about the data, in `lang` (detected from the question when None).
+
+    `allow_llm=False` forces the offline planner (e.g. a user's daily LLM quota is spent).
+    """
+    result, _ = await answer_with_counter(
+        question, store=store, lang=lang, chat_id=chat_id, user_id=user_id, allow_llm=allow_llm
+    )
+    return result
+
+
+async def answer_with_counter(
+    question: str,
+    *,
+    store: Store,
+    lang: Lang | None = None,
+    chat_id: str = "cli",
+    user_id: str | None = None,
+    allow_llm: bool = True,
+) -> tuple[Answer, Counter]:
+    """`answer`, plus the LLM requests made and the seconds spent waiting on them."""
+    lang = lang or planner.question_lang(question)
+    history = await memory.recent(store, chat_id)
+    ctx = await asyncio.to_thread(_context, store, lang, chat_id, user_id)
+    previous = next((turn.plan for turn in reversed(history) if turn.plan), None)
+    plan = planner.plan(question, ctx.resolver, previous)
+    settings = LLMSettings.from_env()
+    counter = Counter()
+    if allow_llm and settings.enabled:
+        deadline = time.monotonic() + settings.budget_seconds
+        state = TurnState(question, plan, ctx, settings, deadline, counter)
+        result = await _with_llm(state, history)
+    else:
+        result = await offline(plan, ctx)
+    remembered = plan if plan.intent != "help" else None
+    await memory.remember(
+        store, chat_id, Turn(question=question, lang=lang, plan=remembered, answer=result.text)
+    )
+    return result, counter
+
+
+def _context(store: Store, lang: Lang, chat_id: str, user_id: str | None) -> ToolContext:
+    return ToolContext(store, store.universe(), lang, chat_id, user_id)
+
+
+# --- offline ---
+
+
+async def offline(
+    plan: Plan, ctx: ToolContext, note: str | None = None, requests: int = 0
+) -> Answer:
+    """The planner's answer: its tool calls, rendered from templates."""
+    outcomes = await run_calls(ctx, planner.tool_calls(plan, ctx.universe))
+    return Answer(
+        text=_offline_text(plan, outcomes, ctx),
+        mode="offline",
+        tool_calls=records(outcomes),
+        ungrounded=[],
+        llm_requests=requests,
+        note=note,
+    )
+
+
+def _offline_text(plan: Plan, outcomes: Sequence[Outcome], ctx: ToolContext) -> str:
+    if outcomes:
+        return answer_text.render(outcomes, ctx.lang, plan)
+    if plan.intent == "help":
+        return answer_text.help_text(ctx.lang)
+    if plan.intent == "whatif" and plan.companies:
+        return t("ans_whatif_howto", ctx.lang)
+    names = [c.name.zh if ctx.lang == "zh" else c.name.en for c in ctx.universe.companies.values()]
+    return answer_text.need_company(names, ctx.lang)
+
+
+async def run_calls(ctx: ToolContext, calls: Sequence[tuple[str, Any]]) -> list[Outcome]:
+    """Run tool calls side by side (each in a worker thread: they read SQLite and numpy)."""
+    return list(
+        await asyncio.gather(
+            *(asyncio.to_thread(llm_tools.call, name, args, ctx) for name, args in calls)
+        )
+    )
+
+
+def records(outcomes: Sequence[Outcome]) -> list[ToolCallRecord]:
+    return [ToolCallRecord(name=o.name, arguments=o.arguments, result=o.result()) for o in outcomes]
+
+
+# --- with the LLM ---
+
+
+async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
+    note_key = "note_llm_timeout"
+    try:
+        async with asyncio.timeout(state.settings.budget_seconds):
+            return await _converse(state, history)
+    except TimeoutError:
+        log.warning("LLM answer exceeded the %ss budget", state.settings.budget_seconds)
+    except LLMUnavailable as exc:
+        log.warning("LLM unavailable (%s: %s); answering offline", exc.kind, exc)
+        note_key = {"quota": "note_llm_quota", "timeout": "note_llm_timeout"}.get(
+            exc.kind, "note_llm_error"
+        )
+    note = t(note_key, state.ctx.lang)
+    return await offline(state.plan, state.ctx, note, state.counter.requests)
+
+
+def _system(lang: Lang) -> str:
+    return (
+        files("inference_lens_prompts").joinpath(f"system.{lang}.txt").read_text(encoding="utf-8")
+    )
+
+
+def _opening(state: TurnState, history: Sequence[Turn]) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": _system(state.ctx.lang)}]
+    for turn in history[-HISTORY_TURNS:]:
+        messages.append({"role": "user", "content": turn.question})
+        messages.append({"role": "assistant", "content": turn.answer[:HISTORY_CHARS]})
+    messages.append({"role": "user", "content": state.question})
+    return messages
+
+
+async def _converse(state: TurnState, history: Sequence[Turn]) -> Answer:
+    state.messages = _opening(state, history)
+    if state.plan.confident:
+        # Prefetch: the results arrive as if the LLM had asked, so it can explain them at once.
+        calls = planner.tool_calls(state.plan, state.ctx.universe)
+        await _add_tool_round(state, [(f"pre_{i}", n, a) for i, (n, a) in enumerate(calls)])
+    rounds = 0
+    while True:
+        last = rounds >= state.settings.max_tool_rounds
+        message = await _ask(state, tool_choice="none" if last else "auto")
+        calls = message.tool_calls or []
+        if not calls or last:
+            return await _grounded(state, (message.content or "").strip())
+        rounds += 1
+        requested = [
+            (c.id or f"call_{rounds}_{i}", c.function.name, c.function.arguments)
+            for i, c in enumerate(calls)
+        ]
+        state.messages.append(_assistant_calls(requested, message.content))
+        await _add_tool_round(state, requested, announce=False)
+
+
+async def _ask(state: TurnState, tool_choice: str) -> ChatCompletionMessage:
+    return await complete(
+        state.settings,
+        state.deadline,
+        state.counter,
+        messages=state.messages,
+        tools=llm_tools.schemas(),
+        tool_choice=tool_choice,
+    )
+
+
+def _assistant_calls(
+    calls: Sequence[tuple[str, str, Any]], content: str | None = None
+) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": content,
+        "tool_calls": [
+            {"id": cid, "type": "function", "function": {"name": name, "arguments": _json(args)}}
+            for cid, name, args in calls
+        ],
+    }
+
+
+def _json(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+async def _add_tool_round(
+    state: TurnState, calls: Sequence[tuple[str, str, Any]], announce: bool = True
+) -> None:
+    """Run the calls and append their results (with the assistant message asking for them
+    when `announce`, i.e. for prefetched calls the LLM did not make)."""
+    if not calls:
+        return
+    outcomes = await run_calls(state.ctx, [(name, args) for _, name, args in calls])
+    for (cid, _, _), outcome in zip(calls, outcomes, strict=True):
+        outcome.call_id = cid
+    if announce:
+        state.messages.append(_assistant_calls(calls))
+    state.messages += [
+        {"role": "tool", "tool_call_id": o.call_id, "content": o.content()} for o in outcomes
+    ]
+    state.outcomes += outcomes
+
+
+async def _grounded(state: TurnState, text: str) -> Answer:
+    """Let the answer out only if its numbers are supported; else one repair, else render."""
+    evidence = grounding.Evidence.of(
+        [o.result() for o in state.outcomes], [o.arguments for o in state.outcomes], state.question
+    )
+    if not text:
+        log.warning("LLM gave no answer text for chat %s; rendering the results", state.ctx.chat_id)
+        return await _rendered(state, [])
+    rejected = grounding.unsupported(text, evidence)
+    if not rejected:
+        return _llm_answer(state, text, [])
+    grounding.log_rejection(rejected, state.ctx.chat_id, "first")
+    state.messages.append({"role": "assistant", "content": text})
+    state.messages.append({"role": "user", "content": REPAIR.format(numbers=", ".join(rejected))})
+    repaired = ((await _ask(state, tool_choice="none")).content or "").strip()
+    still = grounding.unsupported(repaired, evidence) if repaired else ["<no text>"]
+    if not still:
+        return _llm_answer(state, repaired, rejected)
+    grounding.log_rejection(still, state.ctx.chat_id, "repaired")
+    return await _rendered(state, list(dict.fromkeys([*rejected, *still])))
+
+
+def _llm_answer(state: TurnState, text: str, ungrounded: list[str]) -> Answer:
+    return Answer(
+        text=text,
+        mode="llm",
+        tool_calls=records(state.outcomes),
+        ungrounded=ungrounded,
+        llm_requests=state.counter.requests,
+        note=None,
+    )
+
+
+async def _rendered(state: TurnState, ungrounded: list[str]) -> Answer:
+    """The deterministic rendering of this turn's results (the planner's, if there were none)."""
+    note = t("note_ungrounded", state.ctx.lang)
+    useful = [o for o in state.outcomes if o.ok]
+    if not useful:
+        fallback = await offline(state.plan, state.ctx, note, state.counter.requests)
+        return fallback.model_copy(update={"ungrounded": ungrounded})
+    return Answer(
+        text=answer_text.render(useful, state.ctx.lang, state.plan),
+        mode="offline",
+        tool_calls=records(state.outcomes),
+        ungrounded=ungrounded,
+        llm_requests=state.counter.requests,
+        note=note,
+    )

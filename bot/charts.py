@@ -1,0 +1,203 @@
+"""PNG charts for Telegram: the ranking with p10–p90 whiskers, and a company's tier breakdown.
+
+Drawn with matplotlib's object API, which renders PNGs with Agg and needs no pyplot or
+display, sized to stay legible when a phone shows the image about 400 points wide. Chinese
+labels need a CJK font: the project installs WenQuanYi Micro Hei (Debian's
+fonts-wqy-microhei, see the Makefile); INFERENCE_LENS_CJK_FONT may name another font file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from bot import fmt
+from bot.i18n import Lang, t
+from bot.render_text import archetype, name
+from tools.breakdown import TierBreakdown
+from tools.ranking import Ranking, RankRow
+from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
+
+CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+)
+ARCHETYPE_COLOURS = {
+    "self_user": "#2e7d32",
+    "dual": "#6a4c93",
+    "supplier": "#e07a1f",
+    "unclassified": "#9e9e9e",
+}
+LAYER_COLOURS = ("#b0bec5", "#78909c", "#1e88e5", "#0d47a1")  # margin ladder, low to high
+ALLOCATION_COLOURS = ("#a5d6a7", "#2e7d32", "#ffb74d", "#e07a1f")  # own, own, sold, sold
+WIDTH_IN, DPI = 7.0, 160
+_draw_lock = threading.Lock()
+
+
+class MissingCJKFont(RuntimeError):
+    """No CJK font is installed, so Chinese labels would come out as empty boxes."""
+
+
+@cache
+def cjk_font() -> str:
+    """Register the CJK font with matplotlib once and return its family name."""
+    candidates = [os.environ.get("INFERENCE_LENS_CJK_FONT", ""), *CJK_FONT_FILES]
+    for path in filter(None, candidates):
+        if Path(path).is_file():
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+    raise MissingCJKFont(
+        "no CJK font found; install Debian's fonts-wqy-microhei (make install does) "
+        "or set INFERENCE_LENS_CJK_FONT to a .ttf/.ttc/.otf file"
+    )
+
+
+def _figure(height: float) -> Figure:
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    fig.set_layout_engine("constrained", h_pad=0.12, w_pad=0.12)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    return buf.getvalue()
+
+
+def _style() -> dict[str, object]:
+    """The CJK font first (it has Latin glyphs too, so labels stay in one typeface)."""
+    return {
+        "font.family": [cjk_font(), "DejaVu Sans"],
+        "font.size": 13,
+        "axes.titlesize": 15,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+
+
+def ranking_chart(r: Ranking, lang: Lang) -> bytes:
+    """Horizontal bars of the point values, p10–p90 whiskers, coloured by archetype."""
+    with _draw_lock, matplotlib.rc_context(_style()):
+        fig = _figure(1.9 + 0.5 * len(r.rows))
+        _draw_ranking(fig, r, lang)
+        return _png(fig)
+
+
+def _draw_ranking(fig: Figure, r: Ranking, lang: Lang) -> None:
+    ax = fig.add_subplot()
+    rows = list(reversed(r.rows))  # rank 1 on top
+    ys = range(len(rows))
+    values = [row.value or 0.0 for row in rows]
+    colours = [ARCHETYPE_COLOURS.get(row.archetype, "#9e9e9e") for row in rows]
+    hatches = ["///" if "edge_builder" in row.tags else "" for row in rows]
+    bars = ax.barh(ys, values, color=colours, height=0.62, edgecolor="white")
+    for bar, hatch in zip(bars, hatches, strict=True):
+        bar.set_hatch(hatch)
+    lows = [
+        max(v - (row.p10 if row.p10 is not None else v), 0)
+        for v, row in zip(values, rows, strict=True)
+    ]
+    highs = [
+        max((row.p90 if row.p90 is not None else v) - v, 0)
+        for v, row in zip(values, rows, strict=True)
+    ]
+    ax.errorbar(values, ys, xerr=[lows, highs], fmt="none", ecolor="#212121", capsize=5, lw=1.6)
+    ax.set_yticks(list(ys), [f"{row.rank}. {name(row, lang)}" for row in rows])
+    _value_labels(ax, rows, values, highs, r.unit, lang)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _axis(x, r.unit, lang)))
+    ax.set_xlim(0, max((v + h for v, h in zip(values, highs, strict=True)), default=1) * 1.32 or 1)
+    ax.grid(axis="x", color="#e0e0e0")
+    ax.set_axisbelow(True)
+    period = t("latest", lang) if r.period == "latest" else r.period
+    title = t("rank_title", lang, metric=METRICS[r.metric].name(lang), period=period)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=15)
+    ax.set_title(
+        t("chart_whiskers", lang, samples=r.samples), loc="left", fontsize=11, color="#616161"
+    )
+    _legend(ax, {row.archetype for row in rows}, any(h for h in hatches), lang)
+
+
+def _value_labels(
+    ax: Axes, rows: list[RankRow], values: list[float], highs: list[float], unit: str, lang: Lang
+) -> None:
+    for y, (row, v, h) in enumerate(zip(rows, values, highs, strict=True)):
+        label = (
+            fmt.metric_value(row.value, unit, lang)
+            + ("*" if row.estimated else "")
+            + f" · {row.period}"
+        )
+        ax.text(v + h, y, "  " + label, va="center", fontsize=11, color="#212121")
+
+
+def _axis(x: float, unit: str, lang: Lang) -> str:
+    return fmt.amount(x, "USD", lang) if unit == "usd" else f"{x * 100:.0f}%"
+
+
+def _legend(ax: Axes, archetypes: set[str], edge: bool, lang: Lang) -> None:
+    order = [a for a in ARCHETYPE_COLOURS if a in archetypes]
+    handles = [Patch(color=ARCHETYPE_COLOURS[a], label=ARCHETYPES[a].name(lang)) for a in order]
+    if edge:
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="#424242",
+                hatch="///",
+                label=ARCHETYPES["edge_builder"].name(lang),
+            )
+        )
+    ax.legend(handles=handles, loc="lower right", fontsize=10, frameon=True, framealpha=0.9)
+
+
+def tiers_chart(b: TierBreakdown, lang: Lang) -> bytes:
+    """Two panels: the business by layer in margin order, and where the compute goes."""
+    with _draw_lock, matplotlib.rc_context(_style()):
+        fig = _figure(6.4)
+        top, bottom = fig.subplots(2, 1, height_ratios=[1, 1])
+        layers = list(b.layer_mix)
+        _panel(
+            top,
+            [LAYER_TERMS[k].name(lang) for k in layers],
+            [b.layer_mix[k] for k in layers],
+            LAYER_COLOURS,
+        )
+        top.set_title(t("layers_title", lang), loc="left", fontsize=13)
+        keys = list(b.allocation)
+        _panel(
+            bottom,
+            [t("alloc_" + k, lang) for k in keys],
+            [b.allocation[k] for k in keys],
+            ALLOCATION_COLOURS,
+        )
+        bottom.set_title(t("chart_allocation", lang), loc="left", fontsize=13)
+        star = "*" if b.estimated else ""
+        fig.suptitle(
+            f"{name(b, lang)} · {b.period}{star}\n{archetype(b.archetype, b.tags, lang)}",
+            x=0.01,
+            ha="left",
+            fontsize=15,
+        )
+        return _png(fig)
+
+
+def _panel(ax: Axes, labels: list[str], values: list[float], colours: tuple[str, ...]) -> None:
+    ys = list(range(len(labels)))[::-1]
+    ax.barh(ys, values, color=colours, height=0.6)
+    ax.set_yticks(ys, labels)
+    ax.set_xlim(0, 1.12)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x * 100:.0f}%"))
+    ax.grid(axis="x", color="#e0e0e0")
+    ax.set_axisbelow(True)
+    for y, v in zip(ys, values, strict=True):
+        ax.text(v, y, f"  {fmt.pct(v)}", va="center", fontsize=12)

@@ -1,0 +1,304 @@
+"""Telegram handlers: one short function per command, in the style of the python-telegram-bot
+examples. Wiring lives in bot.telegram_app; the answers themselves in bot.views."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+from telegram import Bot, Message, Update
+from telegram.constants import ChatType, MessageEntityType
+from telegram.error import Forbidden
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot import render_html, updates, users, views
+from bot.i18n import t
+from bot.render_html import esc
+from bot.replies import guarded, lang_of, run_view, send, send_html, services, typing
+
+log = logging.getLogger(__name__)
+IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
+BUTTON_ACTIONS = ("tiers", "history", "company")
+
+
+async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop an update that was handled before (Telegram redelivers after a crash)."""
+    store = services(context).store
+    if not await asyncio.to_thread(updates.first_delivery, store, update.update_id):
+        log.info("update %s was already handled; skipped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what the bot is, the thesis and the commands when /start is issued."""
+    lang = await lang_of(update, context)
+    await send_html(update, context, render_html.start(lang, context.bot.username))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the commands with examples when /help is issued."""
+    lang = await lang_of(update, context)
+    await send_html(update, context, render_html.help_text(lang, context.bot.username))
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set the user's language when /lang zh|en is issued."""
+    choice = (context.args or [""])[0].lower()
+    user = update.effective_user
+    if choice not in ("zh", "en") or user is None:
+        await send_html(update, context, esc(t("lang_usage", await lang_of(update, context))))
+        return
+    s = services(context)
+    await asyncio.to_thread(users.set_lang, s.store, user.id, choice)
+    s.langs[user.id] = choice
+    await send_html(update, context, esc(t("lang_set", choice)))
+
+
+async def rank(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the ranking and its chart when /rank [metric] [period] is issued."""
+    await run_view(update, context, "rank", context.args or [])
+
+
+async def tiers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send a company's four-layer breakdown and its chart when /tiers <company> is issued."""
+    await run_view(update, context, "tiers", context.args or [])
+
+
+async def company(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send a company's inputs and sources (or the list of companies) on /company."""
+    await run_view(update, context, "company", context.args or [])
+
+
+async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send companies side by side when /compare <a> <b> is issued."""
+    await run_view(update, context, "compare", context.args or [])
+
+
+async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send a company's rank history when /history <company> is issued."""
+    await run_view(update, context, "history", context.args or [])
+
+
+async def whatif(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send a what-if scenario when /whatif <company> key=value is issued."""
+    await run_view(update, context, "whatif", context.args or [])
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the sources behind the data when /sources [company] is issued."""
+    await run_view(update, context, "sources", context.args or [])
+
+
+async def methodology(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send how the numbers are made when /methodology is issued."""
+    await run_view(update, context, "methodology", context.args or [])
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Follow the ranking or a company when /subscribe [company] [metric] is issued."""
+    await _chat_view(update, context, "subscribe", views.subscribe)
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop following a company, or everything, when /unsubscribe [company] is issued."""
+    await _chat_view(update, context, "unsubscribe", views.unsubscribe)
+
+
+async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List what this chat follows when /subscriptions is issued."""
+    await _chat_view(
+        update,
+        context,
+        "subscriptions",
+        lambda s, lang, chat, _: views.subscription_list(s, lang, chat),
+    )
+
+
+async def _chat_view(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, view: views.ChatView
+) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    lang = await lang_of(update, context)
+    store = services(context).store
+    args = context.args or []
+    reply = await asyncio.to_thread(
+        guarded, action, lambda: view(store, lang, chat.id, args), store, lang
+    )
+    await send(update, context, reply)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run what a tapped inline button stands for: tiers, history, profile or subscribe."""
+    query = update.callback_query
+    if query is None:
+        return
+    action, _, argument = (query.data or "").partition(":")
+    if action == "sub":
+        await _subscribe_button(update, context, argument)
+        return
+    await query.answer()
+    if action in BUTTON_ACTIONS and argument:
+        await run_view(update, context, action, [argument])
+
+
+async def _subscribe_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, argument: str
+) -> None:
+    """Subscribe the chat, and say so in the little notice over the chat."""
+    company_id, _, metric = argument.partition(":")
+    chat = update.effective_chat
+    query = update.callback_query
+    if chat is None or query is None:
+        return
+    lang = await lang_of(update, context)
+    store = services(context).store
+    args = [a for a in (company_id, metric) if a]
+    reply = await asyncio.to_thread(
+        guarded, "sub", lambda: views.subscribe(store, lang, chat.id, args), store, lang
+    )
+    await query.answer(html.unescape(re.sub(r"<[^>]+>", "", reply.html))[:200])
+
+
+def addressed_to(message: Message, bot: Bot) -> bool:
+    """In private chats always; in groups when the bot is mentioned or replied to."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+        return True
+    mentions = message.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION])
+    for entity, text in mentions.items():
+        if text.lower() == f"@{bot.username}".lower() or (entity.user and entity.user.id == bot.id):
+            return True
+    return False
+
+
+def _question_text(message: Message, bot: Bot) -> str:
+    return re.sub(rf"@{re.escape(bot.username)}\b", " ", message.text or "", flags=re.I).strip()
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer any other text through the agent, one question at a time per user."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not addressed_to(message, context.bot):
+        return
+    lang = await lang_of(update, context)
+    text = _question_text(message, context.bot)
+    s = services(context)
+    if not text:
+        await send_html(update, context, esc(t("hint_unsupported", lang)))
+    elif user.id in s.busy:
+        await send_html(update, context, esc(t("busy", lang)))
+    else:
+        s.busy.add(user.id)
+        try:
+            await _answer(update, context, text, user.id)
+        finally:
+            s.busy.discard(user.id)
+
+
+async def _answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, user_id: int
+) -> None:
+    s = services(context)
+    chat_id = update.effective_message.chat_id if update.effective_message else user_id
+    lang = await lang_of(update, context)
+    notes = []
+    if len(text) > s.settings.question_limit:
+        text = text[: s.settings.question_limit]
+        notes.append(t("cut_note", lang, n=s.settings.question_limit))
+    limit = s.settings.llm_daily_limit
+    allowed = await asyncio.to_thread(users.take_llm_question, s.store, user_id, limit)
+    if not allowed:
+        notes.append(t("quota_note", lang, limit=limit))
+    async with typing(context, chat_id):
+        answer = await s.answer(
+            text,
+            store=s.store,
+            lang=s.langs.get(user_id),  # None lets the agent answer in the question's language
+            chat_id=str(chat_id),
+            user_id=str(user_id),
+            allow_llm=allowed,
+        )
+    if answer.note:
+        notes.append(answer.note)
+    footer = "\n".join(f"<i>{esc(n)}</i>" for n in notes)
+    await send_html(update, context, esc(answer.text) + ("\n\n" + footer if footer else ""))
+
+
+async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say what the bot can read when a sticker, photo or other non-text message arrives."""
+    lang = await lang_of(update, context)
+    await send_html(update, context, esc(t("hint_unsupported", lang)))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point to /help for a command the bot does not have (in groups only if addressed to it)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split()[0].lower()
+    if message.chat.type != ChatType.PRIVATE and f"@{context.bot.username}".lower() not in command:
+        return
+    lang = await lang_of(update, context)
+    await send_html(update, context, esc(t("unknown_command", lang)))
+
+
+async def import_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain how to upload data when /import arrives without a file."""
+    lang = await lang_of(update, context)
+    allowed = _is_admin(update, context)
+    await send_html(update, context, esc(t("import_hint" if allowed else "admin_only", lang)))
+
+
+def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in services(context).settings.admin_ids
+
+
+async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Validate and import a data file an admin sent with the caption /import."""
+    lang = await lang_of(update, context)
+    message, user = update.effective_message, update.effective_user
+    if not _is_admin(update, context) or message is None or user is None:
+        await send_html(update, context, esc(t("admin_only", lang)))
+        return
+    s = services(context)
+    document = message.document
+    name = Path(document.file_name or "upload").name if document else ""
+    limit = s.settings.import_max_bytes
+    if (
+        document is None
+        or not name.lower().endswith(IMPORT_SUFFIXES)
+        or (document.file_size or 0) > limit
+    ):
+        await send_html(update, context, esc(t("import_bad_file", lang, kb=limit // 1000)))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / re.sub(r"[^\w.\-]", "_", name)
+        await (await document.get_file()).download_to_drive(path)
+        if path.stat().st_size > limit:
+            await send_html(update, context, esc(t("import_bad_file", lang, kb=limit // 1000)))
+            return
+        reply = await asyncio.to_thread(views.import_file, s.store, lang, path, str(user.id))
+    await send(update, context, reply)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error and apologise to the user in their language."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if isinstance(context.error, Forbidden):
+        return  # the user blocked the bot: nobody to apologise to
+    try:
+        lang = await lang_of(update, context)
+        await context.bot.send_message(update.effective_chat.id, esc(t("sorry", lang)))
+    except Exception:  # the apology failed too (network, database): the error is logged above
+        log.warning("could not send the apology", exc_info=True)

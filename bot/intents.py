@@ -1,0 +1,392 @@
+"""What a question asks, read from its words: intents, metrics, terms, periods, what-if changes.
+
+Deterministic keyword tables for Chinese and English. Matching runs on NFKC-folded, lowercased
+text; English keywords match at word starts, so "rank" finds "ranking" but not "frank".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+from pydantic import BaseModel
+
+Intent = Literal["rank", "tiers", "profile", "compare", "history", "whatif", "methodology", "help"]
+
+# Checked in this order; the first intent with a keyword in the question wins (what-if and
+# history questions also say "rank", so they come first).
+INTENT_WORDS: dict[Intent, tuple[str, ...]] = {
+    "whatif": (
+        "what if",
+        "suppose",
+        "hypothetical",
+        "scenario",
+        "如果",
+        "假如",
+        "假设",
+        "要是",
+        "倘若",
+    ),
+    "history": (
+        "history",
+        "changed",
+        "change",
+        "over time",
+        "since",
+        "trend",
+        "moved",
+        "last year",
+        "evolv",
+        "变化",
+        "历史",
+        "这两年",
+        "这几年",
+        "趋势",
+        "以来",
+        "变动",
+        "去年",
+        "演变",
+        "升降",
+    ),
+    "tiers": (
+        "layer",
+        "tier",
+        "break down",
+        "breakdown",
+        "split",
+        "what kind of",
+        "archetype",
+        "type of company",
+        "categor",
+        "classif",
+        "supplier or",
+        "seller or",
+        "self-user",
+        "层次",
+        "分层",
+        "四层",
+        "拆分",
+        "分布",
+        "类型",
+        "卖水",
+        "用水",
+        "属于",
+        "算是",
+        "哪一类",
+        "哪类",
+        "定位",
+        "角色",
+        "层级",
+        "结构",
+    ),
+    "rank": (
+        "rank",
+        "top",
+        "order",
+        "sort",
+        "leaderboard",
+        "highest",
+        "lowest",
+        "who leads",
+        "排名",
+        "排第",
+        "排序",
+        "排个序",
+        "第几",
+        "名次",
+        "榜",
+        "前几",
+        "最高",
+        "最低",
+        "领先",
+    ),
+    "profile": (
+        "how much",
+        "capex",
+        "spend",
+        "tell me about",
+        "profile",
+        "overview",
+        "details",
+        "about",
+        "多少",
+        "资本开支",
+        "介绍",
+        "概况",
+        "情况",
+        "资料",
+        "详情",
+        "怎么样",
+    ),
+    "methodology": (
+        "what is",
+        "what's",
+        "what are",
+        "define",
+        "definition",
+        "meaning",
+        "mean",
+        "explain",
+        "why",
+        "how is",
+        "different",
+        "difference",
+        "methodology",
+        "formula",
+        "calculat",
+        "什么是",
+        "是什么",
+        "定义",
+        "意思",
+        "含义",
+        "为什么",
+        "解释",
+        "区别",
+        "方法",
+        "怎么算",
+        "如何计算",
+        "口径",
+    ),
+}
+HELP_WORDS = (
+    "what can you do",
+    "help",
+    "how do i use",
+    "what do you do",
+    "commands",
+    "who are you",
+    "你能做什么",
+    "帮助",
+    "怎么用",
+    "你会什么",
+    "你是谁",
+    "能干什么",
+    "有什么功能",
+    "使用说明",
+)
+# Intents that are about one or more companies; without a company they cannot run.
+NEEDS_COMPANY: frozenset[Intent] = frozenset({"tiers", "profile", "history", "whatif"})
+
+# Most specific first: "自用推理算力投入" must not stop at "自用推理".
+METRIC_WORDS: dict[str, tuple[str, ...]] = {
+    "self_use_inference_usd": (
+        "自用推理算力投入",
+        "自用推理投入",
+        "self-use inference capex",
+        "inference consumption",
+        "推理消费",
+    ),
+    "inference_self_use_ratio": ("推理自用率", "self-use ratio", "inference self-use ratio"),
+    "external_supply_share": (
+        "对外算力占比",
+        "对外",
+        "外供",
+        "external supply",
+        "external share",
+        "sold to outside",
+    ),
+    "margin_position": ("毛利", "margin"),
+    "ai_capex_usd": ("资本开支", "capex", "capital expenditure", "spend"),
+    "self_use_inference_share": (
+        "自用推理",
+        "自用",
+        "self-use",
+        "self use",
+        "own business",
+        "own inference",
+        "own-use",
+        "for their own",
+        "for its own",
+    ),
+}
+
+TERM_WORDS: dict[str, tuple[str, ...]] = {
+    "thesis": ("重自用者", "强内生", "看周期", "thesis", "命题", "为什么", "why", "overtak"),
+    "iaas": ("iaas", "算力租赁", "compute rental"),
+    "maas": ("maas", "模型即服务", "model as a service"),
+    "solutions": ("解决方案", "agent", "solutions", "saas"),
+    "edge": ("边缘推理", "边缘", "端侧", "edge", "on-device"),
+    "supplier": ("卖水者", "卖水", "supplier", "selling water", "sells water"),
+    "dual": ("双重角色", "dual"),
+    "self_user": ("用水", "内驱", "self-user", "self user"),
+    "edge_builder": ("生态构建者", "ecosystem builder"),
+    **{k: v for k, v in METRIC_WORDS.items() if k != "ai_capex_usd"},
+}
+
+REGION_WORDS = {"CN": ("中国", "国内", "china", "chinese"), "US": ("美国", "american", "u.s.")}
+FOLLOWUP_WORDS = ("那", "呢", "还有", "换成", "and ", "what about", "how about", "same for")
+
+_CN_NUMBERS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+FRACTION_WORDS = {
+    "half": 0.5,
+    "一半": 0.5,
+    "减半": 0.5,
+    "a third": 1 / 3,
+    "三分之一": 1 / 3,
+    "a quarter": 0.25,
+    "四分之一": 0.25,
+    "all of": 1.0,
+    "全部": 1.0,
+}
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def has(text: str, words: tuple[str, ...]) -> bool:
+    return first(text, words) is not None
+
+
+def first(text: str, words: tuple[str, ...]) -> int | None:
+    """Position of the earliest keyword in folded text (English ones at a word start)."""
+    spots = []
+    for word in words:
+        pattern = re.escape(word) if not word[0].isascii() else rf"(?<![a-z]){re.escape(word)}"
+        match = re.search(pattern, text)
+        if match:
+            spots.append(match.start())
+    return min(spots, default=None)
+
+
+def intent_of(text: str) -> Intent | None:
+    return next((i for i, words in INTENT_WORDS.items() if has(text, words)), None)
+
+
+def is_help(text: str) -> bool:
+    return has(text, HELP_WORDS)
+
+
+def metric_of(text: str) -> str | None:
+    """The metric named earliest in the question (ties go to the more specific one)."""
+    found = [
+        (pos, i, m)
+        for i, (m, w) in enumerate(METRIC_WORDS.items())
+        if (pos := first(text, w)) is not None
+    ]
+    return min(found)[2] if found else None
+
+
+def terms_of(text: str) -> list[str]:
+    return [term for term, words in TERM_WORDS.items() if has(text, words)]
+
+
+def region_of(question: str) -> str | None:
+    if re.search(r"(?<![A-Za-z])US(?![A-Za-z])", question):
+        return "US"
+    text = fold(question)
+    return next((r for r, words in REGION_WORDS.items() if has(text, words)), None)
+
+
+def period_of(text: str) -> str | None:
+    match = re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
+    return match.group(1) if match else None
+
+
+def top_of(text: str) -> int | None:
+    match = re.search(r"(?:top|前)\s*(\d{1,2}|[一二两三四五六七八九十])", text)
+    if not match:
+        return None
+    raw = match.group(1)
+    return int(raw) if raw.isdigit() else _CN_NUMBERS[raw]
+
+
+def is_followup(text: str) -> bool:
+    short = len(text) <= 14 if not text.isascii() else len(text.split()) <= 5
+    return short or has(text, FOLLOWUP_WORDS)
+
+
+# --- what-if: which input changes, and how ---
+
+
+class WhatIfSpec(BaseModel):
+    """A hypothetical change: set an input, scale it, or sell part of own inference."""
+
+    field: str
+    op: Literal["set", "scale", "sell"]
+    value: float
+
+
+WHATIF_FIELDS: dict[str, tuple[str, ...]] = {
+    "external_supply_share": ("对外算力占比", "对外", "外供", "external supply", "external share"),
+    "own_training": ("训练", "training"),
+    "external_iaas": ("iaas", "算力租赁", "compute rental"),
+    "external_maas": ("maas", "模型即服务"),
+    "layer_mix.edge": ("边缘", "edge"),
+    "ai_capex": ("资本开支", "capex", "spend", "投入"),
+    "own_inference": ("自用推理", "自用", "self-use", "self use", "own inference", "own-use"),
+}
+SELL_WORDS = ("sold", "sell", "卖掉", "卖出", "出售", "卖给", "对外卖", "转卖")
+INFERENCE_WORDS = ("inference", "推理")
+DOUBLE_WORDS = ("double", "翻倍", "翻一番", "两倍")
+HALVE_WORDS = ("halve", "halved", "减半", "砍半")
+DOWN_BY = (
+    "decrease by",
+    "fall by",
+    "fell by",
+    "cut by",
+    "drop by",
+    "dropped by",
+    "降低",
+    "减少",
+    "下降",
+    "削减",
+)
+UP_BY = ("increase by", "rise by", "rose by", "grow by", "grew by", "提高", "增加", "上升", "增长")
+SET_TO = ("到", "至", "为", "成", " to ", "becomes", "became", "were", "was", "is ")
+
+
+def whatif_of(text: str) -> WhatIfSpec | None:
+    fraction = _fraction(text)
+    if has(text, SELL_WORDS) and has(text, INFERENCE_WORDS):
+        return WhatIfSpec(field="own_inference", op="sell", value=fraction or 0.5)
+    field = _whatif_field(text)
+    if field is None:
+        return None
+    if has(text, DOUBLE_WORDS):
+        return WhatIfSpec(field=field, op="scale", value=2.0)
+    if has(text, HALVE_WORDS):
+        return WhatIfSpec(field=field, op="scale", value=0.5)
+    if fraction is None:
+        return None
+    by = -1 if has(text, DOWN_BY) else 1 if has(text, UP_BY) else 0
+    if by and not _set_before_number(text):
+        return WhatIfSpec(field=field, op="scale", value=1 + by * fraction)
+    return WhatIfSpec(field=field, op="set", value=fraction)
+
+
+def _whatif_field(text: str) -> str | None:
+    found = [
+        (pos, f) for f, words in WHATIF_FIELDS.items() if (pos := first(text, words)) is not None
+    ]
+    return min(found)[1] if found else None
+
+
+def _fraction(text: str) -> float | None:
+    """The change's size: '20%' → 0.2, '0.3' → 0.3, 'half' → 0.5."""
+    match = re.search(r"(\d+(?:\.\d+)?)\s*(%|percent|个百分点)", text)
+    if match:
+        return float(match.group(1)) / 100
+    match = re.search(r"(?<![\d.])(0?\.\d+|1\.0+)(?![\d.])", text)
+    if match:
+        return float(match.group(1))
+    return next((v for w, v in FRACTION_WORDS.items() if has(text, (w,))), None)
+
+
+def _set_before_number(text: str) -> bool:
+    """'降到20%' / 'fell to 20%' set a value; '降低20%' / 'fell by 20%' scale it."""
+    match = re.search(r"(\S{0,3})\s*(\d+(?:\.\d+)?)\s*%", text)
+    return bool(match) and any(w.strip() in match.group(1) for w in SET_TO if w.strip())

@@ -1,0 +1,67 @@
+"""Conversation memory: the last few turns of each chat, kept in SQLite (table from m002)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from pydantic import BaseModel
+
+from bot.i18n import Lang
+from bot.planner import Plan
+from tools.store import Store
+
+KEEP_TURNS = 6  # per chat; enough for follow-ups, small enough to stay cheap in the prompt
+
+
+class Turn(BaseModel):
+    question: str
+    lang: Lang
+    plan: Plan | None
+    answer: str
+
+
+def _recent(store: Store, chat_id: str, n: int) -> list[Turn]:
+    rows = store.db.execute(
+        "SELECT question, lang, plan, answer FROM conversation_turns"
+        " WHERE chat_id = ? ORDER BY id DESC LIMIT ?",
+        [chat_id, n],
+    ).fetchall()
+    return [
+        Turn(
+            question=q,
+            lang=lang,
+            plan=Plan.model_validate_json(plan) if plan else None,
+            answer=answer,
+        )
+        for q, lang, plan, answer in reversed(rows)
+    ]
+
+
+def _remember(store: Store, chat_id: str, turn: Turn) -> None:
+    with store.write() as db:
+        db["conversation_turns"].insert(
+            {
+                "chat_id": chat_id,
+                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "question": turn.question,
+                "lang": turn.lang,
+                "plan": turn.plan.model_dump_json() if turn.plan else "",
+                "answer": turn.answer,
+            }
+        )
+        # Bounded: older turns of this chat go as soon as a new one arrives.
+        db.execute(
+            "DELETE FROM conversation_turns WHERE chat_id = ? AND id NOT IN"
+            " (SELECT id FROM conversation_turns WHERE chat_id = ? ORDER BY id DESC LIMIT ?)",
+            [chat_id, chat_id, KEEP_TURNS],
+        )
+
+
+async def recent(store: Store, chat_id: str, n: int = KEEP_TURNS) -> list[Turn]:
+    """The chat's last `n` turns, oldest first (the store's SQLite work runs in a thread)."""
+    return await asyncio.to_thread(_recent, store, chat_id, n)
+
+
+async def remember(store: Store, chat_id: str, turn: Turn) -> None:
+    await asyncio.to_thread(_remember, store, chat_id, turn)

@@ -1,0 +1,210 @@
+"""The Telegram application, wired in one place: builder, handlers, jobs, polling or webhook.
+
+`serve()` is the one way the bot runs, in production (`inference-lens run`), in the
+end-to-end tests and in the benchmark: it takes the per-database lock, starts the
+application, and polls (or serves a webhook) until `stop` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import signal
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import handlers, render_html, updates, users, views
+from bot.flood import FloodLimiter
+from bot.i18n import Lang, t
+from bot.poller_lock import PollerLock
+from bot.replies import Answerer, Services
+from bot.telegram_settings import TelegramSettings
+from tools.store import Store
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLL_TIMEOUT_S = 10
+CONCURRENT_UPDATES = 64  # handlers await the LLM and worker threads; others go on meanwhile
+KEEP_UPDATE_IDS = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
+KEEP_USAGE_DAYS = 7
+IMPORT_CAPTION = filters.CaptionRegex(r"^/import(@\w+)?(\s|$)")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str  # the public HTTPS URL Telegram posts to
+    port: int
+    listen: str = "127.0.0.1"  # behind a reverse proxy on the same host, by default
+
+
+COMMANDS = {
+    "start": handlers.start,
+    "help": handlers.help_command,
+    "lang": handlers.lang,
+    "rank": handlers.rank,
+    "tiers": handlers.tiers,
+    "company": handlers.company,
+    "compare": handlers.compare,
+    "history": handlers.history,
+    "whatif": handlers.whatif,
+    "sources": handlers.sources,
+    "methodology": handlers.methodology,
+    "subscribe": handlers.subscribe,
+    "unsubscribe": handlers.unsubscribe,
+    "subscriptions": handlers.subscriptions,
+    "import": handlers.import_hint,
+}
+
+
+def default_answerer() -> Answerer:
+    """The agent's answer(); imported here so the toolkit CLI never loads the LLM client."""
+    from bot.agent import answer
+
+    return answer
+
+
+def build_application(
+    settings: TelegramSettings, store: Store, answer: Answerer | None = None
+) -> Application:
+    """The configured Application: flood limits, HTML by default, every handler, jobs."""
+    limiter = FloodLimiter(
+        overall_per_second=settings.overall_per_second,
+        chat_burst=settings.chat_burst,
+        chat_per_second=settings.chat_per_second,
+        max_retries=settings.max_retries,
+    )
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+    app = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.base_url)
+        .base_file_url(settings.file_url)
+        .rate_limiter(limiter)
+        .defaults(defaults)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .build()
+    )
+    app.bot_data["services"] = Services(store, settings, answer or default_answerer())
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:
+    app.add_handler(TypeHandler(Update, handlers.drop_redelivered), group=-1)
+    for name, callback in COMMANDS.items():
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(MessageHandler(filters.Document.ALL & IMPORT_CAPTION, handlers.import_document))
+    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT, handlers.question))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, handlers.unsupported))
+    app.add_error_handler(handlers.on_error)
+
+
+async def on_startup(app: Application) -> None:
+    """Publish the command menu in both languages and schedule the housekeeping jobs."""
+    for lang, code in (("en", None), ("zh", "zh")):
+        await app.bot.set_my_commands(bot_commands(lang), language_code=code)
+    jobs = app.job_queue
+    if jobs is not None:
+        jobs.run_once(warm_up, when=0, name="warm-up")
+        jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
+
+
+def bot_commands(lang: Lang) -> list[BotCommand]:
+    names = ["start", *render_html.COMMANDS]
+    return [BotCommand(name, t("cmd_" + name, lang)) for name in names]
+
+
+async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Draw the default ranking chart in both languages before the first /rank asks for it."""
+    store = context.bot_data["services"].store
+    for lang in ("zh", "en"):
+        await asyncio.to_thread(views.rank, store, lang, [])
+
+
+async def housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forget old update ids and quota counters."""
+    store = context.bot_data["services"].store
+    now = dt.datetime.now(dt.UTC)
+    await asyncio.to_thread(updates.forget_before, store, now - KEEP_UPDATE_IDS)
+    cutoff = now.date() - dt.timedelta(days=KEEP_USAGE_DAYS)
+    await asyncio.to_thread(users.forget_usage_before, store, cutoff)
+
+
+def webhook_secret(settings: TelegramSettings) -> str:
+    """A secret Telegram echoes on every webhook call; stable across restarts of one bot."""
+    return hashlib.sha256(b"webhook:" + settings.token.get_secret_value().encode()).hexdigest()
+
+
+async def serve(app: Application, stop: asyncio.Event, webhook: Webhook | None = None) -> None:
+    """Run the bot until `stop` is set; refuses to start if another bot uses the database."""
+    services: Services = app.bot_data["services"]
+    with PollerLock(services.store.path):
+        async with app:
+            await app.start()
+            await on_startup(app)
+            await _receive(app, services.settings, webhook)
+            log.info("bot @%s is running", app.bot.username)
+            await stop.wait()
+            if app.updater is not None:
+                await app.updater.stop()
+            await app.stop()
+
+
+async def _receive(app: Application, settings: TelegramSettings, webhook: Webhook | None) -> None:
+    if app.updater is None:
+        raise RuntimeError("the application was built without an updater")
+    if webhook is None:
+        await app.updater.start_polling(
+            timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES, error_callback=_polling_error
+        )
+        return
+    await app.updater.start_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=urlparse(webhook.url).path.lstrip("/"),
+        webhook_url=webhook.url,
+        secret_token=webhook_secret(settings),
+        allowed_updates=ALLOWED_UPDATES,
+    )
+
+
+def _polling_error(exc: Exception) -> None:
+    # The updater retries by itself; a warning without a traceback keeps the log readable.
+    log.warning("polling failed: %s", exc)
+
+
+def run(settings: TelegramSettings, store: Store, webhook: Webhook | None = None) -> None:
+    """Run until SIGINT or SIGTERM (`inference-lens run`)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(build_application(settings, store), stop, webhook)
+
+    asyncio.run(main())

@@ -1,0 +1,330 @@
+"""What each bot command answers: Telegram HTML, an optional chart and inline buttons.
+
+Synchronous and free of Telegram objects: the handlers run these in worker threads
+(`asyncio.to_thread`), where the store gives each thread its own connection. Rankings,
+charts and past revisions are memoised by database, revision and arguments, because the
+same few questions (/rank, /tiers of a well-known company) arrive again and again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from bot import charts, render_html, subscriptions
+from bot.html_split import truncate
+from bot.i18n import Lang, t
+from bot.render_html import esc
+from tools import breakdown, ranking
+from tools import history as hist
+from tools import whatif as wi
+from tools.errors import ToolkitError, UnknownCompany
+from tools.resolve import Resolver, normalise
+from tools.store import Store
+from tools.taxonomy import DEFAULT_METRIC, METRICS
+from tools.universe import Universe
+
+T = TypeVar("T")
+MEMO_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # callback data, "<action>:<argument>"; Telegram allows 64 bytes
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str  # the same key always means the same picture, so an uploaded copy can be reused
+    png: bytes
+    caption: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    html: str
+    chart: Chart | None = None
+    buttons: list[list[Button]] = field(default_factory=list)
+
+
+class Memo:
+    """A small thread-safe LRU map; computing twice on a race is harmless here."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+_memo = Memo()
+
+
+def _universe(store: Store, revision: int | None = None) -> Universe:
+    if revision is None:
+        return store.universe()
+    return _memo.get(("universe", str(store.path), revision), lambda: store.universe(revision))
+
+
+def _resolver(store: Store, u: Universe) -> Resolver:
+    return _memo.get(
+        ("resolver", str(store.path), u.revision), lambda: Resolver(u.companies.values())
+    )
+
+
+def _ranking(store: Store, u: Universe, metric: str, period: str | None) -> ranking.Ranking:
+    key = ("rank", str(store.path), u.revision, metric, period)
+    return _memo.get(key, lambda: ranking.rank(u, metric, period))
+
+
+def parse_metric(text: str) -> str | None:
+    """A metric named by id or by its Chinese or English name; None when none matches."""
+    key = normalise(text)
+    for metric in METRICS.values():
+        if key in {normalise(metric.id), normalise(metric.zh), normalise(metric.en)}:
+            return metric.id
+    return None
+
+
+def _split_args(args: list[str]) -> tuple[str | None, str | None, list[str]]:
+    """(metric, period, the rest) from command arguments in any order."""
+    metric = period = None
+    rest = []
+    for arg in args:
+        if arg.isdigit() and len(arg) == 4:
+            period = arg
+        elif metric is None and parse_metric(arg):
+            metric = parse_metric(arg)
+        else:
+            rest.append(arg)
+    return metric, period, rest
+
+
+def _unknown_metric(text: str, lang: Lang) -> Reply:
+    names = ", ".join(METRICS)
+    return Reply(esc(t("unknown_metric", lang, metric=text, names=names)))
+
+
+def rank(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """The ranking by a metric (default: self-use inference share), with its chart."""
+    metric, period, rest = _split_args(args)
+    if rest:
+        return _unknown_metric(" ".join(rest), lang)
+    u = _universe(store)
+    r = _ranking(store, u, metric or DEFAULT_METRIC, period)
+    chart_key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{lang}"
+    png = _memo.get(("png", chart_key), lambda: charts.ranking_chart(r, lang))
+    title = render_html.ranking(r, lang).split("\n", 1)[0]
+    subscribe = Button(t("btn_subscribe", lang), f"sub::{r.metric}")
+    return Reply(
+        render_html.ranking(r, lang), Chart(chart_key, png, truncate(title)), [[subscribe]]
+    )
+
+
+def _company_buttons(cid: str, lang: Lang, skip: str) -> list[list[Button]]:
+    actions = [("tiers", "btn_tiers"), ("history", "btn_history"), ("company", "btn_company")]
+    row = [Button(t(label, lang), f"{action}:{cid}") for action, label in actions if action != skip]
+    return [row, [Button(t("btn_subscribe", lang), f"sub:{cid}:{DEFAULT_METRIC}")]]
+
+
+def _picker(u: Universe, lang: Lang, action: str) -> list[list[Button]]:
+    """Every company as a button that runs `action` for it, two to a row."""
+    buttons = [
+        Button(c.name.zh if lang == "zh" else c.name.en, f"{action}:{c.id}")
+        for c in u.companies.values()
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def _resolve(store: Store, u: Universe, query: str) -> str:
+    return _resolver(store, u).resolve(query)
+
+
+def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) -> Reply:
+    """'No company called x', with the suggestions as buttons that retry the command."""
+    u = _universe(store)
+    text = t("unknown_company", lang, query=exc.query)
+    names = [
+        u.companies[c].name.zh if lang == "zh" else u.companies[c].name.en for c in exc.suggestions
+    ]
+    if names:
+        text += " " + t("did_you_mean", lang, names=", ".join(names))
+    buttons = [Button(n, f"{action}:{c}") for n, c in zip(names, exc.suggestions, strict=True)]
+    return Reply(esc(text), buttons=[buttons] if buttons else [])
+
+
+def _usage(command: str, lang: Lang, store: Store) -> Reply:
+    usage = t("usage_company", lang, command=command)
+    text = esc(t("usage", lang, usage=usage)) + "\n" + esc(t("pick_company", lang))
+    return Reply(text, buttons=_picker(_universe(store), lang, command))
+
+
+def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """A company's four-layer breakdown, archetype and fired rule, with its chart."""
+    _, period, rest = _split_args(args)
+    if not rest:
+        return _usage("tiers", lang, store)
+    u = _universe(store)
+    b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
+    chart_key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
+    png = _memo.get(("png", chart_key), lambda: charts.tiers_chart(b, lang))
+    html = render_html.tiers(b, lang)
+    caption = truncate(html.split("\n", 1)[0])
+    return Reply(html, Chart(chart_key, png, caption), _company_buttons(b.company, lang, "tiers"))
+
+
+def company(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """A company's inputs with ranges, notes and sources; with no name, the list of companies."""
+    _, period, rest = _split_args(args)
+    u = _universe(store)
+    if not rest:
+        return Reply(
+            render_html.companies(u.companies.values(), lang), buttons=_picker(u, lang, "company")
+        )
+    p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
+    return Reply(render_html.profile(p, lang), buttons=_company_buttons(p.company, lang, "company"))
+
+
+def _names(args: list[str]) -> list[str]:
+    """Company names from /compare arguments: comma or 'vs' separated, else one per word."""
+    text = " ".join(args)
+    for sep in (",", ",", "、", " vs ", " VS ", " 和 ", " 与 "):
+        if sep in text:
+            return [part.strip() for part in text.split(sep) if part.strip()]
+    return args
+
+
+def compare(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """Companies side by side on a metric, with P(A ranks above B) for each pair."""
+    metric, period, rest = _split_args(args)
+    u = _universe(store)
+    ids = list(dict.fromkeys(_resolve(store, u, q) for q in _names(rest)))
+    if len(ids) < 2:
+        return Reply(esc(t("usage", lang, usage=t("usage_compare", lang))))
+    result = ranking.compare(u, ids, metric or DEFAULT_METRIC, period)
+    return Reply(render_html.comparison(result, lang))
+
+
+def history(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """A company's rank per period and its moves across periods and data revisions."""
+    metric, _, rest = _split_args(args)
+    if not rest:
+        return _usage("history", lang, store)
+    u = _universe(store)
+    cid = _resolve(store, u, " ".join(rest))
+    revisions = [_universe(store, r.id) for r in store.revisions()]
+    h = hist.history(u, revisions, cid, metric or DEFAULT_METRIC)
+    return Reply(render_html.history(h, lang), buttons=_company_buttons(cid, lang, "history"))
+
+
+def whatif(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """A company's metrics, archetype and rank with some inputs overridden (nothing is saved)."""
+    pairs = [a for a in args if "=" in a]
+    names = [a for a in args if "=" not in a]
+    if not pairs or not names:
+        return Reply(esc(t("usage", lang, usage=t("usage_whatif", lang))))
+    u = _universe(store)
+    cid = _resolve(store, u, " ".join(names))
+    result = wi.whatif(u, cid, wi.parse_overrides(pairs))
+    return Reply(render_html.whatif(result, lang))
+
+
+def sources(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """Every source behind the data, or the ones a company's figures cite."""
+    _, period, rest = _split_args(args)
+    u = _universe(store)
+    if not rest:
+        items = sorted(u.sources.values(), key=lambda s: s.id)
+        return Reply(
+            render_html.source_list(items, lang, t("sources_all_title", lang, n=len(items)))
+        )
+    p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
+    title = t(
+        "sources_company_title", lang, name=p.name_zh if lang == "zh" else p.name, period=p.period
+    )
+    return Reply(render_html.source_list(p.sources, lang, title))
+
+
+def methodology(store: Store, lang: Lang, args: list[str]) -> Reply:
+    """How the numbers are made: layers, metrics, archetype rules, uncertainty."""
+    return Reply(render_html.methodology(_universe(store).thresholds, lang))
+
+
+def subscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
+    """Follow the whole ranking (no company named) or one company, on a metric."""
+    metric, _, rest = _split_args(args)
+    metric = metric or DEFAULT_METRIC
+    u = _universe(store)
+    cid = _resolve(store, u, " ".join(rest)) if rest else None
+    added = subscriptions.subscribe(store, chat_id, cid, metric, lang)
+    if not added:
+        return Reply(esc(t("already_subscribed", lang)))
+    if cid is None:
+        return Reply(esc(t("subscribed_ranking", lang, metric=METRICS[metric].name(lang))))
+    c = u.companies[cid]
+    return Reply(esc(t("subscribed_company", lang, name=c.name.zh if lang == "zh" else c.name.en)))
+
+
+def unsubscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
+    """Stop following one company, or everything when no company is named."""
+    if not args:
+        removed = subscriptions.unsubscribe(store, chat_id, everything=True)
+    else:
+        u = _universe(store)
+        removed = subscriptions.unsubscribe(store, chat_id, _resolve(store, u, " ".join(args)))
+    return Reply(esc(t("unsubscribed", lang, n=removed)))
+
+
+def subscription_list(store: Store, lang: Lang, chat_id: int) -> Reply:
+    """What this chat follows."""
+    u = _universe(store)
+    names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}
+    return Reply(render_html.subscriptions(subscriptions.of_chat(store, chat_id), names, lang))
+
+
+def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
+    """Validate and import a data file atomically, then say what changed in the ranking."""
+    result = store.import_file(path, author=author)
+    moves: list[hist.Move] = []
+    if result.revision is not None:
+        # The revision before this one is the data this import changed, even if another
+        # import landed meanwhile.
+        before = _universe(store, result.revision - 1)
+        after = _universe(store, result.revision)
+        moves = hist.diff(before, after, DEFAULT_METRIC).moves
+    return Reply(render_html.import_result(result, moves, DEFAULT_METRIC, lang))
+
+
+ChatView = Callable[[Store, Lang, int, list[str]], Reply]
+
+COMMAND_VIEWS: dict[str, Callable[[Store, Lang, list[str]], Reply]] = {
+    "rank": rank,
+    "tiers": tiers,
+    "company": company,
+    "compare": compare,
+    "history": history,
+    "whatif": whatif,
+    "sources": sources,
+    "methodology": methodology,
+}
+
+
+def problem(exc: ToolkitError, lang: Lang) -> Reply:
+    """A mistake in what the user asked (bad argument, period without data), said plainly."""
+    return Reply(esc(t("error", lang, message=exc)))
