@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli import COMMANDS, main
 from bot.table import width
+from tools.taxonomy import METRICS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -38,6 +39,14 @@ def test_rank_json_contract(capsys):
     assert [r["rank"] for r in data["rows"]] == list(range(1, len(data["rows"]) + 1))
     top = run_json(capsys, "rank", "--top", "1")
     assert len(top["rows"]) == 1 and top["rows"][0] == data["rows"][0]
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+def test_rank_by_every_metric(capsys, metric):
+    data = run_json(capsys, "rank", "--metric", metric)
+    values = [r["value"] for r in data["rows"] if r["value"] is not None]
+    assert values == sorted(values, reverse=True)
+    assert all(r["p10"] <= r["p90"] for r in data["rows"] if r["p10"] is not None)
 
 
 def test_tiers_json_contract(capsys):

@@ -87,7 +87,10 @@ def sample_metric(
         mix = dict(zip(LAYERS, drawn, strict=True))
     if "ai_capex" in needs:
         rates = np.array([usd_rate(s.ai_capex.currency, s.period, fx) for s in snaps])
-        capex = _draw(keys, [[s.ai_capex] for s in snaps], "ai_capex", samples, seed)[0] * rates
+        capex = (
+            _draw(keys, [[s.ai_capex] for s in snaps], "ai_capex", samples, seed)[0]
+            * rates[:, None]
+        )
     return compute(allocation, mix, capex)[metric]
 
 
