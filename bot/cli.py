@@ -213,6 +213,29 @@ def cmd_run(ctx: Context) -> None:
         raise BadArgument(str(exc)) from None
 
 
+def cmd_ask(ctx: Context) -> None:
+    """Ask a question in words (Chinese or English); every number in the answer is checked
+    against the tools' results. An LLM answers when OPENAI_API_KEY or OPENAI_BASE_URL is set,
+    the offline planner otherwise. Follow-ups ("and Tencent?") remember the last questions.
+
+    Example: inference-lens ask "小米的自用推理占比排第几?" --json
+    """
+    from bot import chat_cli  # the agent and the LLM client load only for ask and chat
+
+    chat_cli.ask(ctx.store, ctx.args.question, ctx.args.lang, ctx.args.json)
+
+
+def cmd_chat(ctx: Context) -> None:
+    """An interactive session: ask in words, or use the Telegram bot's slash commands
+    (/rank /tiers /company /compare /history /whatif /sources /methodology /help); /quit ends.
+
+    Example: inference-lens chat --lang zh
+    """
+    from bot import chat_cli
+
+    chat_cli.chat(ctx.store, ctx.args.lang, ctx.lang)
+
+
 COMMANDS: dict[str, Callable[[Context], None]] = {
     "rank": cmd_rank,
     "tiers": cmd_tiers,
@@ -225,6 +248,8 @@ COMMANDS: dict[str, Callable[[Context], None]] = {
     "export": cmd_export,
     "check": cmd_check,
     "run": cmd_run,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
 }
 
 
@@ -298,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--webhook-url", help="public HTTPS URL for Telegram to post updates to")
     p.add_argument("--port", type=int, help="port the webhook server listens on")
     p.add_argument("--listen", default="127.0.0.1", help="webhook server address")
+    p = add("ask")
+    p.add_argument("question")
+    # SUPPRESS keeps the global --lang when this one is not given; None means "the question's".
+    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="answer language")
+    p = add("chat", json_flag=False)
+    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="answer language")
     p = add("export", json_flag=False)
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
     return parser
@@ -308,6 +339,10 @@ def main(argv: list[str] | None = None) -> int:
     lang: Lang = args.lang or detect(os.environ.get("LANG"))
     try:
         args.func(Context(args))
+    except BrokenPipeError:
+        # The reader went away (`inference-lens rank | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except UnknownCompany as exc:
         message = t("unknown_company", lang, query=exc.query)
         if exc.suggestions:
