@@ -43,7 +43,8 @@ class Universe:
         return Dataset(
             sources=sorted(self.sources.values(), key=lambda s: s.id),
             fx=sorted(self.fx.values(), key=lambda f: (f.period, f.currency)),
-            thresholds=self.thresholds,
+            # Defaults need not be written out: importing the export then changes nothing.
+            thresholds=None if self.thresholds == Thresholds() else self.thresholds,
             companies=list(self.companies.values()),
         )
 

@@ -120,6 +120,8 @@ def _split_external(allocation: dict[str, float], total: float, fixed: set[str])
 
 
 def _rebalance(shares: dict[str, float], fixed: set[str], group: str) -> None:
+    if not fixed:
+        return  # untouched groups keep their values exactly (no override, no change)
     pinned = sum(shares[k] for k in fixed)
     if pinned > 1 + 1e-9:
         raise BadArgument(f"{group} overrides add up to {pinned:.2f}, more than 1")

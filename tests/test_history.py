@@ -1,0 +1,64 @@
+"""Ranking diff between revisions and periods: who moved, attribution, confidence."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import company
+
+from tools.history import diff, history, period_ranks
+from tools.store import Store
+
+
+@pytest.fixture
+def two_revisions(tmp_path, make_dataset) -> Store:
+    store = Store.open(tmp_path / "h.db", seed=False)
+    first = make_dataset(
+        company("a", 0.6, spread=0.05),
+        company("b", 0.4, 0.25, spread=0.05),
+        company("c", 0.2, spread=0.05),
+    )
+    store.import_dataset(first, author="cli", source_name="1", source_hash="1")
+    # b overtakes a, and turns from dual to self_user; c does not move
+    second = make_dataset(company("b", 0.7, 0.05, spread=0.05))
+    store.import_dataset(second, author="cli", source_name="2", source_hash="2")
+    return store
+
+
+def test_diff_between_revisions(two_revisions: Store):
+    d = diff(two_revisions.universe(1), two_revisions.universe(2))
+    moves = {m.company: m for m in d.moves}
+    assert set(moves) == {"a", "b"}
+    b = moves["b"]
+    assert (b.old_rank, b.new_rank) == (2, 1)
+    assert set(b.kinds) == {"order", "archetype", "metric"}
+    assert (b.old_archetype, b.new_archetype) == ("dual", "self_user")
+    changed = {c.field: (c.old, c.new) for c in b.changes}
+    assert changed["allocation.own_inference"] == (0.4, 0.7)
+    assert changed["allocation.external_iaas"] == (0.25, 0.05)
+    assert [p.company for p in b.passed] == ["a"] and b.passed[0].p_above > 0.95
+    a = moves["a"]
+    assert a.kinds == ["order"] and a.changes == []  # a moved only because b passed it
+    assert [p.company for p in a.passed] == ["b"] and a.passed[0].p_above < 0.05
+
+
+def test_no_change_no_moves(two_revisions: Store):
+    assert diff(two_revisions.universe(2), two_revisions.universe(2)).moves == []
+
+
+def test_history_across_periods_and_revisions(tmp_path, make_dataset):
+    store = Store.open(tmp_path / "h.db", seed=False)
+    a = company("a", 0.3, period="2024")
+    a["snapshots"].append(company("a", 0.7, period="2025")["snapshots"][0])
+    b = company("b", 0.5, period="2024")
+    b["snapshots"].append(company("b", 0.5, period="2025")["snapshots"][0])
+    store.import_dataset(make_dataset(a, b), author="cli", source_name="1", source_hash="1")
+    u = store.universe()
+    assert [(p.period, p.rank, p.of) for p in period_ranks(u, "a")] == [
+        ("2024", 2, 2),
+        ("2025", 1, 2),
+    ]
+    h = history(u, [store.universe(r.id) for r in store.revisions()], "a")
+    assert [(m.old_period, m.new_period, m.old_rank, m.new_rank) for m in h.period_changes] == [
+        ("2024", "2025", 2, 1)
+    ]
+    assert h.revisions == []
