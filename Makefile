@@ -5,9 +5,20 @@ BIN := $(VENV)/bin
 # The demo keeps its database inside the project, so it writes nothing elsewhere.
 DEMO_DB := $(CURDIR)/.data/demo.db
 
-.PHONY: install demo test lint bench clean
+# Chinese chart labels need a CJK font; Debian's is installed when we may (root, apt-get).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-install: $(VENV)/.installed
+.PHONY: install fonts demo test lint bench bot clean
+
+install: $(VENV)/.installed fonts
+
+fonts:
+	@test -f $(CJK_FONT) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; \
+	  else \
+	    echo "warning: no CJK font; install fonts-wqy-microhei or set INFERENCE_LENS_CJK_FONT" >&2; \
+	  fi; }
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +44,9 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bot: install
+	$(BIN)/inference-lens run
 
 clean:
 	rm -rf $(VENV) .data build *.egg-info

@@ -3,12 +3,13 @@
 Messages break at line boundaries; a tag left open at a break (a <pre> block spanning two
 messages) is closed at the end of one message and reopened at the start of the next. Only a
 single line longer than a whole message is cut inside, and then never inside a tag or entity.
-Lengths are counted in UTF-16 code units over the markup, which bounds what Telegram counts
-(the text after parsing, in UTF-16 units) from above.
+Lengths are what Telegram limits: the text after entity parsing (tags dropped, entities
+decoded), in UTF-16 code units.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 MESSAGE_LIMIT = 4096
@@ -18,9 +19,14 @@ _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]+|[<&]")
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>")
 
 
-def size(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
+def visible(html_text: str) -> str:
+    """The text a user sees: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def size(html_text: str) -> int:
+    """Length as Telegram counts it: visible text in UTF-16 code units."""
+    return len(visible(html_text).encode("utf-16-le")) // 2
 
 
 def split(html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -36,7 +42,7 @@ def split(html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         current += piece
         stack = after
     chunks.append(current + _closers(stack))
-    return [c.strip("\n") for c in chunks if _visible(c).strip()]
+    return [c.strip("\n") for c in chunks if visible(c).strip()]
 
 
 def truncate(html: str, limit: int = CAPTION_LIMIT) -> str:
@@ -81,6 +87,3 @@ def _openers(stack: list[tuple[str, str]]) -> str:
 def _closers(stack: list[tuple[str, str]]) -> str:
     return "".join(f"</{name}>" for name, _ in reversed(stack))
 
-
-def _visible(html: str) -> str:
-    return _TAG.sub("", html)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_telegram import FakeTelegram
 
 from tools.models import Dataset
 from tools.store import Store
@@ -100,3 +101,10 @@ def make_dataset() -> Callable[..., Dataset]:
         return Dataset.model_validate({**BASE, **sections, "companies": list(companies)})
 
     return build
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    """A fake Telegram Bot API server on loopback (see tests/fake_telegram.py)."""
+    with FakeTelegram() as server:
+        yield server

@@ -1,0 +1,938 @@
+"""A fake Telegram Bot API server for tests: real HTTP on 127.0.0.1, validating like Telegram.
+
+The bot under test talks to it exactly as to Telegram (point python-telegram-bot's base_url,
+i.e. TELEGRAM_API_BASE_URL, at `tg.base_url`). Tests play the users and read what they got:
+
+    with FakeTelegram() as tg:                         # serves on a free loopback port
+        alice = tg.user(1001, language_code="zh")
+        tg.user_says(alice, "/rank")                   # queued for getUpdates (or POSTed to
+                                                       # the bot's webhook once one is set)
+        got = await tg.wait_for(alice.id, 2)           # from async tests; wait_for_sync()
+        got[0].photo, got[1].text, got[1].buttons      # from threads / subprocess tests
+
+What users do: `user_says` (text; bot_command and @mention entities are computed as Telegram
+does), `user_taps` (an inline button under a message the bot sent), `user_sends_document`,
+`user_sends_sticker`, `user_sends_photo`, and `push` for a raw update (`redeliver` sends an
+update again with the same update_id, as Telegram does after a crash). Chats: `user()` makes
+a private chat with that user, `group()` a group (negative id) the users can talk in.
+
+What users received: `inbox(chat_id)` lists `Sent` records (method, visible `text`, raw `html`,
+`photo` bytes, `caption`, `buttons`, `reply_to`, time). `calls(method)` lists every request
+(`Call`: method, params, time) e.g. answerCallbackQuery, sendChatAction, setMyCommands.
+
+Validation, with Telegram's error texts: unknown token → 401; unknown method → 404; sending
+to a chat that never talked to the bot → 400 "chat not found"; HTML that Telegram would not
+parse (unknown tags, bad nesting, unclosed tags, a bare & or <) → 400 "can't parse entities";
+text over 4096 or caption over 1024 characters (UTF-16 units, after parsing) → 400; empty
+text → 400; a photo upload that is not a PNG or JPEG → 400; callback data over 64 bytes → 400.
+
+Failures, per chat, for delivery tests (the alerts job reuses this):
+    tg.fail(chat_id, 429, times=2, retry_after=1)  # next 2 sends: 429 + parameters.retry_after
+    tg.fail(chat_id, 500)                          # next send: 500 (also 502, 503, 504)
+    tg.fail(chat_id, 403)                          # next send: 403 "bot was blocked by the user"
+    tg.block(chat_id) / tg.unblock(chat_id)        # every send 403 until unblocked
+Failed sends are not delivered (not in the inbox) but are kept in `calls()`, with their status.
+`sends(chat_id)` gives the times of delivered messages, to check flood limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import itertools
+import json
+import logging
+import re
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import tornado.httpclient
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+TOKEN = "123456:TEST-token_for-the-fake-api"
+BOT_ID = 123456
+BOT_USERNAME = "inference_lens_bot"
+TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT, ANSWER_TEXT_LIMIT = 4096, 1024, 64, 200
+SEND_METHODS = {
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendChatAction",
+    "editMessageText",
+    "editMessageCaption",
+}
+STRUCTURED = {
+    "reply_markup",
+    "reply_parameters",
+    "link_preview_options",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "entities",
+    "caption_entities",
+}
+TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "span",
+    "tg-spoiler",
+    "blockquote",
+    "tg-emoji",
+}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
+_ERRORS = {
+    403: "Forbidden: bot was blocked by the user",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass
+class User:
+    id: int
+    first_name: str
+    language_code: str | None = None
+    username: str | None = None
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            data["language_code"] = self.language_code
+        if self.username:
+            data["username"] = self.username
+        return data
+
+
+@dataclass
+class Sent:
+    """A message a user received (or an edit of one)."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    text: str  # what the user sees: text, or the caption of a photo
+    html: str  # as the bot sent it
+    photo: bytes | None = None
+    buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+    reply_to: int | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def caption(self) -> str | None:
+        return self.text if self.photo is not None else None
+
+    def button_data(self) -> list[str]:
+        return [b.get("callback_data", "") for row in self.buttons for b in row]
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Failure:
+    status: int
+    times: int
+    retry_after: int
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- Telegram's HTML, checked the way the Bot API parses it ---
+
+_HTML_TOKEN = re.compile(
+    r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>|&(#x[0-9a-fA-F]+|#\d+|\w+);"
+)
+
+
+def parse_html(text: str) -> str:
+    """The visible text of Telegram HTML; raises ApiError(400) where Telegram would refuse."""
+    out: list[str] = []
+    stack: list[str] = []
+    pos = 0
+    for match in _HTML_TOKEN.finditer(text):
+        out.append(_plain(text[pos : match.start()], pos))
+        pos = match.end()
+        if match.group(4) is not None:
+            out.append(_entity(match.group(4), match.start()))
+            continue
+        closing, name = match.group(1), match.group(2).lower()
+        if name not in TAGS:
+            raise _cant_parse(f'Unsupported start tag "{name}" at byte offset {match.start()}')
+        if not closing:
+            stack.append(name)
+        elif not stack or stack[-1] != name:
+            raise _cant_parse(f"Unexpected end tag at byte offset {match.start()}")
+        else:
+            stack.pop()
+    out.append(_plain(text[pos:], pos))
+    if stack:
+        raise _cant_parse(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
+    return "".join(out)
+
+
+def _plain(chunk: str, offset: int) -> str:
+    """Text between tags and entities: a bare <, > or & means the sender forgot to escape."""
+    for bad in "<>&":
+        where = chunk.find(bad)
+        if where != -1:
+            raise _cant_parse(f"Unexpected {bad!r} at byte offset {offset + where}")
+    return chunk
+
+
+def _entity(body: str, offset: int) -> str:
+    named = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+    if body.startswith("#"):
+        return html.unescape(f"&{body};")
+    if body in named:
+        return named[body]
+    raise _cant_parse(f'Unsupported HTML entity "&{body};" at byte offset {offset}')
+
+
+def _cant_parse(detail: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {detail}")
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or JPEG, None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    if data.startswith(b"\xff\xd8\xff"):
+        return (1, 1)
+    return None
+
+
+class FakeTelegram:
+    """The server and the world it simulates; safe to drive from any thread."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.bot = {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Inference Lens",
+            "username": BOT_USERNAME,
+        }
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+        self._updates: list[dict[str, Any]] = []  # not yet confirmed by getUpdates' offset
+        self._confirmed: list[dict[str, Any]] = []
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._inbox: dict[int, list[Sent]] = {}
+        self._calls: list[Call] = []
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, bytes)
+        self._failures: dict[int, list[_Failure]] = {}
+        self._blocked: set[int] = set()
+        self._answered_queries: set[str] = set()
+        self.commands: dict[str | None, list[dict[str, str]]] = {}
+        self.webhook: dict[str, Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._poll_generation = 0
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopped: asyncio.Event | None = None
+        self.port = 0
+
+    # --- lifecycle ---
+
+    @property
+    def base_url(self) -> str:
+        """What python-telegram-bot's base_url (TELEGRAM_API_BASE_URL) should be."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def start(self) -> FakeTelegram:
+        self._thread = threading.Thread(target=self._serve, name="fake-telegram", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the fake Telegram server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopped is not None:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> FakeTelegram:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        logging.getLogger("tornado.access").setLevel(logging.ERROR)  # 4xx are the point here
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
+        app = tornado.web.Application(
+            [
+                (r"/bot([^/]+)/(\w+)", _ApiHandler, {"tg": self}),
+                (r"/file/bot([^/]+)/(.+)", _FileHandler, {"tg": self}),
+            ]
+        )
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        self.port = sockets[0].getsockname()[1]
+        server = tornado.httpserver.HTTPServer(app)
+        server.add_sockets(sockets)
+        self._ready.set()
+        await self._stopped.wait()
+        self._wake.set()
+        server.stop()
+        await server.close_all_connections()
+
+    # --- the people using the bot ---
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "",
+        *,
+        language_code: str | None = "en",
+        username: str | None = None,
+    ) -> User:
+        """A user, with the private chat they have with the bot."""
+        user = User(user_id, first_name or f"user{user_id}", language_code, username)
+        with self._lock:
+            self._chats[user_id] = {"id": user_id, "type": "private", "first_name": user.first_name}
+        return user
+
+    def group(self, chat_id: int, title: str = "Investors") -> int:
+        """A group chat (negative id) with the bot in it."""
+        with self._lock:
+            self._chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
+        return chat_id
+
+    def user_says(
+        self,
+        user: User,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: Sent | None = None,
+        update_id: int | None = None,
+    ) -> int:
+        """A text message from a user (in their private chat unless `chat_id` names a group)."""
+        message = self._message(user, chat_id)
+        message["text"] = text
+        entities = _entities(text)
+        if entities:
+            message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = self._messages[(reply_to.chat_id, reply_to.message_id)]
+        return self.push({"message": message}, update_id=update_id)
+
+    def user_taps(self, user: User, sent: Sent, data: str | None = None) -> int:
+        """A tap on an inline button under a message the bot sent (the first one by default)."""
+        data = data if data is not None else sent.button_data()[0]
+        if data not in sent.button_data():
+            raise ValueError(f"no button {data!r} under that message: {sent.button_data()}")
+        query = {
+            "id": str(next(self._ids)),
+            "from": user.json(),
+            "chat_instance": str(sent.chat_id),
+            "data": data,
+            "message": self._messages[(sent.chat_id, sent.message_id)],
+        }
+        return self.push({"callback_query": query})
+
+    def user_sends_document(
+        self,
+        user: User,
+        content: bytes,
+        file_name: str,
+        caption: str | None = None,
+        *,
+        chat_id: int | None = None,
+    ) -> int:
+        file_id = self._store_file(f"documents/{file_name}", content)
+        message = self._message(user, chat_id)
+        message["document"] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": "application/octet-stream",
+            "file_size": len(content),
+        }
+        if caption is not None:
+            message["caption"] = caption
+            if _entities(caption):
+                message["caption_entities"] = _entities(caption)
+        return self.push({"message": message})
+
+    def user_sends_sticker(self, user: User, *, chat_id: int | None = None) -> int:
+        message = self._message(user, chat_id)
+        message["sticker"] = {
+            "file_id": "sticker-1",
+            "file_unique_id": "usticker-1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
+        return self.push({"message": message})
+
+    def user_sends_photo(self, user: User, *, chat_id: int | None = None) -> int:
+        message = self._message(user, chat_id)
+        message["photo"] = [
+            {"file_id": "photo-in-1", "file_unique_id": "uphoto-in-1", "width": 90, "height": 90}
+        ]
+        return self.push({"message": message})
+
+    def push(self, update: dict[str, Any], *, update_id: int | None = None) -> int:
+        """Deliver a raw update (without update_id: the next one); returns its update_id."""
+        with self._lock:
+            uid = update_id if update_id is not None else next(self._update_ids)
+            full = {"update_id": uid, **update}
+            self._updates.append(full)
+            webhook = self.webhook
+        if webhook is not None:
+            self._call_soon(self._post_to_webhook(full, webhook))
+        self._call_soon_set()
+        return uid
+
+    def redeliver(self, update_id: int) -> None:
+        """Send an update again with the same update_id (Telegram does after a crash)."""
+        with self._lock:
+            update = next(u for u in self._confirmed + self._updates if u["update_id"] == update_id)
+        self.push({k: v for k, v in update.items() if k != "update_id"}, update_id=update_id)
+
+    def _message(self, user: User, chat_id: int | None) -> dict[str, Any]:
+        with self._lock:
+            chat = self._chats[chat_id if chat_id is not None else user.id]
+            message = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": chat,
+                "from": user.json(),
+            }
+            self._messages[(chat["id"], message["message_id"])] = message
+        return message
+
+    def _store_file(self, path: str, content: bytes) -> str:
+        with self._lock:
+            file_id = f"file-{next(self._ids)}"
+            self._files[file_id] = (path, content)
+        return file_id
+
+    # --- failures ---
+
+    def fail(self, chat_id: int, status: int, *, times: int = 1, retry_after: int = 1) -> None:
+        """The next `times` sends to the chat fail with `status` (429, 403 or 5xx)."""
+        with self._lock:
+            self._failures.setdefault(chat_id, []).append(_Failure(status, times, retry_after))
+
+    def block(self, chat_id: int) -> None:
+        """The user blocked the bot: every send to the chat gets 403 until unblock()."""
+        with self._lock:
+            self._blocked.add(chat_id)
+
+    def unblock(self, chat_id: int) -> None:
+        with self._lock:
+            self._blocked.discard(chat_id)
+
+    def _injected(self, chat_id: int) -> ApiError | None:
+        with self._lock:
+            if chat_id in self._blocked:
+                return ApiError(403, _ERRORS[403])
+            queue = self._failures.get(chat_id)
+            if not queue:
+                return None
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.pop(0)
+        if failure.status == 429:
+            return ApiError(
+                429, f"Too Many Requests: retry after {failure.retry_after}", failure.retry_after
+            )
+        return ApiError(failure.status, _ERRORS.get(failure.status, "Internal Server Error"))
+
+    # --- what users received ---
+
+    def inbox(self, chat_id: int) -> list[Sent]:
+        with self._lock:
+            return list(self._inbox.get(chat_id, []))
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def sends(self, chat_id: int) -> list[float]:
+        """Times of the messages delivered to a chat (to check flood limits)."""
+        return [s.at for s in self.inbox(chat_id)]
+
+    async def wait_for(self, chat_id: int, count: int = 1, timeout: float = 10.0) -> list[Sent]:
+        """The chat's first `count` messages since the inbox was last cleared, waiting for them."""
+        deadline = time.monotonic() + timeout
+        while len(self.inbox(chat_id)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"chat {chat_id} got {len(self.inbox(chat_id))} of {count}: {[s.text[:80] for s in self.inbox(chat_id)]}"
+                )
+            await asyncio.sleep(0.005)
+        return self.inbox(chat_id)[:count]
+
+    async def wait_quiet(self, chat_id: int, quiet: float = 0.15, timeout: float = 10.0) -> list[Sent]:
+        """Every message of the chat once at least one came and none followed for `quiet` s."""
+        await self.wait_for(chat_id, 1, timeout)
+        seen = -1
+        while seen != len(self.inbox(chat_id)):
+            seen = len(self.inbox(chat_id))
+            await asyncio.sleep(quiet)
+        return self.inbox(chat_id)
+
+    def wait_for_sync(self, chat_id: int, count: int = 1, timeout: float = 10.0) -> list[Sent]:
+        deadline = time.monotonic() + timeout
+        while len(self.inbox(chat_id)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"chat {chat_id} got {len(self.inbox(chat_id))} of {count}")
+            time.sleep(0.005)
+        return self.inbox(chat_id)[:count]
+
+    def clear(self, chat_id: int | None = None) -> None:
+        """Forget what a chat (or every chat) received, so the next wait starts afresh."""
+        with self._lock:
+            if chat_id is None:
+                self._inbox.clear()
+            else:
+                self._inbox.pop(chat_id, None)
+
+    def pending_updates(self) -> int:
+        """Updates the bot has not confirmed yet (getUpdates offset)."""
+        with self._lock:
+            return len(self._updates)
+
+    # --- the API ---
+
+    def _call_soon(self, coro: Any) -> None:
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def _call_soon_set(self) -> None:
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _post_to_webhook(self, update: dict[str, Any], webhook: dict[str, Any]) -> None:
+        headers = {"Content-Type": "application/json"}
+        if webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook["secret_token"]
+        client = tornado.httpclient.AsyncHTTPClient()
+        request = tornado.httpclient.HTTPRequest(
+            webhook["url"], "POST", headers, json.dumps(update)
+        )
+        response = await client.fetch(request, raise_error=False)
+        with self._lock:
+            self._calls.append(Call("webhook", {"update_id": update["update_id"]}, response.code))
+            if response.code == 200 and update in self._updates:
+                self._updates.remove(update)
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        chat_id = params.get("chat_id")
+        if method in SEND_METHODS and chat_id is not None:
+            injected = self._injected(int(chat_id))
+            if injected is not None:
+                raise injected
+        result = handler(params)
+        return await result if asyncio.iscoroutine(result) else result
+
+    def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self.bot,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            )
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._call_soon_set()  # an older getUpdates still waiting gets its 409 now
+        while True:
+            with self._lock:
+                self._confirm(offset)
+                ready = self._updates[:limit]
+            if (
+                ready
+                or time.monotonic() >= deadline
+                or self._stopped is None
+                or self._stopped.is_set()
+            ):
+                return ready
+            if generation != self._poll_generation:
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
+            await self._sleep_until_woken(deadline)
+
+    async def _sleep_until_woken(self, deadline: float) -> None:
+        if self._wake is None:
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(deadline - time.monotonic(), 0.001))
+
+    def _confirm(self, offset: int) -> None:
+        """Updates below the offset are confirmed: Telegram forgets them."""
+        if offset:
+            self._confirmed += [u for u in self._updates if u["update_id"] < offset]
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+
+    def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        url = params.get("url", "")
+        if url and urlparse(url).scheme not in ("http", "https"):
+            raise ApiError(400, "Bad Request: bad webhook: Unsupported URL protocol")
+        self.webhook = {"url": url, "secret_token": params.get("secret_token")} if url else None
+        return True
+
+    def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        if str(params.get("drop_pending_updates", "")).lower() == "true":
+            with self._lock:
+                self._updates.clear()
+        return True
+
+    def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": (self.webhook or {}).get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": self.pending_updates(),
+        }
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[params.get("language_code") or None] = commands
+        return True
+
+    def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        return self.commands.get(params.get("language_code") or None, [])
+
+    def _api_close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_logOut(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id is empty") from None
+        with self._lock:
+            chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        return chat
+
+    def _visible(self, text: str, parse_mode: str | None, limit: int, what: str) -> str:
+        visible = parse_html(text) if (parse_mode or "").upper() == "HTML" else text
+        if utf16_len(visible) > limit:
+            raise ApiError(400, f"Bad Request: {what} is too long")
+        return visible
+
+    def _buttons(self, params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+        markup = params.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard", [])
+        for row in rows:
+            for button in row:
+                if not button.get("text"):
+                    raise ApiError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
+                if len(button.get("callback_data", "").encode()) > CALLBACK_DATA_LIMIT:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return rows
+
+    def _deliver(self, chat: dict[str, Any], sent: Sent, message: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._inbox.setdefault(chat["id"], []).append(sent)
+            self._messages[(chat["id"], sent.message_id)] = message
+        return message
+
+    def _reply_to(self, params: dict[str, Any]) -> int | None:
+        reply = params.get("reply_parameters") or {}
+        return reply.get("message_id") or (
+            int(params["reply_to_message_id"]) if params.get("reply_to_message_id") else None
+        )
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        text = params.get("text", "")
+        visible = self._visible(text, params.get("parse_mode"), TEXT_LIMIT, "message")
+        if not visible.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        buttons = self._buttons(params)
+        message_id = next(self._ids)
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot,
+            "text": visible,
+        }
+        if buttons:
+            message["reply_markup"] = {"inline_keyboard": buttons}
+        sent = Sent(
+            "sendMessage",
+            chat["id"],
+            message_id,
+            visible,
+            text,
+            None,
+            buttons,
+            self._reply_to(params),
+        )
+        return self._deliver(chat, sent, message)
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        photo = params.get("photo")
+        if isinstance(photo, bytes):
+            size = _image_size(photo)
+            if size is None:
+                raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            file_id = self._store_file(f"photos/{next(self._ids)}.png", photo)
+            data = photo
+        else:
+            with self._lock:
+                stored = self._files.get(str(photo))
+            if stored is None:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            file_id, data = str(photo), stored[1]
+            size = _image_size(data) or (1, 1)
+        caption = params.get("caption", "")
+        visible = self._visible(caption, params.get("parse_mode"), CAPTION_LIMIT, "message caption")
+        buttons = self._buttons(params)
+        message_id = next(self._ids)
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot,
+            "photo": [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id}",
+                    "width": size[0],
+                    "height": size[1],
+                    "file_size": len(data),
+                }
+            ],
+        }
+        if visible:
+            message["caption"] = visible
+        sent = Sent(
+            "sendPhoto",
+            chat["id"],
+            message_id,
+            visible,
+            caption,
+            data,
+            buttons,
+            self._reply_to(params),
+        )
+        return self._deliver(chat, sent, message)
+
+    def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+        self._chat(params)
+        if params.get("action") not in CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = params.get("callback_query_id", "")
+        if len(params.get("text", "")) > ANSWER_TEXT_LIMIT:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        with self._lock:
+            if query_id in self._answered_queries:
+                raise ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or query ID is invalid",
+                )
+            self._answered_queries.add(query_id)
+        return True
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        key = (chat["id"], int(params.get("message_id", 0)))
+        with self._lock:
+            message = self._messages.get(key)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        text = params.get("text", "")
+        visible = self._visible(text, params.get("parse_mode"), TEXT_LIMIT, "message")
+        if visible == message.get("text") and not params.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        buttons = self._buttons(params)
+        updated = {**message, "text": visible, "edit_date": int(time.time())}
+        sent = Sent("editMessageText", chat["id"], key[1], visible, text, None, buttons)
+        return self._deliver(chat, sent, updated)
+
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params.get("file_id", "")
+        with self._lock:
+            stored = self._files.get(file_id)
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content = stored
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    def file_content(self, path: str) -> bytes | None:
+        with self._lock:
+            return next((c for p, c in self._files.values() if p == path), None)
+
+    def record(self, method: str, params: dict[str, Any], status: int) -> None:
+        shown = {k: v for k, v in params.items() if not isinstance(v, bytes)}
+        with self._lock:
+            self._calls.append(Call(method, shown, status))
+
+
+def _entities(text: str) -> list[dict[str, Any]]:
+    """bot_command at the start and @mentions, with offsets in UTF-16 units as Telegram sends."""
+    entities = []
+    for match in re.finditer(r"(?<![\w@])(/[a-zA-Z0-9_]+(?:@\w+)?|@\w{3,})", text):
+        kind = "bot_command" if match.group(0).startswith("/") else "mention"
+        if kind == "bot_command" and match.start() != 0:
+            continue
+        offset = utf16_len(text[: match.start()])
+        entities.append({"type": kind, "offset": offset, "length": utf16_len(match.group(0))})
+    return entities
+
+
+class _ApiHandler(tornado.web.RequestHandler):
+    def initialize(self, tg: FakeTelegram) -> None:
+        self.tg = tg
+
+    async def get(self, token: str, method: str) -> None:
+        await self.post(token, method)
+
+    async def post(self, token: str, method: str) -> None:
+        params = self._params()
+        if token != self.tg.token:
+            self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        try:
+            result = await self.tg.call(method, params)
+        except ApiError as exc:
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.status,
+                "description": exc.description,
+            }
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            self.tg.record(method, params, exc.status)
+            self._reply(exc.status, body)
+            return
+        self.tg.record(method, params, 200)
+        self._reply(200, {"ok": True, "result": result})
+
+    def _params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if (
+            self.request.headers.get("Content-Type", "").startswith("application/json")
+            and self.request.body
+        ):
+            params.update(json.loads(self.request.body))
+        for name in self.request.body_arguments:
+            params[name] = self.get_body_argument(name)
+        for name in self.request.query_arguments:
+            params[name] = self.get_query_argument(name)
+        for name, files in self.request.files.items():
+            params[name] = files[0]["body"]
+        for name in STRUCTURED & params.keys():
+            if isinstance(params[name], str):
+                params[name] = json.loads(params[name])
+        return params
+
+    def _reply(self, status: int, body: dict[str, Any]) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+
+class _FileHandler(tornado.web.RequestHandler):
+    def initialize(self, tg: FakeTelegram) -> None:
+        self.tg = tg
+
+    def get(self, token: str, path: str) -> None:
+        content = self.tg.file_content(path) if token == self.tg.token else None
+        if content is None:
+            self.set_status(404)
+            self.finish("Not Found")
+            return
+        self.finish(content)

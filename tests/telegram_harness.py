@@ -1,0 +1,59 @@
+"""Running the real bot Application against the fake Telegram server, inside a test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from fake_telegram import FakeTelegram
+from telegram.ext import Application
+
+from bot.replies import Answerer
+from bot.telegram_app import build_application, serve
+from bot.telegram_settings import TelegramSettings
+from tools.store import Store
+
+ADMIN_ID = 42
+
+
+@dataclass
+class StandInAnswer:
+    """What bot.agent.answer returns, for tests that script the agent."""
+
+    text: str
+    mode: str = "offline"
+    note: str | None = None
+
+
+def settings_for(
+    tg: FakeTelegram, admins: Iterable[int] = (ADMIN_ID,), **overrides: Any
+) -> TelegramSettings:
+    """Settings for the fake server; a chat may burst 20 messages so tests need not wait out
+    the per-chat pace (the flood test sets Telegram's real pace)."""
+    values = {"chat_burst": 20, **overrides}
+    return TelegramSettings(
+        token=tg.token, base_url=tg.base_url, admin_ids=frozenset(admins), **values
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    tg: FakeTelegram, store: Store, *, answer: Answerer | None = None, **overrides: Any
+) -> AsyncIterator[Application]:
+    """The bot polling the fake server until the block ends (the same serve() as `run`);
+    free text goes to the real agent unless `answer` stands in for it."""
+    app = build_application(settings_for(tg, **overrides), store, answer)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, stop))
+    while not (app.updater and app.updater.running):
+        if task.done():
+            task.result()  # raises what stopped it
+        await asyncio.sleep(0.01)
+    try:
+        yield app
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)

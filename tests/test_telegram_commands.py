@@ -1,0 +1,255 @@
+"""End to end: the real bot polls a fake Telegram server; users get answers in zh and en."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from fake_telegram import CAPTION_LIMIT, FakeTelegram, Sent, User
+from telegram.ext import Application
+from telegram_harness import running_bot
+
+from bot import subscriptions, users
+from tools.store import Store
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegram, store: Store) -> AsyncIterator[Application]:
+    async with running_bot(telegram, store) as app:
+        yield app
+
+
+@pytest.fixture
+def en(telegram: FakeTelegram) -> User:
+    return telegram.user(1001, "Alice", language_code="en")
+
+
+@pytest.fixture
+def zh(telegram: FakeTelegram) -> User:
+    return telegram.user(1002, "小王", language_code="zh-hans")
+
+
+async def ask(tg: FakeTelegram, user: User, text: str, count: int = 1) -> list[Sent]:
+    """Say something and return the first `count` messages of the answer."""
+    tg.clear(user.id)
+    tg.user_says(user, text)
+    return await tg.wait_for(user.id, count)
+
+
+async def ask_all(tg: FakeTelegram, user: User, text: str) -> list[Sent]:
+    """Say something and return every message of the answer (it may be split)."""
+    tg.clear(user.id)
+    tg.user_says(user, text)
+    return await tg.wait_quiet(user.id)
+
+
+async def test_start_and_help_in_the_users_language(telegram, bot, en, zh):
+    (hello,) = await ask(telegram, en, "/start")
+    assert "Inference Lens" in hello.text
+    assert "overtaking those that sell AI compute" in hello.text
+    assert "/tiers" in hello.text and "/methodology" in hello.text
+    (nihao,) = await ask(telegram, zh, "/start")
+    assert "用 AI 做自己生意的公司" in nihao.text
+    assert "四层拆分" in nihao.text
+    (help_zh,) = await ask(telegram, zh, "/help")
+    assert "命令" in help_zh.text and "/tiers 小米" in help_zh.text
+
+
+async def test_commands_menu_is_published_in_both_languages(telegram, bot):
+    assert {c["command"] for c in telegram.commands[None]} >= {"rank", "tiers", "lang"}
+    zh_rank = next(c for c in telegram.commands["zh"] if c["command"] == "rank")
+    assert "排名" in zh_rank["description"]
+
+
+async def test_lang_switches_and_is_remembered(telegram, bot, store, en):
+    (ok,) = await ask(telegram, en, "/lang zh")
+    assert ok.text == "好的,之后我用中文回答。"
+    assert users.stored_lang(store, en.id) == "zh"
+    _, ranking = await ask(telegram, en, "/rank", 2)
+    assert ranking.text.startswith("按自用推理占比排名")
+    (usage,) = await ask(telegram, en, "/lang fr")
+    assert "/lang zh" in usage.text
+
+
+@pytest.mark.parametrize(
+    ("user_fixture", "title", "archetype"),
+    [
+        ("en", "Ranking by self-use inference share", "self-user"),
+        ("zh", "按自用推理占比排名", "重度用水的内驱型"),
+    ],
+)
+async def test_rank_sends_a_chart_then_the_ranking(
+    telegram, bot, request, user_fixture, title, archetype
+):
+    user = request.getfixturevalue(user_fixture)
+    chart, ranking = await ask(telegram, user, "/rank", 2)
+    assert chart.photo is not None and chart.photo.startswith(PNG)
+    assert title in chart.caption and len(chart.caption) <= CAPTION_LIMIT
+    assert ranking.text.startswith(title)
+    first = ranking.text.splitlines()[2]
+    assert first.startswith("1. ") and "p10–p90" in first and "%" in first
+    assert "2026" in first  # each figure with its period
+    assert archetype in ranking.text
+    assert "*" in first  # estimates are marked
+    assert "(500 samples, seed" in ranking.text or "(500次抽样" in ranking.text
+    assert ranking.button_data() == ["sub::self_use_inference_share"]
+
+
+async def test_rank_by_another_metric_named_in_either_language(telegram, bot, en, zh):
+    _, ranking = await ask(telegram, en, "/rank external_supply_share", 2)
+    assert ranking.text.startswith("Ranking by external supply share")
+    _, ranking = await ask(telegram, zh, "/rank 对外算力占比", 2)
+    assert ranking.text.startswith("按对外算力占比排名")
+    (unknown,) = await ask(telegram, en, "/rank happiness")
+    assert "No metric called 'happiness'" in unknown.text
+
+
+@pytest.mark.parametrize("name", ["小米", "xiaomi", "1810.HK", "ＸＩＡＯＭＩ"])
+async def test_tiers_finds_a_company_by_any_name(telegram, bot, en, name):
+    chart, tiers = await ask(telegram, en, f"/tiers {name}", 2)
+    assert chart.photo.startswith(PNG)
+    assert chart.caption.startswith("Xiaomi: four-layer breakdown (2026)")
+    assert "edge inference: 6" in tiers.text
+    assert "Rule that fired: own_inference" in tiers.text
+    assert "Sources" in tiers.text
+    assert tiers.button_data() == [
+        "history:xiaomi",
+        "company:xiaomi",
+        "sub:xiaomi:self_use_inference_share",
+    ]
+
+
+async def test_tiers_in_chinese(telegram, bot, zh):
+    chart, tiers = await ask(telegram, zh, "/tiers 小米", 2)
+    assert chart.caption.startswith("小米 四层拆分(2026)")
+    assert "边缘推理" in tiers.text and "触发规则" in tiers.text
+    assert [b["text"] for row in tiers.buttons for b in row] == ["🕘 历史", "ℹ️ 资料", "🔔 订阅"]
+
+
+async def test_unknown_company_gets_suggestions_as_buttons(telegram, bot, en):
+    (reply,) = await ask(telegram, en, "/tiers xiaomo")
+    assert reply.text == "No company called 'xiaomo'. Did you mean: Xiaomi?"
+    assert reply.button_data() == ["tiers:xiaomi"]
+    telegram.clear(en.id)
+    telegram.user_taps(en, reply)
+    _, tiers = await telegram.wait_for(en.id, 2)
+    assert tiers.text.startswith("Xiaomi: four-layer breakdown")
+    assert telegram.calls("answerCallbackQuery")
+
+
+async def test_tiers_without_a_company_offers_every_company(telegram, bot, zh):
+    (reply,) = await ask(telegram, zh, "/tiers")
+    assert "用法" in reply.text
+    assert "tiers:xiaomi" in reply.button_data() and len(reply.button_data()) >= 14
+
+
+async def test_company_profile_and_list(telegram, bot, en, zh):
+    (profile,) = await ask(telegram, en, "/company 1810.HK")
+    assert profile.text.startswith("Xiaomi (1810.HK")
+    assert "AI capex:" in profile.text and "Compute allocation (2026)" in profile.text
+    assert "* marks estimates" in profile.text
+    (listing,) = await ask(telegram, zh, "/company")
+    assert "小米" in listing.text and "字节跳动" in listing.text
+    assert "company:bytedance" in listing.button_data()
+
+
+async def test_compare_two_companies(telegram, bot, zh):
+    (reply,) = await ask(telegram, zh, "/compare 腾讯 阿里巴巴")
+    assert reply.text.startswith("对比:自用推理占比")
+    assert "P(腾讯 高于 阿里巴巴)" in reply.text
+    (usage,) = await ask(telegram, zh, "/compare 腾讯")
+    assert "用法" in usage.text
+
+
+async def test_history(telegram, bot, en):
+    (reply,) = await ask(telegram, en, "/history baidu")
+    assert reply.text.startswith("Baidu history: self-use inference share")
+    assert "2024: rank" in reply.text and "2026: rank" in reply.text
+    assert "Changes between periods" in reply.text
+
+
+async def test_whatif(telegram, bot, en, zh):
+    (reply,) = await ask(telegram, en, "/whatif alibaba external_supply_share=20%")
+    assert reply.text.startswith("What-if: Alibaba")
+    assert "Baseline: rank" in reply.text and "Scenario: rank" in reply.text
+    assert "nothing was written" in reply.text
+    (bad,) = await ask(telegram, zh, "/whatif 阿里巴巴 own_inference=abc")
+    assert bad.text.startswith("错误:") and "abc" in bad.text
+    (usage,) = await ask(telegram, zh, "/whatif 阿里巴巴")
+    assert "用法" in usage.text
+
+
+async def test_sources_and_methodology(telegram, bot, en, zh):
+    parts = await ask_all(telegram, en, "/sources")
+    assert len(parts) >= 2  # over 4,096 characters: split at lines, links intact
+    assert parts[0].text.startswith("All sources (")
+    assert all(p.html.count("<a href=") == p.html.count("</a>") for p in parts)
+    (cited,) = await ask(telegram, zh, "/sources 小米")
+    assert cited.text.startswith("小米 引用的来源(2026)")
+    (method,) = await ask(telegram, en, "/methodology")
+    assert "own_inference / (own_inference + external_maas)" in method.text
+    assert "supplier: external_supply_share ≥ 0.5" in method.text
+    assert "500 samples with fixed seed" in method.text
+    (method_zh,) = await ask(telegram, zh, "/methodology")
+    assert "类型规则" in method_zh.text and "算力租赁" in method_zh.text
+
+
+async def test_buttons_open_history_and_profile(telegram, bot, en):
+    _, tiers = await ask(telegram, en, "/tiers meituan", 2)
+    telegram.clear(en.id)
+    telegram.user_taps(en, tiers, "history:meituan")
+    (history,) = await telegram.wait_for(en.id, 1)
+    assert history.text.startswith("Meituan history")
+    telegram.clear(en.id)
+    telegram.user_taps(en, history, "company:meituan")
+    (profile,) = await telegram.wait_for(en.id, 1)
+    assert profile.text.startswith("Meituan")
+
+
+async def test_subscribe_button_and_commands(telegram, bot, store, en, zh):
+    _, tiers = await ask(telegram, zh, "/tiers 小米", 2)
+    telegram.user_taps(zh, tiers, "sub:xiaomi:self_use_inference_share")
+    await _until(lambda: telegram.calls("answerCallbackQuery"))
+    (sub,) = subscriptions.of_chat(store, zh.id)
+    assert (sub.company, sub.metric, sub.lang) == ("xiaomi", "self_use_inference_share", "zh")
+    toast = telegram.calls("answerCallbackQuery")[-1].params["text"]
+    assert toast == "已订阅:小米的排名或类型变化时通知你。"
+
+    (reply,) = await ask(telegram, en, "/subscribe")
+    assert reply.text.startswith("Subscribed: I'll tell you when the ranking")
+    (again,) = await ask(telegram, en, "/subscribe")
+    assert again.text == "You were already subscribed to that."
+    await ask(telegram, en, "/subscribe bytedance")
+    (listing,) = await ask(telegram, en, "/subscriptions")
+    assert "the whole ranking (self-use inference share)" in listing.text
+    assert "ByteDance (self-use inference share)" in listing.text
+    (gone,) = await ask(telegram, en, "/unsubscribe bytedance")
+    assert gone.text == "Removed 1 subscription(s)."
+    (all_gone,) = await ask(telegram, en, "/unsubscribe")
+    assert all_gone.text == "Removed 1 subscription(s)."
+    (empty,) = await ask(telegram, en, "/subscriptions")
+    assert empty.text.startswith("No subscriptions yet")
+
+
+async def test_changing_language_updates_the_chats_subscriptions(telegram, bot, store, en):
+    await ask(telegram, en, "/subscribe")
+    await ask(telegram, en, "/lang zh")
+    assert [s.lang for s in subscriptions.of_chat(store, en.id)] == ["zh"]
+
+
+async def test_unknown_command_points_to_help(telegram, bot, en):
+    (reply,) = await ask(telegram, en, "/frobnicate")
+    assert "/help" in reply.text
+
+
+async def _until(condition, timeout: float = 5.0) -> None:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        await asyncio.sleep(0.01)
