@@ -8,7 +8,7 @@ DEMO_DB := $(CURDIR)/.data/demo.db
 # Chinese chart labels need a CJK font; Debian's is installed when we may (root, apt-get).
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: install fonts demo test lint bench bot clean
+.PHONY: install fonts demo test lint bench bot chat clean
 
 install: $(VENV)/.installed fonts
 
@@ -33,6 +33,13 @@ demo: install
 	INFERENCE_LENS_DB=$(DEMO_DB) $(BIN)/inference-lens tiers xiaomi
 	@echo
 	INFERENCE_LENS_DB=$(DEMO_DB) $(BIN)/inference-lens --lang zh tiers 小米
+	@echo
+	@# Questions in words, answered offline (the LLM variables are cleared for the demo).
+	env -u OPENAI_API_KEY -u OPENAI_BASE_URL INFERENCE_LENS_DB=$(DEMO_DB) $(BIN)/inference-lens ask "小米的自用推理占比排第几?"
+	@echo
+	env -u OPENAI_API_KEY -u OPENAI_BASE_URL INFERENCE_LENS_DB=$(DEMO_DB) $(BIN)/inference-lens ask "那腾讯呢?"
+	@echo
+	env -u OPENAI_API_KEY -u OPENAI_BASE_URL INFERENCE_LENS_DB=$(DEMO_DB) $(BIN)/inference-lens ask "What if ByteDance sold half of its inference compute to outside customers?"
 
 test: install
 	$(BIN)/inference-lens check data/*.yaml data/companies/*.yaml > /dev/null
@@ -47,6 +54,9 @@ bench: install
 
 bot: install
 	$(BIN)/inference-lens run
+
+chat: install
+	$(BIN)/inference-lens chat
 
 clean:
 	rm -rf $(VENV) .data build *.egg-info

@@ -23,7 +23,11 @@ P_ROBUST, P_LIKELY = 0.9, 0.7
 def render(outcomes: Sequence[Outcome], lang: Lang, plan: Plan | None = None) -> str:
     """All results of a turn as one answer, each in the words of its kind."""
     focus = plan.companies if plan else []
-    parts = [_render_one(o.view, lang, focus, plan) for o in outcomes]
+    views = [o.view for o in outcomes]
+    unique = [
+        view for i, view in enumerate(views) if view not in views[:i]
+    ]  # a looping LLM repeats
+    parts = [_render_one(view, lang, focus, plan) for view in unique]
     return "\n\n".join(p for p in parts if p)
 
 
@@ -136,18 +140,22 @@ def _rank_focus(row: v.RankItem, r: v.RankView, lang: Lang) -> str:
     )
     others = [x for x in r.rows if x.rank <= 3 and x.company != row.company]
     top = [f"{x.rank}. {x.name} {_value(x.value, r.unit, lang)}" for x in others]
-    return lead + " " + spread + (" " + t("ans_top", lang, items=_join(top, lang)) if top else "")
+    parts = [lead, spread, t("ans_top", lang, items=_join(top, lang)) if top else ""]
+    return ("" if lang == "zh" else " ").join(p for p in parts if p)
 
 
 def _source_ids(ids: Sequence[str], lang: Lang) -> str:
-    unique = list(dict.fromkeys(ids))
-    more = f" +{len(unique) - MAX_SOURCES}" if len(unique) > MAX_SOURCES else ""
-    return t("ans_sources", lang, items=", ".join(unique[:MAX_SOURCES]) + more)
+    return _sources(list(dict.fromkeys(ids)), lang)
 
 
 def _source_refs(sources: Sequence[v.SourceRef], lang: Lang) -> str:
-    items = [f"{s.title} ({s.publisher}{', ' + s.date if s.date else ''})" for s in sources]
-    more = f" +{len(items) - MAX_SOURCES}" if len(items) > MAX_SOURCES else ""
+    """Who said it and when: titles are long, the full records are one tool call away."""
+    items = [f"{s.publisher}{' ' + s.date if s.date else ''}" for s in sources]
+    return _sources(list(dict.fromkeys(items)), lang)
+
+
+def _sources(items: list[str], lang: Lang) -> str:
+    more = " …" if len(items) > MAX_SOURCES else ""
     return t("ans_sources", lang, items="; ".join(items[:MAX_SOURCES]) + more)
 
 
@@ -194,6 +202,7 @@ def tiers(b: v.TiersView, lang: Lang) -> str:
     mix = [f"{LAYER_TERMS[k].name(lang)} {fmt.pct(x)}" for k, x in b.layer_mix.items()]
     key = ("self_use_inference_share", "external_supply_share")
     metrics = [f"{_metric(k, lang)} {_value(b.metrics.get(k), 'share', lang)}" for k in key]
+    metrics[0] = metrics[0][0].upper() + metrics[0][1:]
     return "\n".join(
         [
             t(

@@ -7,8 +7,8 @@ Exit codes: 0 ok, 1 unknown company or period, 2 bad input (arguments or data fi
 from __future__ import annotations
 
 import argparse
-import gc
 import datetime as dt
+import gc
 import json
 import os
 import sys

@@ -61,7 +61,7 @@ class Written:
         """Whether tool number x, displayed like this number, reads the same."""
         tol = 0.5 * 10.0**-self.decimals + 1e-9
         if self.kind == "pct":
-            return abs(x * 100 - self.value) <= tol or abs(x - self.value) <= tol
+            return abs(x * 100 - self.value) <= tol
         if self.kind == "amount":
             return abs(x / self.scale - self.value) <= tol
         return abs(x - self.value) <= tol or abs(x * 100 - self.value) <= tol
@@ -122,8 +122,7 @@ def _collect(node: Any, out: set[float]) -> None:
         out.add(float(node))
     elif isinstance(node, str):
         for w in numbers_in(node):
-            out.add(w.value)
-            out.add(w.value * w.scale / (100 if w.kind == "pct" else 1))
+            out.add(w.value * w.scale / (100 if w.kind in ("pct", "pp") else 1))
     elif isinstance(node, dict):
         for key, value in node.items():
             _collect(key, out)

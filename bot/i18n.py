@@ -321,6 +321,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "请说明要改变什么,例如:如果阿里的对外算力占比降到20%,它会排第几?",
         "Tell me what to change, e.g.: what if Alibaba's external supply share fell to 20%?",
     ),
+    "chat_welcome": (
+        "用文字提问,或用 /rank /tiers /company /compare /history /whatif /sources /methodology /help;/quit 退出。",
+        "Ask in words, or use /rank /tiers /company /compare /history /whatif /sources /methodology /help; /quit ends.",
+    ),
+    "chat_unknown_command": ("没有 /{name} 这个命令,试试 /help。", "There is no /{name} command; try /help."),
     "ans_need_company": (
         "请告诉我是哪家公司。目前覆盖:{names}。",
         "Which company? I cover: {names}.",

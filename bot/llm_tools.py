@@ -334,8 +334,7 @@ def call(name: str, arguments: str | Mapping[str, Any] | None, ctx: ToolContext)
     """Run one tool; every failure becomes an error result naming the problem."""
     tool = TOOLS.get(name)
     if tool is None:
-        close = difflib.get_close_matches(name, TOOLS, n=3, cutoff=0.5) or list(TOOLS)
-        return Outcome(name, _raw(arguments), _error(f"unknown tool '{name}'", close))
+        return Outcome(name, _raw(arguments), _error(f"unknown tool '{name}'", _near(name)))
     data = _parse(arguments)
     if isinstance(data, v.ErrorView):
         return Outcome(name, _raw(arguments), data)
@@ -344,6 +343,13 @@ def call(name: str, arguments: str | Mapping[str, Any] | None, ctx: ToolContext)
     except ValidationError as exc:
         return Outcome(name, data, _error(f"invalid arguments: {_problems(exc)}", _fields(tool)))
     return Outcome(name, data, _run(tool, ctx, args))
+
+
+def _near(name: str) -> list[str]:
+    """Tools an unknown name probably meant ("rank_companies" → rank), else all of them."""
+    inside = [n for n in TOOLS if n in name or name in n]
+    close = difflib.get_close_matches(name, TOOLS, n=3, cutoff=0.5)
+    return list(dict.fromkeys([*inside, *close]))[:3] or list(TOOLS)
 
 
 def _run(tool: Tool, ctx: ToolContext, args: Args) -> BaseModel:

@@ -70,6 +70,10 @@ def _fresh(intent: Intent | None, text: str, slots: dict[str, Any]) -> Plan:
     chosen = _choose(intent, text, companies, terms)
     clean = {k: v for k, v in slots.items() if v}
     whatif = kw.whatif_of(text) if chosen == "whatif" else None
+    if whatif is not None:
+        # "如果阿里的对外算力占比降到20%,它会排第几?" asks for its place in the thesis ranking;
+        # the metric word names what changes, not what to rank by.
+        clean.pop("metric", None)
     confident = _confident(chosen, intent, companies, whatif)
     topics = terms if chosen == "methodology" else []
     return Plan(intent=chosen, whatif=whatif, topics=topics, confident=confident, **clean)

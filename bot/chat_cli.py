@@ -1,0 +1,114 @@
+"""`inference-lens ask` and `inference-lens chat`: the agent in a terminal.
+
+`chat` keeps one event loop for the session (so the LLM client and its connections are
+reused), line editing and a history file beside the database, and the Telegram bot's slash
+commands, which run the matching CLI command and print its table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from bot import answer_text, llm_tools
+from bot.agent import Answer, answer
+from bot.i18n import Lang, t
+from bot.llm_tools import ToolContext
+from tools.store import Store
+from tools.taxonomy import METRICS
+
+CHAT_ID = "cli"  # one conversation per database: `ask` and `chat` share follow-up memory
+CLI_COMMANDS = ("rank", "tiers", "company", "compare", "history", "whatif", "sources")
+PROMPT = "› "
+
+
+def ask(store: Store, question: str, lang: Lang | None, as_json: bool) -> None:
+    """Answer one question and print it (or the --json contract)."""
+    result = asyncio.run(answer(question, store=store, lang=lang, chat_id=CHAT_ID))
+    print(contract(result) if as_json else shown(result))
+
+
+def contract(a: Answer) -> str:
+    """The `ask --json` contract: answer, mode, tool_calls, ungrounded, llm_requests."""
+    data = {
+        "answer": a.text,
+        "mode": a.mode,
+        "tool_calls": [c.model_dump(mode="json") for c in a.tool_calls],
+        "ungrounded": a.ungrounded,
+        "llm_requests": a.llm_requests,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def shown(a: Answer) -> str:
+    return a.text + (f"\n{a.note}" if a.note else "")
+
+
+def chat(store: Store, lang: Lang | None, default_lang: Lang) -> None:
+    """Read questions and slash commands until /quit or end of input."""
+    _line_editing(store.path.parent / "chat_history")
+    print(t("chat_welcome", lang or default_lang))
+    with asyncio.Runner() as runner:
+        while (line := _read()) is not None:
+            if line in ("/quit", "/exit"):
+                break
+            if line.startswith("/"):
+                print(slash(line, store, lang or default_lang))
+            elif line:
+                result = runner.run(answer(line, store=store, lang=lang, chat_id=CHAT_ID))
+                print(shown(result))
+            print()
+
+
+def _read() -> str | None:
+    try:
+        return input(PROMPT).strip()
+    except EOFError:
+        return None
+    except KeyboardInterrupt:  # Ctrl-C drops the line being typed, as in a shell
+        print()
+        return ""
+
+
+def _line_editing(history: Path) -> None:
+    """Arrow keys and a persistent history, when a person is typing (not for piped input)."""
+    if not sys.stdin.isatty():
+        return
+    import readline  # only here: importing it can print control codes to a non-terminal
+
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(1000)
+    atexit.register(readline.write_history_file, history)
+
+
+def slash(line: str, store: Store, lang: Lang) -> str:
+    """Run a slash command; the table commands are the CLI's own, so they print as it does."""
+    try:
+        name, *args = shlex.split(line[1:])
+    except ValueError as exc:
+        return t("error", lang, message=exc)
+    if name in CLI_COMMANDS:
+        _cli(store, lang, name, args)
+        return ""
+    if name == "methodology":
+        ctx = ToolContext(store, store.universe(), lang)
+        outcome = llm_tools.call("methodology", {"topic": args[0]} if args else {}, ctx)
+        return answer_text.render([outcome], lang)
+    if name == "help":
+        return answer_text.help_text(lang)
+    return t("chat_unknown_command", lang, name=name)
+
+
+def _cli(store: Store, lang: Lang, name: str, args: list[str]) -> None:
+    from bot.cli import main  # bot.cli imports this module lazily, so import it lazily too
+
+    if name == "rank" and args and args[0] in METRICS:
+        args = ["--metric", *args]  # "/rank external_supply_share", as in Telegram
+    with contextlib.suppress(SystemExit):  # argparse has printed its usage message
+        main(["--db", str(store.path), "--lang", lang, name, *args])

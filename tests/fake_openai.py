@@ -1,0 +1,173 @@
+"""A fake OpenAI-compatible chat.completions server on 127.0.0.1, scripted per test.
+
+The real client talks to it over HTTP (openai 3 sends through httpx2, which respx cannot
+intercept). A script is a function from the request to a Reply; the server records every
+request so tests can assert on what the agent sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Request:
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.body["messages"]
+
+    def tool_results(self) -> list[dict[str, Any]]:
+        """Every tool result in the conversation so far, parsed."""
+        return [json.loads(m["content"]) for m in self.messages if m["role"] == "tool"]
+
+    def question(self) -> str:
+        """The latest user message that is not a repair request."""
+        users = [m["content"] for m in self.messages if m["role"] == "user"]
+        return next(u for u in reversed(users) if "not in this turn's tool results" not in u)
+
+    @property
+    def is_repair(self) -> bool:
+        return "not in this turn's tool results" in self.messages[-1].get("content", "")
+
+
+@dataclass
+class Reply:
+    body: dict[str, Any] | str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Script = Callable[[Request], Reply]
+
+
+def completion(content: str | None = None, tool_calls: list[dict[str, Any]] | None = None) -> Reply:
+    # finish_reason "stop" even with tool calls, as several servers say: the agent must look
+    # at message.tool_calls, not at finish_reason.
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    body = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": "fake-model",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+    return Reply(body)
+
+
+def tool_call(
+    name: str, arguments: dict[str, Any] | str, call_id: str | None = None
+) -> dict[str, Any]:
+    args = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    call: dict[str, Any] = {"type": "function", "function": {"name": name, "arguments": args}}
+    if call_id is not None:
+        call["id"] = call_id
+    return call
+
+
+def error(status: int, message: str, code: str | None = None, **headers: str) -> Reply:
+    body = {"error": {"message": message, "type": "fake_error", "code": code}}
+    return Reply(body, status=status, headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+
+class FakeOpenAI:
+    """Serves /v1/chat/completions from a script in a background thread."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.requests: list[Request] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                request = Request(body, headers, time.monotonic())
+                fake.requests.append(request)
+                reply = fake.script(request)
+                time.sleep(reply.delay)
+                payload = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+                data = payload.encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on a slow reply: that is the point of the test
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+# --- scripted behaviours shared by the tests and the benchmark ---
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
+
+
+def describe(result: dict[str, Any]) -> str:
+    """What an honest model says about one tool result: its figures, written as the rules say."""
+    if "error" in result:
+        return "I could not look that up."
+    if "rows" in result and result.get("unit") == "share":
+        rows = result["rows"][:3]
+        items = "; ".join(f"#{r['rank']} {r['name']} {_pct(r['value'])}" for r in rows)
+        return f"By {result['metric']} ({result['period']}, estimates): {items}."
+    if "layer_mix" in result and "rule" in result:
+        mix = ", ".join(f"{k} {_pct(v)}" for k, v in result["layer_mix"].items())
+        return f"{result['name']} in {result['period']}: {mix}; archetype {result['archetype']}."
+    if "ai_capex_usd" in result:
+        return f"{result['name']} spent about ${result['ai_capex_usd'] / 1e9:.1f}bn on AI in {result['period']} (estimate)."
+    if "scenario" in result:
+        b, s = result["baseline"], result["scenario"]
+        return f"{result['name']} would move from #{b['rank']} to #{s['rank']} of {s['of']}, {_pct(b['value'])} to {_pct(s['value'])}."
+    if "periods" in result and "changes" in result:
+        items = ", ".join(f"{p['period']} #{p['rank']}" for p in result["periods"])
+        return f"{result['name']}: {items}."
+    return "Here is the definition from the methodology."
+
+
+def honest(request: Request) -> Reply:
+    """Explains the tool results it has; with none, asks for the ranking first."""
+    results = request.tool_results()
+    if not results:
+        return completion(tool_calls=[tool_call("rank", {}, "call_rank")])
+    return completion(" ".join(describe(r) for r in results[-3:]))
