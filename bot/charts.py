@@ -19,7 +19,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot import fmt
 from bot.i18n import Lang, t
@@ -116,6 +116,7 @@ def _draw_ranking(fig: Figure, r: Ranking, lang: Lang) -> None:
     ax.errorbar(values, ys, xerr=[lows, highs], fmt="none", ecolor="#212121", capsize=5, lw=1.6)
     ax.set_yticks(list(ys), [f"{row.rank}. {name(row, lang)}" for row in rows])
     _value_labels(ax, rows, values, highs, r.unit, lang)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _axis(x, r.unit, lang)))
     ax.set_xlim(0, max((v + h for v, h in zip(values, highs, strict=True)), default=1) * 1.32 or 1)
     ax.grid(axis="x", color="#e0e0e0")
@@ -142,7 +143,10 @@ def _value_labels(
 
 
 def _axis(x: float, unit: str, lang: Lang) -> str:
-    return fmt.amount(x, "USD", lang) if unit == "usd" else f"{x * 100:.0f}%"
+    """Short tick labels (the full amount is on each bar), so five ticks fit a phone."""
+    if unit != "usd":
+        return f"{x * 100:.0f}%"
+    return f"{x / 1e8:,.0f}亿" if lang == "zh" else f"${x / 1e9:,.0f}bn"
 
 
 def _legend(ax: Axes, archetypes: set[str], edge: bool, lang: Lang) -> None:

@@ -37,7 +37,7 @@ def split(html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     for piece in _pieces(html, limit):
         after = _apply(stack, piece)
         if current and size(current + piece + _closers(after)) > limit:
-            chunks.append(current + _closers(stack))
+            chunks.append(current.rstrip("\n") + _closers(stack))
             current = _openers(stack)
         current += piece
         stack = after
@@ -86,4 +86,3 @@ def _openers(stack: list[tuple[str, str]]) -> str:
 
 def _closers(stack: list[tuple[str, str]]) -> str:
     return "".join(f"</{name}>" for name, _ in reversed(stack))
-

@@ -22,7 +22,7 @@ from bot.render_html import esc
 from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi
-from tools.errors import ToolkitError, UnknownCompany
+from tools.errors import DataError, ToolkitError, UnknownCompany
 from tools.resolve import Resolver, normalise
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC, METRICS
@@ -300,7 +300,12 @@ def subscription_list(store: Store, lang: Lang, chat_id: int) -> Reply:
 
 def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
     """Validate and import a data file atomically, then say what changed in the ranking."""
-    result = store.import_file(path, author=author)
+    try:
+        result = store.import_file(path, author=author)
+    except DataError as exc:
+        # Problems name the file as the admin sent it, not the temporary folder it landed in.
+        problems = [str(p).replace(f"{path.parent}/", "") for p in exc.problems]
+        return Reply(render_html.import_refused(problems, lang))
     moves: list[hist.Move] = []
     if result.revision is not None:
         # The revision before this one is the data this import changed, even if another

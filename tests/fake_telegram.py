@@ -525,7 +525,9 @@ class FakeTelegram:
             await asyncio.sleep(0.005)
         return self.inbox(chat_id)[:count]
 
-    async def wait_quiet(self, chat_id: int, quiet: float = 0.15, timeout: float = 10.0) -> list[Sent]:
+    async def wait_quiet(
+        self, chat_id: int, quiet: float = 0.15, timeout: float = 10.0
+    ) -> list[Sent]:
         """Every message of the chat once at least one came and none followed for `quiet` s."""
         await self.wait_for(chat_id, 1, timeout)
         seen = -1

@@ -1,0 +1,126 @@
+"""The bot's own state and plumbing: languages, quotas, subscriptions, update ids, the lock,
+settings and flood limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from telegram.error import BadRequest, NetworkError
+
+from bot import subscriptions, updates, users
+from bot.flood import FloodLimiter
+from bot.poller_lock import AlreadyRunning, PollerLock
+from bot.telegram_settings import MissingToken, SettingsError, TelegramSettings
+from tools.store import Store
+
+
+def test_language_choice_is_stored_per_user(store: Store):
+    assert users.stored_lang(store, 1) is None
+    users.set_lang(store, 1, "zh")
+    users.set_lang(store, 2, "en")
+    assert (users.stored_lang(store, 1), users.stored_lang(store, 2)) == ("zh", "en")
+
+
+def test_llm_quota_counts_per_user_and_day(store: Store):
+    day = dt.date(2026, 1, 1)
+    assert [users.take_llm_question(store, 1, 2, day) for _ in range(3)] == [True, True, False]
+    assert users.take_llm_question(store, 2, 2, day)  # another user
+    assert users.take_llm_question(store, 1, 2, day + dt.timedelta(days=1))  # a new day
+    assert users.forget_usage_before(store, day + dt.timedelta(days=1)) == 2
+
+
+def test_subscriptions_are_keyed_by_chat_company_and_metric(store: Store):
+    metric = "self_use_inference_share"
+    assert subscriptions.subscribe(store, 10, None, metric, "en")
+    assert not subscriptions.subscribe(store, 10, None, metric, "zh")  # same: language refreshed
+    assert subscriptions.subscribe(store, 10, "xiaomi", metric, "zh")
+    assert subscriptions.subscribe(store, -20, None, "margin_position", "en")
+    assert [(s.company, s.lang) for s in subscriptions.of_chat(store, 10)] == [
+        (None, "zh"),
+        ("xiaomi", "zh"),
+    ]
+    assert [s.chat_id for s in subscriptions.watching(store)] == [-20, 10]
+    assert [s.chat_id for s in subscriptions.watching(store, "xiaomi")] == [10]
+    assert subscriptions.unsubscribe(store, 10, "xiaomi") == 1
+    assert subscriptions.unsubscribe(store, 10, everything=True) == 1
+    assert subscriptions.of_chat(store, 10) == []
+
+
+def test_an_update_id_is_handled_once(store: Store):
+    assert updates.first_delivery(store, 7)
+    assert not updates.first_delivery(store, 7)
+    assert updates.forget_before(store, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)) == 1
+    assert updates.first_delivery(store, 7)
+
+
+def test_one_bot_per_database(tmp_path):
+    db = tmp_path / "x.db"
+    with PollerLock(db), pytest.raises(AlreadyRunning, match="already running"):
+        PollerLock(db).acquire()
+    with PollerLock(db):  # released on exit (and by the kernel when a process dies)
+        pass
+
+
+def test_settings_from_the_environment():
+    with pytest.raises(MissingToken):
+        TelegramSettings.from_env({})
+    s = TelegramSettings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "1:abc",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+            "ADMIN_USER_IDS": "42, 43",
+            "LLM_DAILY_LIMIT": "5",
+        }
+    )
+    assert s.admin_ids == {42, 43} and s.llm_daily_limit == 5
+    assert s.file_url == "http://127.0.0.1:8081/file/bot"
+    assert "1:abc" not in repr(s)
+    templated = TelegramSettings(token="t", base_url="http://h/bot{token}/x")
+    assert templated.file_url == "http://h/file/bot{token}/x"
+    with pytest.raises(SettingsError, match="ADMIN_USER_IDS"):
+        TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:a", "ADMIN_USER_IDS": "bob"})
+
+
+async def _run(limiter: FloodLimiter, chat_id: int, callback) -> object:
+    return await limiter.process_request(
+        callback, (), {}, "sendMessage", {"chat_id": chat_id}, None
+    )
+
+
+async def test_a_private_chat_is_paced_after_its_burst():
+    limiter = FloodLimiter(chat_burst=2, chat_per_second=10)
+
+    async def ok() -> bool:
+        return True
+
+    start = time.monotonic()
+    for _ in range(4):
+        await _run(limiter, 5, ok)
+    assert time.monotonic() - start >= 0.15  # two beyond the burst, 0.1 s apart
+    start = time.monotonic()
+    await _run(limiter, 6, ok)  # another chat has its own bucket
+    assert time.monotonic() - start < 0.05
+
+
+async def test_network_errors_are_retried_but_refusals_are_not(monkeypatch):
+    monkeypatch.setattr("bot.flood.NETWORK_BACKOFF_S", (0.0,))
+    limiter = FloodLimiter(max_retries=2)
+    attempts: list[str] = []
+
+    async def flaky() -> str:
+        attempts.append("x")
+        if len(attempts) < 3:
+            raise NetworkError("Bad Gateway")
+        return "sent"
+
+    assert await _run(limiter, 1, flaky) == "sent" and len(attempts) == 3
+
+    async def refused() -> None:
+        attempts.append("refused")
+        raise BadRequest("can't parse entities")
+
+    with pytest.raises(BadRequest):
+        await _run(limiter, 1, refused)
+    assert attempts.count("refused") == 1
