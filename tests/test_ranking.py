@@ -123,3 +123,15 @@ def test_invariants(ds: Dataset, seed: int):
         assert row.p10 <= row.p50 <= row.p90
         assert row.p10 >= 0 and row.p90 <= 1
         assert 1 <= row.rank_p10 <= row.rank_p90 <= len(ds.companies)
+
+
+def test_ranking_from_store_numbers_matches_full_records(store):
+    """The columnar path (numbers kept in SQLite) agrees with assessing each record."""
+    lazy = store.universe()
+    loaded = Universe.from_dataset(store.export())
+    for metric in ("self_use_inference_share", "self_use_inference_usd", "margin_position"):
+        assert rank(lazy, metric) == rank(loaded, metric)
+    for row in rank(lazy).rows:
+        a = loaded.assess(loaded.companies[row.company])
+        assert (row.archetype, row.tags) == (a.classification.archetype, a.classification.tags)
+        assert row.value == pytest.approx(a.metrics["self_use_inference_share"], abs=1e-4)

@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
+from tools.frame import Frame
 from tools.models import Snapshot
 from tools.ranking import check_metric, ordered, select
 from tools.taxonomy import DEFAULT_METRIC
@@ -197,7 +198,7 @@ def _add_confidence(
         flipped = np.nonzero((old_r - old_r[x]) * (new_r - new_r[x]) < 0)[0]
         if draws is None:
             items = [(c, new[c][1].snapshot) for c in both]
-            draws = sample_metric(items, metric, after.fx, samples, seed)
+            draws = sample_metric(Frame.from_snapshots(items, after.fx), metric, samples, seed)
         move.passed = [
             Passed(company=both[y], p_above=round(prob_above(draws, x, int(y)), 3)) for y in flipped
         ]

@@ -7,7 +7,6 @@ never a silently ignored value.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -206,13 +205,18 @@ class Names(Strict):
     en: str
 
 
-class Company(Strict):
+class CompanyInfo(Strict):
+    """Who a company is: names, tickers, region (its figures live in snapshots)."""
+
     id: Annotated[str, Field(pattern=SLUG)]
     name: Names
     aliases: list[str] = Field(default_factory=list)
     tickers: list[str] = Field(default_factory=list)
     region: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]
     description: Names | None = None
+
+
+class Company(CompanyInfo):
     snapshots: list[Snapshot] = Field(min_length=1)
 
     @field_validator("snapshots")
@@ -260,7 +264,3 @@ class Dataset(Strict):
     fx: list[FxRate] = Field(default_factory=list)
     thresholds: Thresholds | None = None
     companies: list[Company] = Field(default_factory=list)
-
-
-def is_slug(text: str) -> bool:
-    return re.fullmatch(SLUG, text) is not None

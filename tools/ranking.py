@@ -9,9 +9,18 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel
 
+from tools.archetypes import classify_all
 from tools.errors import BadArgument
+from tools.frame import ALLOCATION, CAPEX, LAYER_MIX, Frame
 from tools.taxonomy import DEFAULT_METRIC, METRICS
-from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, ranks_of, sample_metric
+from tools.uncertainty import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    prob_above,
+    prob_above_pairs,
+    ranks_of,
+    sample_metric,
+)
 from tools.universe import Assessment, Universe
 
 
@@ -52,17 +61,22 @@ def check_metric(metric: str) -> str:
     return metric
 
 
-def select(universe: Universe, period: str | None, region: str | None) -> list[Assessment]:
-    """The company-periods a ranking covers: each company's latest period unless one is named."""
+def _check_period(universe: Universe, period: str | None) -> None:
     if period is not None and period not in universe.periods():
         have = ", ".join(universe.periods())
         raise BadArgument(f"no data for period '{period}' (periods: {have})")
-    region = region.upper() if region else None
+
+
+def select(universe: Universe, period: str | None, region: str | None) -> list[Assessment]:
+    """The company-periods a ranking covers, assessed one by one (for diffs and history)."""
+    _check_period(universe, period)
     return [
-        universe.assess(c, period)
-        for c in universe.companies.values()
-        if (region is None or c.region == region) and c.snapshot(period) is not None
+        universe.assess(universe.companies[c], p) for c, p in _keys(universe.frame(period, region))
     ]
+
+
+def _keys(frame: Frame) -> list[tuple[str, str]]:
+    return list(zip(frame.companies, frame.periods, strict=True))
 
 
 def _spreads(draws: np.ndarray, ranks: np.ndarray) -> list[tuple[float | None, ...]]:
@@ -85,8 +99,29 @@ def _spreads(draws: np.ndarray, ranks: np.ndarray) -> list[tuple[float | None, .
     ]
 
 
-def _none_if_nan(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else round(value, 4)
+def _round(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
+
+
+def order_of(values: np.ndarray) -> list[int]:
+    """Indices from highest value to lowest; NaN last, ties in row (company id) order."""
+    keyed = np.where(np.isnan(values), -np.inf, values)
+    return [int(i) for i in np.argsort(-keyed, kind="stable")]
+
+
+def ordered(chosen: Sequence[Assessment], metric: str) -> list[int]:
+    """`order_of` for assessed company-periods."""
+    return order_of(
+        np.array([math.nan if a.metrics[metric] is None else a.metrics[metric] for a in chosen])
+    )
+
+
+# The inputs each metric reads, for the disclosed/estimated flag.
+_READS = {
+    "ai_capex_usd": [CAPEX],
+    "margin_position": LAYER_MIX,
+    "self_use_inference_usd": [*range(4), CAPEX],
+}
 
 
 def rank(
@@ -100,26 +135,49 @@ def rank(
 ) -> Ranking:
     """Rank companies by a metric, high to low, with p10-p90 ranges and rank spreads.
 
-    Ties in the point value share an order by company id and are flagged `tied`.
+    Works on the numbers alone (a Frame), so thousands of companies rank quickly. Ties in
+    the point value share an order by company id and are flagged `tied`.
     """
     check_metric(metric)
-    chosen = select(universe, period, region)
-    if not chosen:
+    _check_period(universe, period)
+    frame = universe.frame(period, region)
+    if not len(frame):
         raise BadArgument(f"no companies in region '{region}'")
-    draws = sample_metric(
-        [(a.company.id, a.snapshot) for a in chosen], metric, universe.fx, samples, seed
-    )
-    sample_ranks = ranks_of(draws)
-    points = np.array([_value(a, metric) for a in chosen])
-    order = ordered(chosen, metric)
-    spread = _spreads(draws, sample_ranks)
+    points = frame.point_metrics()
+    values = points[metric]
+    archetypes, tags = classify_all(points, frame.edge_share(), universe.thresholds)
+    estimated = ~frame.disclosed(_READS.get(metric, ALLOCATION))
+    draws = sample_metric(frame, metric, samples, seed)
+    spread = _spreads(draws, ranks_of(draws))
+    order = order_of(values)
+    p_next = prob_above_pairs(draws, order[:-1], order[1:])
     rows = []
     for position, i in enumerate(order):
         below = order[position + 1] if position + 1 < len(order) else None
-        neighbours = [points[j] for j in order[max(position - 1, 0) : position + 2] if j != i]
-        p_next = prob_above(draws, i, below) if below is not None else None
-        tied = any(points[i] == v for v in neighbours)
-        rows.append(_row(chosen[i], metric, position + 1, spread[i], p_next, tied))
+        above = order[position - 1] if position > 0 else None
+        info = universe.info[frame.companies[i]]
+        p10, p50, p90, rank_p10, rank_p90 = spread[i]
+        rows.append(
+            RankRow(
+                rank=position + 1,
+                company=info.id,
+                name=info.name.en,
+                name_zh=info.name.zh,
+                region=info.region,
+                period=frame.periods[i],
+                value=_round(float(values[i])),
+                p10=p10,
+                p50=p50,
+                p90=p90,
+                rank_p10=rank_p10,
+                rank_p90=rank_p90,
+                p_above_next=None if below is None else round(float(p_next[position]), 3),
+                tied=any(j is not None and values[j] == values[i] for j in (above, below)),
+                estimated=bool(estimated[i]),
+                archetype=archetypes[i],
+                tags=tags[i],
+            )
+        )
     return Ranking(
         metric=metric,
         unit=METRICS[metric].unit,
@@ -130,59 +188,6 @@ def rank(
         total=len(rows),
         rows=rows[:top] if top else rows,
     )
-
-
-def ordered(chosen: Sequence[Assessment], metric: str) -> list[int]:
-    """Indices of `chosen` from highest point value to lowest; NaN last, ties by id."""
-    points = np.array([_value(a, metric) for a in chosen])
-    keyed = np.where(np.isnan(points), -np.inf, points)
-    return [int(i) for i in np.argsort(-keyed, kind="stable")]
-
-
-def _value(a: Assessment, metric: str) -> float:
-    value = a.metrics[metric]
-    return math.nan if value is None else value
-
-
-def _row(
-    a: Assessment,
-    metric: str,
-    position: int,
-    spread: tuple[float | None, ...],
-    p_above_next: float | None,
-    tied: bool,
-) -> RankRow:
-    p10, p50, p90, rank_p10, rank_p90 = spread
-    return RankRow(
-        rank=position,
-        company=a.company.id,
-        name=a.company.name.en,
-        name_zh=a.company.name.zh,
-        region=a.company.region,
-        period=a.snapshot.period,
-        value=_none_if_nan(a.metrics[metric]),
-        p10=p10,
-        p50=p50,
-        p90=p90,
-        rank_p10=rank_p10,
-        rank_p90=rank_p90,
-        p_above_next=None if p_above_next is None else round(p_above_next, 3),
-        tied=tied,
-        estimated=not _disclosed(a, metric),
-        archetype=a.classification.archetype,
-        tags=a.classification.tags,
-    )
-
-
-def _disclosed(a: Assessment, metric: str) -> bool:
-    """Whether every input the metric reads was disclosed by the company."""
-    snap = a.snapshot
-    inputs = {
-        "ai_capex_usd": [snap.ai_capex],
-        "margin_position": list(snap.layer_mix.shares().values()),
-        "self_use_inference_usd": [snap.ai_capex, *snap.allocation.shares().values()],
-    }.get(metric, list(snap.allocation.shares().values()))
-    return all(e.disclosed for e in inputs)
 
 
 class Comparison(BaseModel):
@@ -202,13 +207,8 @@ def compare(
     """The named companies' rows from the full ranking, plus P(A above B) for each pair."""
     ranking = rank(universe, metric, period, samples=samples, seed=seed)
     rows = [r for r in ranking.rows if r.company in companies]
-    draws = sample_metric(
-        [(c, universe.assess(universe.companies[c], period).snapshot) for c in companies],
-        metric,
-        universe.fx,
-        samples,
-        seed,
-    )
+    items = [(c, universe.assess(universe.companies[c], period).snapshot) for c in companies]
+    draws = sample_metric(Frame.from_snapshots(items, universe.fx), metric, samples, seed)
     p_above = {
         a: {b: round(prob_above(draws, i, j), 3) for j, b in enumerate(companies) if j != i}
         for i, a in enumerate(companies)

@@ -1,13 +1,23 @@
-"""A consistent view of the data at one revision: what every computation reads."""
+"""A consistent view of the data at one revision: what every computation reads.
+
+A Universe is either built in memory from a Dataset (tests, what-if scenarios) or backed by
+the store, which loads the full company records only when something asks for them: a
+ranking needs just the numbers (a Frame) and the companies' names.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 
 from tools.archetypes import Classification, classify
 from tools.errors import UnknownPeriod
+from tools.frame import Frame, encode
 from tools.metrics import normalise, point_metrics
-from tools.models import Company, Dataset, FxRate, Snapshot, Source, Thresholds
+from tools.models import Company, CompanyInfo, Dataset, FxRate, Snapshot, Source, Thresholds
+
+Row = tuple[str, str, str, bytes]  # company, period, capex currency, encoded numbers
 
 
 @dataclass(frozen=True)
@@ -21,23 +31,67 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class Loaders:
+    """How a store-backed universe fetches its parts on first use."""
+
+    companies: Callable[[], dict[str, Company]]
+    info: Callable[[], dict[str, CompanyInfo]]
+    rows: Callable[[], list[Row]]
+
+
 class Universe:
-    companies: dict[str, Company]
-    sources: dict[str, Source]
-    fx: dict[tuple[str, str], FxRate]
-    thresholds: Thresholds
-    revision: int | None = None
-    _cache: dict[tuple[str, str], Assessment] = field(default_factory=dict, compare=False)
+    def __init__(
+        self,
+        *,
+        sources: dict[str, Source],
+        fx: dict[tuple[str, str], FxRate],
+        thresholds: Thresholds,
+        loaders: Loaders,
+        revision: int | None = None,
+    ) -> None:
+        self.sources = sources
+        self.fx = fx
+        self.thresholds = thresholds
+        self.revision = revision
+        self._loaders = loaders
+        self._assessed: dict[tuple[str, str], Assessment] = {}
 
     @classmethod
     def from_dataset(cls, ds: Dataset, revision: int | None = None) -> Universe:
         return cls(
-            companies={c.id: c for c in sorted(ds.companies, key=lambda c: c.id)},
             sources={s.id: s for s in ds.sources},
             fx={(f.period, f.currency): f for f in ds.fx},
             thresholds=ds.thresholds or Thresholds(),
+            loaders=_in_memory(ds.companies),
             revision=revision,
         )
+
+    @cached_property
+    def companies(self) -> dict[str, Company]:
+        """Every company with all its snapshots, by id (sorted)."""
+        return self._loaders.companies()
+
+    @cached_property
+    def info(self) -> dict[str, CompanyInfo]:
+        """Names, tickers and regions by id, without the figures."""
+        return self._loaders.info()
+
+    @cached_property
+    def _rows(self) -> list[Row]:
+        return self._loaders.rows()
+
+    def frame(self, period: str | None = None, region: str | None = None) -> Frame:
+        """The rows a ranking covers, by company id: one period, or each company's latest."""
+        rows = [r for r in self._rows if period is None or r[1] == period]
+        if period is None:
+            latest: dict[str, Row] = {}
+            for row in rows:
+                if row[0] not in latest or row[1] > latest[row[0]][1]:
+                    latest[row[0]] = row
+            rows = list(latest.values())
+        if region:
+            rows = [r for r in rows if self.info[r[0]].region == region.upper()]
+        return Frame.from_rows(sorted(rows), self.fx)
 
     def to_dataset(self) -> Dataset:
         return Dataset(
@@ -49,12 +103,18 @@ class Universe:
         )
 
     def with_company(self, company: Company) -> Universe:
-        """A copy in which one company is replaced (what-if scenarios)."""
-        companies = {**self.companies, company.id: company}
-        return replace(self, companies=companies, _cache={})
+        """An in-memory copy in which one company is replaced (what-if scenarios)."""
+        companies = [*(c for c in self.companies.values() if c.id != company.id), company]
+        return Universe(
+            sources=self.sources,
+            fx=self.fx,
+            thresholds=self.thresholds,
+            loaders=_in_memory(companies),
+            revision=self.revision,
+        )
 
     def periods(self) -> list[str]:
-        return sorted({s.period for c in self.companies.values() for s in c.snapshots})
+        return sorted({r[1] for r in self._rows})
 
     def snapshot(self, company: Company, period: str | None) -> Snapshot:
         snap = company.snapshot(period)
@@ -67,9 +127,19 @@ class Universe:
         """Point metrics and archetype of a company in a period (latest when None)."""
         snap = self.snapshot(company, period)
         key = (company.id, snap.period)
-        if key not in self._cache:
+        if key not in self._assessed:
             metrics = point_metrics(snap, self.fx)
             mix = normalise({k: s.value for k, s in snap.layer_mix.shares().items()})
             cls = classify(metrics, float(mix["edge"]), self.thresholds)
-            self._cache[key] = Assessment(company, snap, metrics, cls)
-        return self._cache[key]
+            self._assessed[key] = Assessment(company, snap, metrics, cls)
+        return self._assessed[key]
+
+
+def _in_memory(companies: list[Company]) -> Loaders:
+    by_id = {c.id: c for c in sorted(companies, key=lambda c: c.id)}
+    rows = [
+        (c.id, s.period, s.ai_capex.currency, encode(s))
+        for c in by_id.values()
+        for s in c.snapshots
+    ]
+    return Loaders(companies=lambda: by_id, info=lambda: dict(by_id), rows=lambda: rows)
