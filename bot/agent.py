@@ -211,12 +211,16 @@ async def _converse(state: TurnState, history: Sequence[Turn]) -> Answer:
         if not calls or last:
             return await _grounded(state, (message.content or "").strip())
         rounds += 1
-        requested = [
-            (c.id or f"call_{rounds}_{i}", c.function.name, c.function.arguments)
-            for i, c in enumerate(calls)
-        ]
+        requested = [_requested(c, f"call_{rounds}_{i}") for i, c in enumerate(calls)]
         state.messages.append(_assistant_calls(requested, message.content))
         await _add_tool_round(state, requested, announce=False)
+
+
+def _requested(call: Any, fallback_id: str) -> tuple[str, str, Any]:
+    """(id, name, arguments) of a tool call, whatever a lax server left out."""
+    function = getattr(call, "function", None)
+    name = getattr(function, "name", None) or ""
+    return getattr(call, "id", None) or fallback_id, name, getattr(function, "arguments", None)
 
 
 async def _ask(state: TurnState, tool_choice: str) -> ChatCompletionMessage:

@@ -133,6 +133,8 @@ async def complete(
         raise LLMUnavailable("timeout", "request timed out") from None
     except openai.APIConnectionError:
         raise LLMUnavailable("error", "connection failed") from None
+    except (openai.APIError, ValueError) as exc:  # a 200 that is not a chat completion
+        raise LLMUnavailable("error", f"unreadable response ({type(exc).__name__})") from None
 
 
 async def _create(

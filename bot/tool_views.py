@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.i18n import Lang
+from bot.render_text import name
 from tools.breakdown import Figure as InputFigure
 from tools.breakdown import Profile, TierBreakdown
 from tools.history import History, Move
@@ -30,10 +31,6 @@ class View(BaseModel):
 
 def r4(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
-
-
-def _name(obj: object, lang: Lang) -> str:
-    return getattr(obj, "name_zh") if lang == "zh" else getattr(obj, "name")  # noqa: B009
 
 
 class Figure(View):
@@ -260,7 +257,7 @@ def rank_item(row: RankRow, metric: str, universe: Universe, lang: Lang) -> Rank
     return RankItem(
         rank=row.rank,
         company=row.company,
-        name=_name(row, lang),
+        name=name(row, lang),
         period=row.period,
         value=r4(row.value),
         p10=r4(row.p10),
@@ -306,7 +303,7 @@ def compare_view(
 def tiers_view(b: TierBreakdown, lang: Lang) -> TiersView:
     return TiersView(
         company=b.company,
-        name=_name(b, lang),
+        name=name(b, lang),
         period=b.period,
         period_note=b.period_note,
         layer_mix={k: round(v, 4) for k, v in b.layer_mix.items()},
@@ -323,7 +320,7 @@ def tiers_view(b: TierBreakdown, lang: Lang) -> TiersView:
 def profile_view(p: Profile, lang: Lang) -> ProfileView:
     return ProfileView(
         company=p.company,
-        name=_name(p, lang),
+        name=name(p, lang),
         region=p.region,
         tickers=p.tickers,
         description=p.description_zh if lang == "zh" else p.description,
@@ -377,7 +374,7 @@ def move_view(m: Move, kind: Literal["period", "revision"]) -> MoveView:
 def history_view(h: History, unit: str, lang: Lang) -> HistoryView:
     return HistoryView(
         company=h.company,
-        name=_name(h, lang),
+        name=name(h, lang),
         metric=h.metric,
         unit=unit,
         periods=[
@@ -398,7 +395,7 @@ def _outcome(o: Outcome) -> OutcomeView:
 def whatif_view(w: WhatIf, unit: str, sold: float | None, lang: Lang) -> WhatIfView:
     return WhatIfView(
         company=w.company,
-        name=_name(w, lang),
+        name=name(w, lang),
         period=w.period,
         metric=w.metric,
         unit=unit,

@@ -188,6 +188,18 @@ async def test_wrong_arguments_and_unknown_tools_become_errors_the_llm_sees(llm,
     assert a.mode == "llm" and a.ungrounded == [] and "xiaomi" in a.text.lower()
 
 
+async def test_tool_calls_missing_their_function_are_errors_not_crashes(llm, store: Store):
+    llm(sequence(completion(tool_calls=[{"type": "function"}]), honest))
+    a = await answer(VAGUE_Q, store=store)
+    assert a.tool_calls[0].result["error"] == "unknown tool ''" and a.mode == "llm"
+
+
+async def test_a_reply_that_is_not_a_chat_completion_gives_the_offline_answer(llm, store: Store):
+    server = llm(lambda r: Reply("<html>502 from a proxy</html>"))
+    a = await answer(RANK_Q, store=store)
+    assert a.mode == "offline" and a.note == t("note_llm_error", "en") and len(server.requests) == 1
+
+
 async def test_tool_call_loop_stops_after_four_rounds(llm, store: Store):
     server = llm(lambda r: completion(tool_calls=[tool_call("rank", {"top": 3})]))
     started = time.monotonic()
