@@ -173,8 +173,10 @@ def cmd_export(ctx: Context) -> None:
 
 
 def cmd_check(ctx: Context) -> None:
-    """Check the data beyond the schema: sources and notes, stale figures, unused sources,
-    and neighbours in the ranking whose order is close to a coin flip. Exits 1 on errors.
+    """Check the data beyond the schema; exits 1 on errors, not on warnings.
+
+    Errors: a figure without a source, an estimate without a note. Warnings: stale figures,
+    unused sources, neighbours in the ranking whose order is close to a coin flip.
 
     With FILES, checks those data files (merged) instead of the database.
     Example: inference-lens check data/*.yaml data/companies/*.yaml
@@ -326,9 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ask")
     p.add_argument("question")
     # SUPPRESS keeps the global --lang when this one is not given; None means "the question's".
-    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="answer language")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="answer language"
+    )
     p = add("chat", json_flag=False)
-    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="answer language")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="answer language"
+    )
     p = add("export", json_flag=False)
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
     return parser

@@ -78,6 +78,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "导入失败,数据库未改动。问题:",
         "Import refused; the database is unchanged. Problems:",
     ),
+    "companies_added": ("新增 {n} 家公司:{names}", "{n} companies added: {names}"),
     "ranking_changes": ("排名变化:", "Ranking changes:"),
     "no_ranking_changes": ("排名没有变化。", "The ranking did not change."),
     "unknown_company": ("找不到公司“{query}”。", "No company called '{query}'."),
@@ -317,6 +318,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "ans_term": ("{name}:{definition}", "{name}: {definition}"),
     "ans_tool_error": ("没能完成查询:{message}", "I couldn't look that up: {message}"),
+    "input_ai_capex": ("AI 资本开支", "AI capex"),
     "ans_whatif_howto": (
         "请说明要改变什么,例如:如果阿里的对外算力占比降到20%,它会排第几?",
         "Tell me what to change, e.g.: what if Alibaba's external supply share fell to 20%?",
@@ -325,7 +327,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "用文字提问,或用 /rank /tiers /company /compare /history /whatif /sources /methodology /help;/quit 退出。",
         "Ask in words, or use /rank /tiers /company /compare /history /whatif /sources /methodology /help; /quit ends.",
     ),
-    "chat_unknown_command": ("没有 /{name} 这个命令,试试 /help。", "There is no /{name} command; try /help."),
+    "chat_unknown_command": (
+        "没有 /{name} 这个命令,试试 /help。",
+        "There is no /{name} command; try /help.",
+    ),
     "ans_need_company": (
         "请告诉我是哪家公司。目前覆盖:{names}。",
         "Which company? I cover: {names}.",

@@ -269,6 +269,9 @@ def source_list(sources: list[Source], lang: Lang, title: str) -> str:
     return title + "\n" + _sources(sources, lang).split("\n", 1)[-1]
 
 
+MOVES_SHOWN = 15  # a big import can move thousands; --json has them all
+
+
 def import_result(result: ImportResult, moves: list[Move], metric: str, lang: Lang) -> str:
     if result.revision is None:
         return t("import_same", lang)
@@ -277,10 +280,24 @@ def import_result(result: ImportResult, moves: list[Move], metric: str, lang: La
     if len(result.changes) > 20:
         lines.append(f"  … +{len(result.changes) - 20}")
     lines.append("")
-    if moves:
+    added = [m for m in moves if m.old_rank is None]
+    moved = [m for m in moves if m.old_rank is not None]
+    if added:
+        lines.append(
+            t(
+                "companies_added",
+                lang,
+                n=len(added),
+                names=", ".join(name(m, lang) for m in added[:10])
+                + (" …" if len(added) > 10 else ""),
+            )
+        )
+    if moved:
         lines.append(t("ranking_changes", lang))
-        lines += [move(m, metric, lang, name(m, lang)) for m in moves]
-    else:
+        lines += [move(m, metric, lang, name(m, lang)) for m in moved[:MOVES_SHOWN]]
+        if len(moved) > MOVES_SHOWN:
+            lines.append(f"  … +{len(moved) - MOVES_SHOWN}")
+    elif not added:
         lines.append(t("no_ranking_changes", lang))
     return "\n".join(lines)
 
