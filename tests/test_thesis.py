@@ -50,4 +50,9 @@ def test_ordering_robustness_is_reported(universe):
     assert p["bytedance"]["tencent"] > 0.9
     assert p["bytedance"]["alibaba"] > 0.9
     assert 0.5 < p["xiaomi"]["bytedance"] <= 1.0
-    print({pair: p[pair[0]][pair[1]] for pair in [("xiaomi", "bytedance"), ("bytedance", "tencent"), ("tencent", "alibaba")]})
+    print(
+        {
+            pair: p[pair[0]][pair[1]]
+            for pair in [("xiaomi", "bytedance"), ("bytedance", "tencent"), ("tencent", "alibaba")]
+        }
+    )
