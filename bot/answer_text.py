@@ -243,7 +243,7 @@ def profile(p: v.ProfileView, lang: Lang, metric: str | None = None) -> str:
         lines.append(t("ans_metric_is", lang, metric=_metric(metric, lang), value=value))
     lines.append(_capex(p, lang))
     shares = [
-        f"{k} {fmt.pct(f.value if isinstance(f.value, float) else None)}"
+        f"{_input('allocation.' + k, lang)} {fmt.pct(f.value if isinstance(f.value, float) else None)}"
         for k, f in p.allocation.items()
     ]
     lines.append(
@@ -302,7 +302,11 @@ def history(h: v.HistoryView, lang: Lang) -> str:
 
 def _move(m: v.MoveView, unit: str, metric: str, lang: Lang) -> str:
     label = f"{m.old_period} → {m.new_period}" if m.kind == "period" else t("ans_revision", lang)
-    inputs = [c.field for c in m.changed_inputs if c.field not in ("period", "ai_capex.currency")]
+    inputs = [
+        _input(c.field, lang)
+        for c in m.changed_inputs
+        if c.field not in ("period", "ai_capex.currency")
+    ]
     text = t(
         "ans_move",
         lang,
@@ -329,7 +333,9 @@ def whatif(w: v.WhatIfView, lang: Lang) -> str:
     if w.sold_fraction is not None:
         change = t("ans_whatif_sell", lang, fraction=fmt.pct(w.sold_fraction))
     else:
-        change = _join([_override(k, x, lang) for k, x in w.overrides.items()], lang)
+        change = _join(
+            [_override(k, x, w.capex_currency, lang) for k, x in w.overrides.items()], lang
+        )
     b, s = w.baseline, w.scenario
     return "\n".join(
         [
@@ -345,22 +351,40 @@ def whatif(w: v.WhatIfView, lang: Lang) -> str:
                 old_rank=b.rank,
                 new_rank=s.rank,
                 of=s.of,
-                old_arch=archetype(b.archetype, b.tags, lang),
-                new_arch=archetype(s.archetype, s.tags, lang),
+                archetype=_archetype_move(b, s, lang),
             ),
             t("ans_whatif_note", lang),
         ]
     )
 
 
-def _override(field: str, value: float, lang: Lang) -> str:
-    names = {
-        "external_supply_share": "external_supply_share",
-        "own_inference": "self_use_inference_share",
-    }
-    label = _metric(names[field], lang) if field in names else field
-    shown = f"{value:,.0f}" if field == "ai_capex" else fmt.pct(value)
-    return t("ans_override", lang, field=label, value=shown)
+def _archetype_move(before: v.OutcomeView, after: v.OutcomeView, lang: Lang) -> str:
+    old, new = (
+        archetype(before.archetype, before.tags, lang),
+        archetype(after.archetype, after.tags, lang),
+    )
+    return (
+        t("ans_arch_same", lang, name=new)
+        if old == new
+        else t("ans_arch_moves", lang, old=old, new=new)
+    )
+
+
+def _override(field: str, value: float, currency: str, lang: Lang) -> str:
+    shown = fmt.amount(value, currency, lang) if field == "ai_capex" else fmt.pct(value)
+    return t("ans_override", lang, field=_input(field, lang), value=shown)
+
+
+def _input(field: str, lang: Lang) -> str:
+    """An input's name for people: "allocation.own_inference" → "own inference" / "自用推理"."""
+    group, _, key = field.rpartition(".")
+    if group == "allocation":
+        return t(f"alloc_{key}", lang)
+    if group == "layer_mix":
+        return LAYER_TERMS[key].name(lang)
+    if field == "ai_capex":
+        return t("input_ai_capex", lang)
+    return _metric(field, lang) if field in METRICS else field
 
 
 def methodology(m: v.MethodologyView, lang: Lang, topics: Sequence[str] = ()) -> str:

@@ -304,9 +304,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "No change in rank or archetype between periods.",
     ),
     "ans_whatif": (
-        "假设{name}({period}){change}:{metric}从 {old} 变为 {new},排名从第 {old_rank} 名变为第 {new_rank} 名(共 {of} 家),类型 {old_arch} → {new_arch}。",
-        "If {name} ({period}) {change}: its {metric} goes from {old} to {new} and its rank from #{old_rank} to #{new_rank} of {of}; archetype {old_arch} → {new_arch}.",
+        "假设{name}({period}){change}:{metric}从 {old} 变为 {new},排名从第 {old_rank} 名变为第 {new_rank} 名(共 {of} 家),{archetype}。",
+        "If {name} ({period}) {change}: its {metric} goes from {old} to {new} and its rank from #{old_rank} to #{new_rank} of {of}; {archetype}.",
     ),
+    "ans_arch_same": ("类型不变:{name}", "archetype unchanged: {name}"),
+    "ans_arch_moves": ("类型 {old} → {new}", "archetype {old} → {new}"),
     "ans_whatif_sell": (
         "把 {fraction} 的自用推理算力对外出售",
         "sold {fraction} of its own-use inference compute",

@@ -257,7 +257,9 @@ def what_if(ctx: ToolContext, args: WhatIfArgs) -> v.WhatIfView:
     if args.sell_own_inference is not None:
         overrides |= sell_inference(ctx.universe, cid, args.period, args.sell_own_inference)
     w = wi.whatif(ctx.universe, cid, overrides, args.metric, args.period)
-    return v.whatif_view(w, METRICS[args.metric].unit, args.sell_own_inference, ctx.lang)
+    currency = ctx.universe.snapshot(ctx.universe.companies[cid], w.period).ai_capex.currency
+    unit = METRICS[args.metric].unit
+    return v.whatif_view(w, unit, currency, args.sell_own_inference, ctx.lang)
 
 
 def sell_inference(

@@ -71,9 +71,10 @@ def _fresh(intent: Intent | None, text: str, slots: dict[str, Any]) -> Plan:
     clean = {k: v for k, v in slots.items() if v}
     whatif = kw.whatif_of(text) if chosen == "whatif" else None
     if whatif is not None:
-        # "如果阿里的对外算力占比降到20%,它会排第几?" asks for its place in the thesis ranking;
-        # the metric word names what changes, not what to rank by.
-        clean.pop("metric", None)
+        # "如果阿里的对外算力占比降到20%,它会排第几?" asks for its place in the thesis ranking:
+        # the metric word names what changes, not what to rank by. Capex moves no share, so
+        # a capex what-if is ranked by what capex buys: self-use inference in dollars.
+        clean["metric"] = "self_use_inference_usd" if whatif.field == "ai_capex" else None
     confident = _confident(chosen, intent, companies, whatif)
     topics = terms if chosen == "methodology" else []
     return Plan(intent=chosen, whatif=whatif, topics=topics, confident=confident, **clean)

@@ -215,6 +215,7 @@ class WhatIfView(View):
     metric: str
     unit: str
     overrides: dict[str, float]
+    capex_currency: str
     sold_fraction: float | None = None
     inputs_after: dict[str, float]
     baseline: OutcomeView
@@ -392,8 +393,9 @@ def _outcome(o: Outcome) -> OutcomeView:
     return OutcomeView(rank=o.rank, of=o.of, value=r4(o.value), archetype=o.archetype, tags=o.tags)
 
 
-def whatif_view(w: WhatIf, unit: str, sold: float | None, lang: Lang) -> WhatIfView:
+def whatif_view(w: WhatIf, unit: str, currency: str, sold: float | None, lang: Lang) -> WhatIfView:
     return WhatIfView(
+        capex_currency=currency,
         company=w.company,
         name=name(w, lang),
         period=w.period,

@@ -88,7 +88,8 @@ def test_what_if_changes(resolver, question, field, op, value):
     assert p.intent == "whatif" and p.confident and p.whatif is not None
     assert (p.whatif.field, p.whatif.op) == (field, op)
     assert p.whatif.value == pytest.approx(value)
-    assert p.metric is None  # the rank asked for is the thesis ranking's
+    # the rank asked for is the thesis ranking's; capex moves no share, so it ranks by dollars
+    assert p.metric == ("self_use_inference_usd" if field == "ai_capex" else None)
 
 
 def test_what_if_tool_arguments(store: Store, resolver):
@@ -107,6 +108,7 @@ def test_what_if_tool_arguments(store: Store, resolver):
     [(name, args)] = tool_calls(plan("what if Xiaomi's capex doubled", resolver), u)
     capex = u.companies["xiaomi"].snapshot().ai_capex.value
     assert name == "what_if" and args["overrides"] == {"ai_capex": pytest.approx(2 * capex)}
+    assert args["metric"] == "self_use_inference_usd"
 
 
 def test_what_if_without_a_change_is_not_confident(resolver):
