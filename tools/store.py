@@ -7,6 +7,12 @@ past ranking can be recomputed.
 
 Connections are per thread: sqlite3 refuses to share one across threads, and the bot calls
 the store from `asyncio.to_thread` workers.
+
+SQLite comes from the pysqlite3 wheel (3.53), not the system library (3.40 on Debian 12):
+releases before 3.51.3 can corrupt a WAL database when two connections write and checkpoint
+at the same moment (https://sqlite.org/wal.html#walresetbug), and the bot and the CLI write
+this file from two processes. sqlite-utils uses pysqlite3 too when it is installed, so the
+errors it catches are the ones our connections raise.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +30,9 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 from pydantic import BaseModel
+from pysqlite3 import dbapi2 as sqlite3
 
+from tools.alerts import record_changes
 from tools.dataio import (
     check_references,
     gc_paused,
@@ -46,8 +54,13 @@ from tools.models import (
 )
 from tools.universe import Loaders, Universe
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
+WAL_RESET_FIXED = (3, 51, 3)  # the first SQLite without the WAL-reset corruption bug
 Migration = Callable[[sqlite_utils.Database], None]
+# Runs inside an import's write transaction (store, previous revision, new revision): what it
+# writes commits with the revision, and an exception rolls the whole import back.
+RevisionHook = Callable[["Store", int | None, int], None]
 
 
 def default_path() -> Path:
@@ -133,6 +146,43 @@ def m003_telegram(db: sqlite_utils.Database) -> None:
     db["handled_updates"].create({"update_id": int, "handled_at": str}, pk="update_id")
 
 
+def m004_alerts(db: sqlite_utils.Database) -> None:
+    """Ranking-change events found at import, and the outbox of alerts to send: one row per
+    (chat, event), written in the import's transaction and sent by the bot's alerts job."""
+    db["alert_events"].create(
+        {
+            "id": str,
+            "revision_id": int,
+            "kind": str,
+            "company": str,
+            "metric": str,
+            "body": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("revision_id", "revisions", "id")],
+    )
+    db["alert_outbox"].create(
+        {
+            "id": int,
+            "chat_id": int,
+            "event_id": str,
+            "revision_id": int,
+            "lang": str,
+            "status": str,  # pending, sending, sent, dead (chat gone), failed (refused)
+            "attempts": int,
+            "due_at": float,  # unix time
+            "sent_at": float,
+            "message_id": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("event_id", "alert_events", "id")],
+    )
+    db["alert_outbox"].create_index(["chat_id", "event_id"], unique=True)
+    db["alert_outbox"].create_index(["status", "due_at"])
+
+
 def m005_snapshot_numbers(db: sqlite_utils.Database) -> None:
     """Keep each snapshot's inputs as numbers beside its JSON, so rankings over thousands of
     companies read a few hundred bytes a row instead of parsing every record."""
@@ -150,6 +200,7 @@ MIGRATIONS: list[Migration] = [
     m001_versioned_records,
     m002_conversations,
     m003_telegram,
+    m004_alerts,
     m005_snapshot_numbers,
 ]
 
@@ -166,16 +217,20 @@ _KINDS: dict[str, tuple[str, ...]] = {
 class Store:
     """The project's database. Open with `Store.open()`; safe to use from any thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, revision_hooks: list[RevisionHook] | None = None) -> None:
         self.path = path
         self._local = threading.local()
         self._universe: Universe | None = None
+        # Every import, by the CLI or an admin's upload, records the ranking changes it makes.
+        self.revision_hooks = [record_changes] if revision_hooks is None else revision_hooks
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, seed: bool = True) -> Store:
         """Open (creating and migrating if needed); a new database gets the shipped data."""
         target = Path(path) if path else default_path()
         target.parent.mkdir(parents=True, exist_ok=True)
+        if sqlite3.sqlite_version_info < WAL_RESET_FIXED:
+            log.warning("SQLite %s has the WAL-reset bug; see README", sqlite3.sqlite_version)
         store = cls(target)
         store.migrate()
         if seed and store.latest_revision() is None:
@@ -338,7 +393,18 @@ class Store:
         Identical data adds no revision. References are checked against the file plus the
         database inside the write transaction, so a concurrent import cannot invalidate them.
         """
+        try:
+            revision, changes = self._add_revision(ds, author, source_name, source_hash)
+        except BaseException:
+            self._universe = None  # it may hold the rolled-back revision, whose id is reused
+            raise
+        return ImportResult(revision=revision, changes=changes)
+
+    def _add_revision(
+        self, ds: Dataset, author: str, source_name: str, source_hash: str
+    ) -> tuple[int | None, list[str]]:
         with self.write():
+            previous = self.latest_revision()
             check_references(
                 ds, set(self._ids("sources")), set(self._bodies("fx", None)), source_name
             )
@@ -347,7 +413,7 @@ class Store:
                 f"{table} {'/'.join(key)}" for table, rows in changed.items() for key in rows
             ]
             if not changes:
-                return ImportResult(revision=None, changes=[])
+                return None, []
             revision = (
                 self.db["revisions"]
                 .insert(
@@ -373,8 +439,9 @@ class Store:
                     }
                     for key, body in rows.items()
                 )
-        self._universe = None
-        return ImportResult(revision=revision, changes=changes)
+            for hook in self.revision_hooks:
+                hook(self, previous, revision)
+        return revision, changes
 
     def _ids(self, table: str) -> list[str]:
         return [key[0] for key in self._bodies(table, None)]

@@ -1,0 +1,204 @@
+"""Ranking-change alerts, the data side: the events an import makes, and whom to tell.
+
+At every import that adds a revision (CLI or admin upload), the ranking before and after is
+diffed (tools.history.diff) for the default metric and for every metric a subscription uses.
+Each order change, archetype change and metric move becomes an event with a deterministic id,
+and every chat subscribed to it gets one outbox row. This runs inside the import's write
+transaction (a Store revision hook), so the revision, its events and their outbox rows commit
+together or not at all; the bot's alerts job sends the rows (bot/alerts.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+from pydantic import BaseModel
+
+from tools.history import EventKind, InputChange, Move, diff
+from tools.ranking import ordered, select
+from tools.taxonomy import DEFAULT_METRIC, METRICS
+from tools.universe import Universe
+
+if TYPE_CHECKING:
+    from tools.store import Store
+
+
+class Confidence(BaseModel):
+    """A company the event's company changed places with, and how sure the new order is."""
+
+    company: str
+    name: str
+    name_zh: str
+    above: bool  # the event's company is now above this one
+    p: float  # P(the new order of the pair holds), from the uncertainty model
+
+
+class AlertEvent(BaseModel):
+    id: str
+    revision: int
+    kind: EventKind
+    metric: str
+    company: str
+    name: str
+    name_zh: str
+    old_rank: int | None
+    new_rank: int | None
+    total: int
+    old_value: float | None
+    new_value: float | None
+    old_period: str | None
+    new_period: str | None
+    old_archetype: str | None
+    new_archetype: str | None
+    currency: str | None
+    changes: list[InputChange]
+    confidence: list[Confidence]
+
+
+def event_id(revision: int, kind: EventKind, company: str, metric: str) -> str:
+    """The same import always names its events the same. An archetype does not depend on
+    the ranking metric, so its event is one whatever metrics are followed."""
+    parts = [f"r{revision}", kind, company]
+    return ":".join(parts if kind == "archetype" else [*parts, metric])
+
+
+def detect(
+    before: Universe, after: Universe, revision: int, metrics: Iterable[str]
+) -> list[AlertEvent]:
+    """The events between two rankings, for each metric, without duplicates.
+
+    A company whose rank changed only because another entered above it gets no order event:
+    it changed places with nobody; the newcomer's event tells the story.
+    """
+    events: dict[str, AlertEvent] = {}
+    for metric in dict.fromkeys(metrics):
+        ranks = new_ranks(after, metric)
+        for move in diff(before, after, metric).moves:
+            for kind in move.kinds:
+                if kind == "order" and move.old_rank is not None and not move.passed:
+                    continue
+                event = _event(move, kind, metric, revision, ranks, after)
+                events.setdefault(event.id, event)
+    return list(events.values())
+
+
+def new_ranks(universe: Universe, metric: str) -> dict[str, int]:
+    """Each company's rank by a metric (each company's latest period)."""
+    chosen = select(universe, None, None)
+    return {chosen[i].company.id: rank for rank, i in enumerate(ordered(chosen, metric), 1)}
+
+
+def _event(
+    move: Move, kind: EventKind, metric: str, revision: int, ranks: dict[str, int], after: Universe
+) -> AlertEvent:
+    snapshot = after.companies[move.company].snapshot(move.new_period)
+    return AlertEvent(
+        id=event_id(revision, kind, move.company, metric),
+        revision=revision,
+        kind=kind,
+        metric=metric,
+        total=len(ranks),
+        currency=snapshot.ai_capex.currency if snapshot else None,
+        confidence=_confidence(move, ranks, after) if kind == "order" else [],
+        **move.model_dump(include=_MOVE_FIELDS),
+    )
+
+
+def _confidence(move: Move, ranks: dict[str, int], after: Universe) -> list[Confidence]:
+    """P(the new order holds) against each company the mover changed places with."""
+    out = []
+    for passed in move.passed:
+        above = ranks[move.company] < ranks[passed.company]
+        info = after.info[passed.company]
+        p = passed.p_above if above else 1 - passed.p_above
+        out.append(
+            Confidence(
+                company=passed.company,
+                name=info.name.en,
+                name_zh=info.name.zh,
+                above=above,
+                p=round(p, 3),
+            )
+        )
+    return out
+
+
+_MOVE_FIELDS = {
+    "company",
+    "name",
+    "name_zh",
+    "old_rank",
+    "new_rank",
+    "old_value",
+    "new_value",
+    "old_period",
+    "new_period",
+    "old_archetype",
+    "new_archetype",
+    "changes",
+}
+
+
+def record_changes(store: Store, previous: int | None, revision: int) -> None:
+    """Store revision hook: write the revision's events and an outbox row per subscriber."""
+    if previous is None:
+        return  # the first data: nothing to compare with, and nobody can have subscribed
+    db = store.db
+    metrics = [DEFAULT_METRIC, *followed_metrics(db)]
+    events = detect(store.universe(previous), store.universe(revision), revision, metrics)
+    write_events(db, events)
+    fan_out(db, events)
+
+
+def followed_metrics(db: sqlite_utils.Database) -> list[str]:
+    """The metrics some subscription follows (known ones only)."""
+    rows = db.execute("SELECT DISTINCT metric FROM subscriptions ORDER BY metric")
+    return [m for (m,) in rows if m in METRICS]
+
+
+def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    db["alert_events"].insert_all(
+        {
+            "id": e.id,
+            "revision_id": e.revision,
+            "kind": e.kind,
+            "company": e.company,
+            "metric": e.metric,
+            "body": e.model_dump_json(),
+            "created_at": created,
+        }
+        for e in events
+    )
+
+
+# A chat follows an event when it subscribed to the whole ranking ('') or to the event's
+# company, by the event's metric; an archetype change concerns every metric.
+_FAN_OUT = """
+    INSERT OR IGNORE INTO alert_outbox
+        (chat_id, event_id, revision_id, lang, status, attempts, due_at)
+    SELECT chat_id, :event, :revision, min(lang), 'pending', 0, :now FROM subscriptions
+    WHERE company IN ('', :company) AND (:any_metric OR metric = :metric)
+    GROUP BY chat_id ORDER BY chat_id
+"""
+
+
+def fan_out(db: sqlite_utils.Database, events: list[AlertEvent]) -> int:
+    """One pending outbox row per (subscribed chat, event); returns how many were added."""
+    now = time.time()
+    added = 0
+    for e in events:
+        params = {
+            "event": e.id,
+            "revision": e.revision,
+            "now": now,
+            "company": e.company,
+            "any_metric": e.kind == "archetype",
+            "metric": e.metric,
+        }
+        added += db.execute(_FAN_OUT, params).rowcount
+    return added
