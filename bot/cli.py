@@ -211,7 +211,7 @@ def cmd_run(ctx: Context) -> None:
     webhook = telegram_app.Webhook(a.webhook_url, a.port, a.listen) if a.webhook_url else None
     try:
         telegram_app.run(TelegramSettings.from_env(), ctx.store, webhook)
-    except (SettingsError, AlreadyRunning) as exc:
+    except (SettingsError, AlreadyRunning, telegram_app.CannotStart) as exc:
         raise BadArgument(str(exc)) from None
 
 

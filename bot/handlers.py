@@ -288,6 +288,13 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             return
         reply = await asyncio.to_thread(views.import_file, s.store, lang, path, str(user.id))
     await send(update, context, reply)
+    if context.job_queue is not None and s.settings.warm_up:
+        context.job_queue.run_once(warm_up, when=0, name="warm-up")  # charts of the new data
+
+
+async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Draw the charts users ask for most, so the first /rank and /tiers are quick too."""
+    await asyncio.to_thread(views.warm, services(context).store)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

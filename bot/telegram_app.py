@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -29,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, render_html, updates, users, views
+from bot import handlers, render_html, updates, users
 from bot.flood import FloodLimiter
 from bot.i18n import Lang, t
 from bot.poller_lock import PollerLock
@@ -44,6 +45,10 @@ CONCURRENT_UPDATES = 64  # handlers await the LLM and worker threads; others go 
 KEEP_UPDATE_IDS = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 KEEP_USAGE_DAYS = 7
 IMPORT_CAPTION = filters.CaptionRegex(r"^/import(@\w+)?(\s|$)")
+
+
+class CannotStart(RuntimeError):
+    """Telegram refused the token, or could not be reached, when the bot started."""
 
 
 @dataclass(frozen=True)
@@ -125,20 +130,14 @@ async def on_startup(app: Application) -> None:
         await app.bot.set_my_commands(bot_commands(lang), language_code=code)
     jobs = app.job_queue
     if jobs is not None:
-        jobs.run_once(warm_up, when=0, name="warm-up")
+        if app.bot_data["services"].settings.warm_up:
+            jobs.run_once(handlers.warm_up, when=0, name="warm-up")
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:
     names = ["start", *render_html.COMMANDS]
     return [BotCommand(name, t("cmd_" + name, lang)) for name in names]
-
-
-async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Draw the default ranking chart in both languages before the first /rank asks for it."""
-    store = context.bot_data["services"].store
-    for lang in ("zh", "en"):
-        await asyncio.to_thread(views.rank, store, lang, [])
 
 
 async def housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -207,4 +206,7 @@ def run(settings: TelegramSettings, store: Store, webhook: Webhook | None = None
             loop.add_signal_handler(sig, stop.set)
         await serve(build_application(settings, store), stop, webhook)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (InvalidToken, NetworkError) as exc:
+        raise CannotStart(f"cannot reach the Bot API at {settings.base_url}: {exc}") from None

@@ -33,6 +33,9 @@ class TelegramSettings(BaseModel):
     max_retries: int = Field(3, ge=0)
     question_limit: int = Field(1000, ge=10)
     import_max_bytes: int = Field(1_000_000, ge=1)
+    # Draw every chart at start and after an import (a few seconds of one core), so the first
+    # /tiers of each company is as quick as the rest; tests turn it off to save the time.
+    warm_up: bool = True
 
     @field_validator("admin_ids", mode="before")
     @classmethod

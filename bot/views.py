@@ -316,6 +316,15 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
     return Reply(render_html.import_result(result, moves, DEFAULT_METRIC, lang))
 
 
+def warm(store: Store) -> None:
+    """Compute the default ranking and every company's tiers, with charts, in both languages."""
+    for lang in ("zh", "en"):
+        rank(store, lang, [])
+    for cid in _universe(store).companies:
+        for lang in ("zh", "en"):
+            tiers(store, lang, [cid])
+
+
 ChatView = Callable[[Store, Lang, int, list[str]], Reply]
 
 COMMAND_VIEWS: dict[str, Callable[[Store, Lang, list[str]], Reply]] = {

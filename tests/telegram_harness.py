@@ -32,8 +32,9 @@ def settings_for(
     tg: FakeTelegram, admins: Iterable[int] = (ADMIN_ID,), **overrides: Any
 ) -> TelegramSettings:
     """Settings for the fake server; a chat may burst 20 messages so tests need not wait out
-    the per-chat pace (the flood test sets Telegram's real pace)."""
-    values = {"chat_burst": 20, **overrides}
+    the per-chat pace (the flood test sets Telegram's real pace), and charts are drawn when
+    first asked for rather than all at start."""
+    values = {"chat_burst": 20, "warm_up": False, **overrides}
     return TelegramSettings(
         token=tg.token, base_url=tg.base_url, admin_ids=frozenset(admins), **values
     )

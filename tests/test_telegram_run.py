@@ -91,3 +91,14 @@ async def test_webhook_mode(telegram, store: Store):
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+def test_an_unreachable_bot_api_is_a_clear_error(monkeypatch, capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{closed}/bot")
+    monkeypatch.setattr("bot.flood.NETWORK_BACKOFF_S", (0.0,))
+    assert cli.main(["run"]) == 2
+    assert f"cannot reach the Bot API at http://127.0.0.1:{closed}/bot" in capsys.readouterr().err
