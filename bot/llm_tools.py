@@ -22,6 +22,7 @@ from bot.i18n import Lang, t
 from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi
+from tools.archetypes import rules
 from tools.errors import BadArgument, ToolkitError, UnknownCompany
 from tools.resolve import Resolver
 from tools.store import Store
@@ -298,14 +299,10 @@ def _term(term: Any, lang: Lang, **extra: str | None) -> v.TermView:
 def archetype_rule(archetype: str, universe: Universe) -> str | None:
     """The rule with the thresholds in force (they live in data, so they are read, not typed)."""
     th = universe.thresholds
-    return {
-        "supplier": f"external_supply_share >= {th.supplier_external_min:g}",
-        "dual": f"external_supply_share >= {th.dual_external_min:g} and own_inference >= "
-        f"{th.dual_own_inference_min:g}",
-        "self_user": f"own_inference >= {th.self_user_own_inference_min:g} and "
-        f"external_supply_share < {th.self_user_external_max:g}",
-        "edge_builder": f"layer_mix.edge >= {th.edge_builder_edge_min:g}",
-    }.get(archetype)
+    checks = {**rules(th), "edge_builder": [("layer_mix.edge", ">=", th.edge_builder_edge_min)]}
+    if archetype not in checks:
+        return None
+    return " and ".join(f"{name} {op} {threshold:g}" for name, op, threshold in checks[archetype])
 
 
 # --- calling ---

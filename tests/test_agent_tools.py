@@ -131,3 +131,12 @@ def test_results_are_size_capped():
     assert len(json.dumps(out)) <= MAX_RESULT_CHARS and out["truncated"] is True
     assert out["rows"][0] == big["rows"][0] and out["unit"] == "share"
     assert capped({"a": 1}) == {"a": 1}
+
+
+def test_methodology_states_the_rules_with_the_thresholds_in_force(ctx):
+    found = call("methodology", {"topic": "archetypes"}, ctx).result()["archetypes"]
+    rules = {a["id"]: a.get("rule") for a in found}
+    th = ctx.universe.thresholds
+    assert rules["supplier"] == f"external_supply_share >= {th.supplier_external_min:g}"
+    assert rules["edge_builder"] == f"layer_mix.edge >= {th.edge_builder_edge_min:g}"
+    assert rules["unclassified"] is None
