@@ -4,7 +4,6 @@ examples. Wiring lives in bot.telegram_app; the answers themselves in bot.views.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 import tempfile
@@ -16,13 +15,15 @@ from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render_html, updates, users, views
+from bot.config import LLMSettings
+from bot.html_split import visible
 from bot.i18n import t
 from bot.render_html import esc
 from bot.replies import guarded, lang_of, run_view, send, send_html, services, typing
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
-BUTTON_ACTIONS = ("tiers", "history", "company")
+TOAST_ACTIONS: dict[str, views.ChatView] = {"sub": views.subscribe, "unsub": views.unsubscribe}
 
 
 async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,12 +101,12 @@ async def methodology(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Follow the ranking or a company when /subscribe [company] [metric] is issued."""
-    await _chat_view(update, context, "subscribe", views.subscribe)
+    await _chat_view(update, context, "sub", views.subscribe)
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop following a company, or everything, when /unsubscribe [company] is issued."""
-    await _chat_view(update, context, "unsubscribe", views.unsubscribe)
+    await _chat_view(update, context, "unsub", views.unsubscribe)
 
 
 async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,7 +115,7 @@ async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         update,
         context,
         "subscriptions",
-        lambda s, lang, chat, _: views.subscription_list(s, lang, chat),
+        views.subscription_list,
     )
 
 
@@ -134,35 +135,33 @@ async def _chat_view(
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Run what a tapped inline button stands for: tiers, history, profile or subscribe."""
+    """Run what a tapped inline button stands for: tiers, history, profile, (un)subscribe."""
     query = update.callback_query
     if query is None:
         return
     action, _, argument = (query.data or "").partition(":")
-    if action == "sub":
-        await _subscribe_button(update, context, argument)
+    if action in TOAST_ACTIONS:
+        await _toast(update, context, action, argument.split(":"))
         return
     await query.answer()
-    if action in BUTTON_ACTIONS and argument:
+    if action in views.TAPPABLE and argument:
         await run_view(update, context, action, [argument])
 
 
-async def _subscribe_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, argument: str
+async def _toast(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, args: list[str]
 ) -> None:
-    """Subscribe the chat, and say so in the little notice over the chat."""
-    company_id, _, metric = argument.partition(":")
-    chat = update.effective_chat
-    query = update.callback_query
+    """Run a chat view and say the outcome in the small notice over the chat."""
+    chat, query = update.effective_chat, update.callback_query
     if chat is None or query is None:
         return
     lang = await lang_of(update, context)
     store = services(context).store
-    args = [a for a in (company_id, metric) if a]
+    view, args = TOAST_ACTIONS[action], [a for a in args if a]
     reply = await asyncio.to_thread(
-        guarded, "sub", lambda: views.subscribe(store, lang, chat.id, args), store, lang
+        guarded, action, lambda: view(store, lang, chat.id, args), store, lang
     )
-    await query.answer(html.unescape(re.sub(r"<[^>]+>", "", reply.html))[:200])
+    await query.answer(visible(reply.html)[:200])
 
 
 def addressed_to(message: Message, bot: Bot) -> bool:
@@ -214,7 +213,10 @@ async def _answer(
         text = text[: s.settings.question_limit]
         notes.append(t("cut_note", lang, n=s.settings.question_limit))
     limit = s.settings.llm_daily_limit
-    allowed = await asyncio.to_thread(users.take_llm_question, s.store, user_id, limit)
+    # Without an LLM configured every answer is offline: nothing to count or warn about.
+    allowed = not LLMSettings.from_env().enabled or await asyncio.to_thread(
+        users.take_llm_question, s.store, user_id, limit
+    )
     if not allowed:
         notes.append(t("quota_note", lang, limit=limit))
     async with typing(context, chat_id):

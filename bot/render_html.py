@@ -173,7 +173,8 @@ def _facts(p: Profile, lang: Lang) -> list[str]:
 
 
 def profile(p: Profile, lang: Lang) -> str:
-    title = f"{render_text.name(p, lang)} ({', '.join(p.tickers)}) · {p.region}"
+    tickers = f" ({', '.join(p.tickers)})" if p.tickers else ""
+    title = f"{render_text.name(p, lang)}{tickers} · {p.region} · {p.period}"
     description = p.description_zh if lang == "zh" else p.description
     lines = [f"<b>{esc(title)}</b>"]
     if description:

@@ -30,6 +30,9 @@ from tools.universe import Universe
 
 T = TypeVar("T")
 MEMO_SIZE = 512
+# Button actions: "<action>:<company id>" (sub and unsub add ":<metric>"), see bot.handlers.
+TAPPABLE = ("tiers", "history", "company", "sub", "unsub")
+RANKING_WORDS = ("ranking", "rank", "排名")
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,8 @@ def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) 
     ]
     if names:
         text += " " + t("did_you_mean", lang, names=", ".join(names))
+    if action not in TAPPABLE:
+        return Reply(esc(text))
     buttons = [Button(n, f"{action}:{c}") for n, c in zip(names, exc.suggestions, strict=True)]
     return Reply(esc(text), buttons=[buttons] if buttons else [])
 
@@ -282,16 +287,18 @@ def subscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
 
 
 def unsubscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
-    """Stop following one company, or everything when no company is named."""
+    """Stop following one company, the whole ranking ("ranking"), or everything (no argument)."""
     if not args:
         removed = subscriptions.unsubscribe(store, chat_id, everything=True)
+    elif args[0].lower() in RANKING_WORDS:
+        removed = subscriptions.unsubscribe(store, chat_id, None)
     else:
         u = _universe(store)
         removed = subscriptions.unsubscribe(store, chat_id, _resolve(store, u, " ".join(args)))
     return Reply(esc(t("unsubscribed", lang, n=removed)))
 
 
-def subscription_list(store: Store, lang: Lang, chat_id: int) -> Reply:
+def subscription_list(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
     """What this chat follows."""
     u = _universe(store)
     names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}

@@ -253,3 +253,17 @@ async def _until(condition, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition never held")
         await asyncio.sleep(0.01)
+
+
+async def test_subscribing_to_a_misspelt_company_offers_the_right_one(telegram, bot, store, en):
+    (reply,) = await ask(telegram, en, "/subscribe xiaomo")
+    assert reply.button_data() == ["sub:xiaomi"]
+    telegram.user_taps(en, reply)
+    await _until(lambda: telegram.calls("answerCallbackQuery"))
+    assert [s.company for s in subscriptions.of_chat(store, en.id)] == ["xiaomi"]
+    await ask(telegram, en, "/subscribe")
+    (gone,) = await ask(telegram, en, "/unsubscribe ranking")
+    assert gone.text == "Removed 1 subscription(s)."
+    assert [s.company for s in subscriptions.of_chat(store, en.id)] == ["xiaomi"]
+    (no_buttons,) = await ask(telegram, en, "/compare xiaomo tencent")
+    assert no_buttons.text.startswith("No company called 'xiaomo'") and not no_buttons.buttons

@@ -92,7 +92,8 @@ async def test_one_question_at_a_time_per_user(telegram, store):
     assert [c["question"] for c in agent.calls] == ["first question", "bob asks meanwhile"]
 
 
-async def test_daily_llm_quota_falls_back_to_the_offline_answer(telegram, store):
+async def test_daily_llm_quota_falls_back_to_the_offline_answer(telegram, store, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # an LLM is configured
     agent = Scripted()
     alice = telegram.user(2006)
     async with running_bot(telegram, store, answer=agent, llm_daily_limit=1):
@@ -103,6 +104,15 @@ async def test_daily_llm_quota_falls_back_to_the_offline_answer(telegram, store)
     assert [c["allow_llm"] for c in agent.calls] == [True, False]
     assert "You've used today's 1 LLM questions" in replies[1].text
     assert agent.calls[0]["user_id"] == str(alice.id) and agent.calls[0]["chat_id"] == str(alice.id)
+
+
+async def test_without_an_llm_nothing_is_counted(telegram, store):
+    agent = Scripted()
+    alice = telegram.user(2018)
+    async with running_bot(telegram, store, answer=agent, llm_daily_limit=0):
+        telegram.user_says(alice, "one")
+        (reply,) = await telegram.wait_for(alice.id, 1)
+    assert agent.calls[0]["allow_llm"] and "LLM questions" not in reply.text
 
 
 async def test_a_very_long_message_is_cut_with_a_note(telegram, store):
