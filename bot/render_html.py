@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from bot import fmt, render_text
 from bot.i18n import Lang, t
 from bot.subscriptions import Subscription
+from tools.archetypes import rules as archetype_rules
 from tools.breakdown import Profile, TierBreakdown
 from tools.history import History, Move
 from tools.models import Company, Source, Thresholds
@@ -311,14 +312,15 @@ def methodology(thresholds: Thresholds, lang: Lang) -> str:
 
 
 def _rules(th: Thresholds, lang: Lang) -> list[str]:
-    """The archetype rules with the thresholds in force (they live in the data)."""
-    rules = {
-        "supplier": f"external_supply_share ≥ {th.supplier_external_min:g}",
-        "dual": f"external_supply_share ≥ {th.dual_external_min:g} & own_inference ≥ {th.dual_own_inference_min:g}",
-        "self_user": f"own_inference ≥ {th.self_user_own_inference_min:g} & external_supply_share < {th.self_user_external_max:g}",
-        "edge_builder": f"layer_mix.edge ≥ {th.edge_builder_edge_min:g}",
-    }
-    return [f"{ARCHETYPES[k].name(lang)}: {rule}" for k, rule in rules.items()]
+    """The archetype rules in evaluation order, with the thresholds in force (from the data)."""
+    ops = {">=": "≥", "<": "<"}
+    lines = [
+        f"{ARCHETYPES[name].name(lang)}: "
+        + " & ".join(f"{field} {ops[op]} {limit:g}" for field, op, limit in checks)
+        for name, checks in archetype_rules(th).items()
+    ]
+    edge = ARCHETYPES["edge_builder"].name(lang)
+    return [*lines, f"{edge}: layer_mix.edge ≥ {th.edge_builder_edge_min:g}"]
 
 
 def subscriptions(items: list[Subscription], names: dict[str, str], lang: Lang) -> str:
