@@ -14,156 +14,37 @@ from pydantic import BaseModel
 
 Intent = Literal["rank", "tiers", "profile", "compare", "history", "whatif", "methodology", "help"]
 
+# fmt: off
 # Checked in this order; the first intent with a keyword in the question wins (what-if and
 # history questions also say "rank", so they come first).
 INTENT_WORDS: dict[Intent, tuple[str, ...]] = {
-    "whatif": (
-        "what if",
-        "suppose",
-        "hypothetical",
-        "scenario",
-        "如果",
-        "假如",
-        "假设",
-        "要是",
-        "倘若",
-    ),
+    "whatif": ("what if", "suppose", "hypothetical", "scenario", "如果", "假如", "假设", "要是", "倘若"),
     "history": (
-        "history",
-        "changed",
-        "change",
-        "over time",
-        "since",
-        "trend",
-        "moved",
-        "last year",
-        "evolv",
-        "变化",
-        "历史",
-        "这两年",
-        "这几年",
-        "趋势",
-        "以来",
-        "变动",
-        "去年",
-        "演变",
-        "升降",
+        "history", "changed", "change", "over time", "since", "trend", "moved", "last year",
+        "evolv", "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降",
     ),
     "tiers": (
-        "layer",
-        "tier",
-        "break down",
-        "breakdown",
-        "split",
-        "what kind of",
-        "archetype",
-        "type of company",
-        "categor",
-        "classif",
-        "supplier or",
-        "seller or",
-        "self-user",
-        "层次",
-        "分层",
-        "四层",
-        "拆分",
-        "分布",
-        "类型",
-        "卖水",
-        "用水",
-        "属于",
-        "算是",
-        "哪一类",
-        "哪类",
-        "定位",
-        "角色",
-        "层级",
-        "结构",
+        "layer", "tier", "break down", "breakdown", "split", "what kind of", "archetype",
+        "type of company", "categor", "classif", "supplier or", "seller or", "self-user", "层次",
+        "分层", "四层", "拆分", "分布", "类型", "卖水", "用水", "属于", "算是", "哪一类", "哪类", "定位", "角色", "层级", "结构",
     ),
     "rank": (
-        "rank",
-        "top",
-        "order",
-        "sort",
-        "leaderboard",
-        "highest",
-        "lowest",
-        "who leads",
-        "排名",
-        "排第",
-        "排序",
-        "排个序",
-        "第几",
-        "名次",
-        "榜",
-        "前几",
-        "最高",
-        "最低",
-        "领先",
+        "rank", "top", "order", "sort", "leaderboard", "highest", "lowest", "who leads", "排名", "排第",
+        "排序", "排个序", "第几", "名次", "榜", "前几", "最高", "最低", "领先",
     ),
     "profile": (
-        "how much",
-        "capex",
-        "spend",
-        "tell me about",
-        "profile",
-        "overview",
-        "details",
-        "about",
-        "多少",
-        "资本开支",
-        "介绍",
-        "概况",
-        "情况",
-        "资料",
-        "详情",
-        "怎么样",
+        "how much", "capex", "spend", "tell me about", "profile", "overview", "details", "about",
+        "多少", "资本开支", "介绍", "概况", "情况", "资料", "详情", "怎么样",
     ),
     "methodology": (
-        "what is",
-        "what's",
-        "what are",
-        "define",
-        "definition",
-        "meaning",
-        "mean",
-        "explain",
-        "why",
-        "how is",
-        "different",
-        "difference",
-        "methodology",
-        "formula",
-        "calculat",
-        "什么是",
-        "是什么",
-        "定义",
-        "意思",
-        "含义",
-        "为什么",
-        "解释",
-        "区别",
-        "方法",
-        "怎么算",
-        "如何计算",
-        "口径",
+        "what is", "what's", "what are", "define", "definition", "meaning", "mean", "explain",
+        "why", "how is", "different", "difference", "methodology", "formula", "calculat", "什么是",
+        "是什么", "定义", "意思", "含义", "为什么", "解释", "区别", "方法", "怎么算", "如何计算", "口径",
     ),
 }
 HELP_WORDS = (
-    "what can you do",
-    "help",
-    "how do i use",
-    "what do you do",
-    "commands",
-    "who are you",
-    "你能做什么",
-    "帮助",
-    "怎么用",
-    "你会什么",
-    "你是谁",
-    "能干什么",
-    "有什么功能",
-    "使用说明",
+    "what can you do", "help", "how do i use", "what do you do", "commands", "who are you", "你能做什么",
+    "帮助", "怎么用", "你会什么", "你是谁", "能干什么", "有什么功能", "使用说明",
 )
 # Intents that are about one or more companies; without a company they cannot run.
 NEEDS_COMPANY: frozenset[Intent] = frozenset({"tiers", "profile", "history", "whatif"})
@@ -171,33 +52,17 @@ NEEDS_COMPANY: frozenset[Intent] = frozenset({"tiers", "profile", "history", "wh
 # Most specific first: "自用推理算力投入" must not stop at "自用推理".
 METRIC_WORDS: dict[str, tuple[str, ...]] = {
     "self_use_inference_usd": (
-        "自用推理算力投入",
-        "自用推理投入",
-        "self-use inference capex",
-        "inference consumption",
-        "推理消费",
+        "自用推理算力投入", "自用推理投入", "self-use inference capex", "inference consumption", "推理消费",
     ),
     "inference_self_use_ratio": ("推理自用率", "self-use ratio", "inference self-use ratio"),
     "external_supply_share": (
-        "对外算力占比",
-        "对外",
-        "外供",
-        "external supply",
-        "external share",
-        "sold to outside",
+        "对外算力占比", "对外", "外供", "external supply", "external share", "sold to outside",
     ),
     "margin_position": ("毛利", "margin"),
     "ai_capex_usd": ("资本开支", "capex", "capital expenditure", "spend"),
     "self_use_inference_share": (
-        "自用推理",
-        "自用",
-        "self-use",
-        "self use",
-        "own business",
-        "own inference",
-        "own-use",
-        "for their own",
-        "for its own",
+        "自用推理", "自用", "self-use", "self use", "own business", "own inference", "own-use",
+        "for their own", "for its own",
     ),
 }
 
@@ -217,30 +82,12 @@ TERM_WORDS: dict[str, tuple[str, ...]] = {
 REGION_WORDS = {"CN": ("中国", "国内", "china", "chinese"), "US": ("美国", "american", "u.s.")}
 FOLLOWUP_WORDS = ("那", "呢", "还有", "换成", "and ", "what about", "how about", "same for")
 
-_CN_NUMBERS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
+_CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 FRACTION_WORDS = {
-    "half": 0.5,
-    "一半": 0.5,
-    "减半": 0.5,
-    "a third": 1 / 3,
-    "三分之一": 1 / 3,
-    "a quarter": 0.25,
-    "四分之一": 0.25,
-    "all of": 1.0,
-    "全部": 1.0,
+    "half": 0.5, "一半": 0.5, "减半": 0.5, "a third": 1 / 3, "三分之一": 1 / 3,
+    "a quarter": 0.25, "四分之一": 0.25, "all of": 1.0, "全部": 1.0,
 }
+# fmt: on
 
 
 def fold(text: str) -> str:
@@ -320,12 +167,15 @@ class WhatIfSpec(BaseModel):
     value: float
 
 
+# fmt: off
 WHATIF_FIELDS: dict[str, tuple[str, ...]] = {
     "external_supply_share": ("对外算力占比", "对外", "外供", "external supply", "external share"),
     "own_training": ("训练", "training"),
     "external_iaas": ("iaas", "算力租赁", "compute rental"),
     "external_maas": ("maas", "模型即服务"),
-    "layer_mix.edge": ("边缘", "edge"),
+    "layer_mix.edge": (
+        "边缘", "edge",
+    ),
     "ai_capex": ("资本开支", "capex", "spend", "投入"),
     "own_inference": ("自用推理", "自用", "self-use", "self use", "own inference", "own-use"),
 }
@@ -334,19 +184,13 @@ INFERENCE_WORDS = ("inference", "推理")
 DOUBLE_WORDS = ("double", "翻倍", "翻一番", "两倍")
 HALVE_WORDS = ("halve", "halved", "减半", "砍半")
 DOWN_BY = (
-    "decrease by",
-    "fall by",
-    "fell by",
-    "cut by",
-    "drop by",
-    "dropped by",
-    "降低",
-    "减少",
-    "下降",
-    "削减",
+    "decrease by", "fall by", "fell by", "cut by", "drop by", "dropped by", "降低", "减少", "下降", "削减",
 )
-UP_BY = ("increase by", "rise by", "rose by", "grow by", "grew by", "提高", "增加", "上升", "增长")
+UP_BY = (
+    "increase by", "rise by", "rose by", "grow by", "grew by", "提高", "增加", "上升", "增长",
+)
 SET_TO = ("到", "至", "为", "成", " to ", "becomes", "became", "were", "was", "is ")
+# fmt: on
 
 
 def whatif_of(text: str) -> WhatIfSpec | None:
