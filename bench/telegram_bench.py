@@ -139,8 +139,8 @@ def main() -> int:
             counts: dict[int, int] = {}
             first_texts = ["/rank"] + [f"/tiers {names[0]}" for names in NAMES.values()]
             first = latencies(tg, drive(tg, users, first_texts * 2, counts))
-            floor = baseline(tg)
             steady = latencies(tg, drive(tg, users, commands(rng, STEADY_REQUESTS), counts))
+            floor = baseline(tg)
         finally:
             bot.send_signal(signal.SIGTERM)
             bot.wait(60)
