@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from bot.views import Button, Chart, Reply
 from tools.errors import ToolkitError, UnknownCompany
 from tools.store import Store
 
+log = logging.getLogger(__name__)
 TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for 5 seconds per chat action
 
 Answerer = Callable[..., Awaitable[Any]]
@@ -85,7 +87,10 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
     if chat is None:
         return
     if reply.chart is not None:
-        await _send_chart(context, chat.id, reply.chart, _reply_to(update))
+        try:
+            await _send_chart(context, chat.id, reply.chart, _reply_to(update))
+        except BadRequest as exc:  # a refused picture must not cost the user the answer
+            log.warning("chart %s refused: %s", reply.chart.key, exc)
     parts = split(reply.html)
     for i, part in enumerate(parts):
         last = i == len(parts) - 1

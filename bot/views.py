@@ -8,6 +8,7 @@ same few questions (/rank, /tiers of a well-known company) arrive again and agai
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC, METRICS
 from tools.universe import Universe
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 MEMO_SIZE = 512
 # Button actions: "<action>:<company id>" (sub and unsub add ":<metric>"), see bot.handlers.
@@ -131,13 +133,21 @@ def rank(store: Store, lang: Lang, args: list[str]) -> Reply:
         return _unknown_metric(" ".join(rest), lang)
     u = _universe(store)
     r = _ranking(store, u, metric or DEFAULT_METRIC, period)
-    chart_key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{lang}"
-    png = _memo.get(("png", chart_key), lambda: charts.ranking_chart(r, lang))
-    title = render_html.ranking(r, lang).split("\n", 1)[0]
-    subscribe = Button(t("btn_subscribe", lang), f"sub::{r.metric}")
-    return Reply(
-        render_html.ranking(r, lang), Chart(chart_key, png, truncate(title)), [[subscribe]]
-    )
+    html = render_html.ranking(r, lang)
+    key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{lang}"
+    chart = _chart(key, lambda: charts.ranking_chart(r, lang), html)
+    return Reply(html, chart, [[Button(t("btn_subscribe", lang), f"sub::{r.metric}")]])
+
+
+def _chart(key: str, draw: Callable[[], bytes], html: str) -> Chart | None:
+    """The chart for a key, drawn once, captioned with the answer's title line; None when no
+    CJK font is installed (the answer then goes without its picture)."""
+    try:
+        png = _memo.get(("png", key), draw)
+    except charts.MissingCJKFont as exc:
+        log.warning("answer sent without its chart: %s", exc)
+        return None
+    return Chart(key, png, truncate(html.split("\n", 1)[0]))
 
 
 def _company_buttons(cid: str, lang: Lang, skip: str) -> list[list[Button]]:
@@ -187,11 +197,10 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
         return _usage("tiers", lang, store)
     u = _universe(store)
     b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
-    chart_key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
-    png = _memo.get(("png", chart_key), lambda: charts.tiers_chart(b, lang))
     html = render_html.tiers(b, lang)
-    caption = truncate(html.split("\n", 1)[0])
-    return Reply(html, Chart(chart_key, png, caption), _company_buttons(b.company, lang, "tiers"))
+    key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
+    chart = _chart(key, lambda: charts.tiers_chart(b, lang), html)
+    return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
 
 
 def company(store: Store, lang: Lang, args: list[str]) -> Reply:

@@ -10,6 +10,7 @@ import pytest
 from fake_telegram import BOT_USERNAME, FakeTelegram
 from telegram_harness import StandInAnswer, running_bot
 
+from bot import charts
 from tools.store import Store
 
 GROUP = -100777
@@ -228,3 +229,25 @@ async def test_a_private_chat_gets_about_one_message_a_second(telegram, store):
     times = telegram.sends(alice.id)
     assert times[5] - times[0] >= 2.5
     assert all(later - earlier < 1.5 for earlier, later in itertools.pairwise(times))
+
+
+async def test_without_a_cjk_font_the_answer_comes_without_its_chart(telegram, store, monkeypatch):
+    def no_font() -> str:
+        raise charts.MissingCJKFont("none installed")
+
+    monkeypatch.setattr(charts, "cjk_font", no_font)
+    alice = telegram.user(2019)
+    async with running_bot(telegram, store):
+        telegram.user_says(alice, "/rank")
+        (ranking,) = await telegram.wait_quiet(alice.id)
+    assert ranking.photo is None and ranking.text.startswith("Ranking by")
+
+
+async def test_a_refused_chart_does_not_cost_the_answer(telegram, store, monkeypatch):
+    monkeypatch.setattr(charts, "tiers_chart", lambda *_: b"not a picture")
+    alice = telegram.user(2020)
+    async with running_bot(telegram, store):
+        telegram.user_says(alice, "/tiers baidu")
+        (tiers,) = await telegram.wait_quiet(alice.id)
+    assert tiers.text.startswith("Baidu: four-layer breakdown")
+    assert [c.status for c in telegram.calls("sendPhoto")] == [400]
