@@ -12,36 +12,49 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from tools.taxonomy import METRICS
+
 Intent = Literal["rank", "tiers", "profile", "compare", "history", "whatif", "methodology", "help"]
 
 # fmt: off
 # Checked in this order; the first intent with a keyword in the question wins (what-if and
-# history questions also say "rank", so they come first).
-INTENT_WORDS: dict[Intent, tuple[str, ...]] = {
-    "whatif": ("what if", "suppose", "hypothetical", "scenario", "如果", "假如", "假设", "要是", "倘若"),
-    "history": (
+# history questions also say "rank", and "how is the ranking computed" asks for a definition).
+INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
+    ("whatif", ("what if", "suppose", "hypothetical", "scenario", "如果", "假如", "假设", "要是", "倘若")),
+    ("history", (
         "history", "changed", "change", "over time", "since", "trend", "moved", "last year",
-        "evolv", "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降",
-    ),
-    "tiers": (
+        "evolv", "move up", "move down", "moved up", "went up", "went down", "climb",
+        "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降", "上升", "下滑",
+    )),
+    ("methodology", (
+        "define", "definition", "meaning", "mean", "methodology", "formula", "calculat", "computed",
+        "定义", "意思", "含义", "方法", "怎么算", "如何计算", "口径",
+    )),
+    ("tiers", (
         "layer", "tier", "break down", "breakdown", "split", "what kind of", "archetype",
-        "type of company", "categor", "classif", "supplier or", "seller or", "self-user", "层次",
-        "分层", "四层", "拆分", "分布", "类型", "卖水", "用水", "属于", "算是", "哪一类", "哪类", "定位", "角色", "层级", "结构",
-    ),
-    "rank": (
-        "rank", "top", "order", "sort", "leaderboard", "highest", "lowest", "who leads", "排名", "排第",
-        "排序", "排个序", "第几", "名次", "榜", "前几", "最高", "最低", "领先",
-    ),
-    "profile": (
+        "type of company", "categor", "classif", "supplier", "seller or", "self-user", "edge",
+        "层次", "分层", "四层", "拆分", "分布", "类型", "卖水", "用水", "属于", "算是", "哪一类", "哪类",
+        "定位", "角色", "层级", "结构", "端侧", "边缘",
+    )),
+    ("rank", (
+        "rank", "top", "order", "sort", "leaderboard", "highest", "lowest", "who leads", "the most",
+        "biggest", "largest", "which compan", "stand", "position", "排名", "排第", "排序", "排个序",
+        "第几", "名次", "榜", "前几", "最高", "最低", "领先", "最多", "最大", "哪家", "位置", "排在",
+    )),
+    ("profile", (
         "how much", "capex", "spend", "tell me about", "profile", "overview", "details", "about",
         "多少", "资本开支", "介绍", "概况", "情况", "资料", "详情", "怎么样",
-    ),
-    "methodology": (
-        "what is", "what's", "what are", "define", "definition", "meaning", "mean", "explain",
-        "why", "how is", "different", "difference", "methodology", "formula", "calculat", "什么是",
-        "是什么", "定义", "意思", "含义", "为什么", "解释", "区别", "方法", "怎么算", "如何计算", "口径",
-    ),
-}
+    )),
+    ("methodology", (
+        "what is", "what's", "what are", "explain", "why", "how is", "different", "difference",
+        "什么是", "是什么", "为什么", "解释", "区别",
+    )),
+]
+# Words that make a question about two companies a comparison even when it names a topic.
+COMPARE_WORDS = (
+    "vs", "versus", "compar", "than", "which", "who", "better", "ahead", "谁", "比", "对比", "相比",
+    "哪个", "更",
+)
 HELP_WORDS = (
     "what can you do", "help", "how do i use", "what do you do", "commands", "who are you", "你能做什么",
     "帮助", "怎么用", "你会什么", "你是谁", "能干什么", "有什么功能", "使用说明",
@@ -52,11 +65,12 @@ NEEDS_COMPANY: frozenset[Intent] = frozenset({"tiers", "profile", "history", "wh
 # Most specific first: "自用推理算力投入" must not stop at "自用推理".
 METRIC_WORDS: dict[str, tuple[str, ...]] = {
     "self_use_inference_usd": (
-        "自用推理算力投入", "自用推理投入", "self-use inference capex", "inference consumption", "推理消费",
+        "自用推理算力投入", "自用推理投入", "self-use inference capex", "inference consumption", "inference consumer", "推理消费",
     ),
     "inference_self_use_ratio": ("推理自用率", "self-use ratio", "inference self-use ratio"),
     "external_supply_share": (
         "对外算力占比", "对外", "外供", "external supply", "external share", "sold to outside",
+        "sells", "to others", "卖给",
     ),
     "margin_position": ("毛利", "margin"),
     "ai_capex_usd": ("资本开支", "capex", "capital expenditure", "spend"),
@@ -90,6 +104,13 @@ FRACTION_WORDS = {
 # fmt: on
 
 
+METRIC_NAMES = sorted(
+    {fold_name for m in METRICS.values() for fold_name in (m.id, m.zh, m.en.casefold())},
+    key=len,
+    reverse=True,
+)
+
+
 def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
@@ -110,7 +131,9 @@ def first(text: str, words: tuple[str, ...]) -> int | None:
 
 
 def intent_of(text: str) -> Intent | None:
-    return next((i for i, words in INTENT_WORDS.items() if has(text, words)), None)
+    # Metric names are not intents: "margin position" asks for no rank position.
+    bare = re.sub("|".join(map(re.escape, METRIC_NAMES)), " ", text)
+    return next((i for i, words in INTENT_WORDS if has(bare, words)), None)
 
 
 def is_help(text: str) -> bool:
@@ -149,6 +172,19 @@ def top_of(text: str) -> int | None:
         return None
     raw = match.group(1)
     return int(raw) if raw.isdigit() else _CN_NUMBERS[raw]
+
+
+# Capitalised words a question may hold that name no company.
+_NOT_NAMES = frozenset(
+    {"ai", "iaas", "maas", "saas", "us", "cn", "china", "chinese", "american", "gpu", "llm", "i"}
+)
+
+
+def names_someone(question: str) -> bool:
+    """Whether an English question names something by a capitalised word after its first
+    ("Break down Foobar's layers"); then an unknown company, not a definition, is meant."""
+    words = re.findall(r"(?<=\s)[A-Z][A-Za-z0-9&.-]*", question)
+    return any(w.casefold().rstrip(".") not in _NOT_NAMES for w in words)
 
 
 def is_followup(text: str) -> bool:

@@ -57,6 +57,8 @@ def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Pla
         return _continue(previous, slots)
     if not companies and kw.is_help(text):
         return Plan(intent="help")
+    if intent == "tiers" and not companies and kw.names_someone(question):
+        return Plan(intent="tiers", confident=False)  # "Break down Foobar's layers": who is that?
     return _fresh(intent, text, slots)
 
 
@@ -76,22 +78,24 @@ def _fresh(intent: Intent | None, text: str, slots: dict[str, Any]) -> Plan:
         # a capex what-if is ranked by what capex buys: self-use inference in dollars.
         clean["metric"] = "self_use_inference_usd" if whatif.field == "ai_capex" else None
     confident = _confident(chosen, intent, companies, whatif)
-    topics = terms if chosen == "methodology" else []
+    topics = _topics(terms, intent) if chosen == "methodology" else []
     return Plan(intent=chosen, whatif=whatif, topics=topics, confident=confident, **clean)
 
 
 def _choose(intent: Intent | None, text: str, companies: list[str], terms: list[str]) -> Intent:
     """The keyword intent, corrected by what the question names."""
-    if intent == "whatif" or intent == "history":
+    if intent in ("whatif", "history"):
         return intent
-    if len(companies) >= 2 and intent not in ("tiers",):
+    if len(companies) >= 2 and (intent != "tiers" or kw.has(text, kw.COMPARE_WORDS)):
         return "compare"
-    if not companies and intent in ("tiers", "profile", None) and terms:
+    if not companies and (intent == "tiers" or (intent in ("profile", None) and terms)):
         return "methodology"  # "什么是卖水者?" asks about a term, not a company
     if intent == "methodology" and companies:
         return "profile"
     if intent is None:
-        return "profile" if companies else "rank" if kw.metric_of(text) else "help"
+        if companies:
+            return "profile"
+        return "rank" if kw.metric_of(text) or kw.top_of(text) else "help"
     return intent
 
 
@@ -168,12 +172,20 @@ def _current(universe: Universe, company: str, period: str | None, field: str) -
     return shares[name].value
 
 
+# The methodology tool's topics and the term ids each covers (the rest are metrics).
+TOPIC_GROUPS = {
+    "thesis": frozenset({"thesis"}),
+    "layers": frozenset({"iaas", "maas", "solutions", "edge"}),
+    "archetypes": frozenset({"supplier", "dual", "self_user", "edge_builder"}),
+}
+
+
+def _topics(terms: list[str], intent: Intent | None) -> list[str]:
+    """The terms a definition question asks about; "how do you classify?" means the archetypes."""
+    return terms or (sorted(TOPIC_GROUPS["archetypes"]) if intent == "tiers" else [])
+
+
 def _topic(topics: list[str]) -> str:
-    groups = {
-        "thesis": {"thesis"},
-        "layers": {"iaas", "maas", "solutions", "edge"},
-        "archetypes": {"supplier", "dual", "self_user", "edge_builder"},
-    }
-    wanted = {g for g, members in groups.items() if members & set(topics)}
-    wanted |= {"metrics"} if set(topics) - set().union(*groups.values()) else set()
+    wanted = {g for g, members in TOPIC_GROUPS.items() if members & set(topics)}
+    wanted |= {"metrics"} if set(topics) - set().union(*TOPIC_GROUPS.values()) else set()
     return wanted.pop() if len(wanted) == 1 else "all"

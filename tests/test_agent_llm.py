@@ -30,7 +30,7 @@ from tools.store import Store
 
 KEY = "sk-test-NEVER-SHOW-THIS-7f3a9c"
 RANK_Q = "Where does Xiaomi rank on self-use inference?"
-VAGUE_Q = "Which company wins the AI race in the end?"  # the planner has no plan for this
+VAGUE_Q = "Who wins the AI race in the end?"  # the planner has no plan for this
 
 
 @pytest.fixture(autouse=True)

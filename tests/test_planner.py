@@ -57,6 +57,15 @@ def test_the_committed_copy_matches_the_shared_question_set():
         ("小米和字节的分层", "tiers", ["xiaomi", "bytedance"]),
         ("美团", "profile", ["meituan"]),
         ("hello", "help", []),
+        ("How do you classify companies?", "methodology", []),
+        ("How is the ranking computed?", "methodology", []),
+        ("What is the margin position of Apple?", "profile", ["apple"]),
+        ("Where does Meta stand?", "rank", ["meta"]),
+        ("Which company sells the most compute to others?", "rank", []),
+        ("列出前5名", "rank", []),
+        ("阿里和腾讯谁卖水更多?", "compare", ["alibaba", "tencent"]),
+        ("Why did ByteDance move up?", "history", ["bytedance"]),
+        ("苹果的端侧推理占比", "tiers", ["apple"]),
     ],
 )
 def test_more_phrasings(resolver, question, intent, companies):
