@@ -29,7 +29,6 @@ class Plan(BaseModel):
     whatif: WhatIfSpec | None = None
     topics: list[str] = []
     confident: bool = True
-    followup: bool = False
 
 
 def question_lang(text: str) -> Lang:
@@ -116,7 +115,7 @@ def _continue(previous: Plan, slots: dict[str, Any]) -> Plan:
     if new:
         keep = previous.companies if previous.intent == "compare" else []
         update["companies"] = list(dict.fromkeys([*keep, *new]))[:MAX_COMPANIES]
-    return previous.model_copy(update={**update, "followup": True})
+    return previous.model_copy(update=update)
 
 
 # --- plan → tool calls (the same tools the LLM calls) ---

@@ -128,7 +128,7 @@ def test_what_if_without_a_change_is_not_confident(resolver):
 def test_follow_ups_reuse_the_previous_intent(resolver):
     first = plan("小米的自用推理占比排第几?", resolver)
     follow = plan("那腾讯呢?", resolver, first)
-    assert (follow.intent, follow.companies, follow.followup) == ("rank", ["tencent"], True)
+    assert (follow.intent, follow.companies, follow.metric) == ("rank", ["tencent"], first.metric)
     assert plan(
         "and Tencent?", resolver, plan("Break down Baidu's AI business by layer", resolver)
     ).model_dump(include={"intent", "companies"}) == {"intent": "tiers", "companies": ["tencent"]}
