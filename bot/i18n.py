@@ -369,6 +369,48 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "(大模型的回答含有无法用工具结果核实的数字,已改为直接根据工具结果生成的回答。)",
         "(The LLM's answer had numbers the tool results do not support, so this answer is rendered from the tool results.)",
     ),
+    # --- ranking-change alerts (bot/alert_text.py) ---
+    "alert_title": (
+        "🔔 排名变化 · 数据修订 {revision}",
+        "🔔 Ranking change · data revision {revision}",
+    ),
+    "alert_rank": (
+        "按{metric}排名:第 {old} → {new} 名(共 {total} 家),{old_value} → {new_value}",
+        "Rank by {metric}: {old} → {new} of {total}, {old_value} → {new_value}",
+    ),
+    "alert_enters": (
+        "新进入按{metric}的排名:第 {new} 名(共 {total} 家),{new_value}",
+        "Enters the ranking by {metric} at {new} of {total}, {new_value}",
+    ),
+    "alert_metric": (
+        "{metric}:{old_value} → {new_value},排名第 {rank} 名不变",
+        "{metric}: {old_value} → {new_value}, rank {rank} unchanged",
+    ),
+    "alert_archetype": ("类型:{old} → {new}", "Archetype: {old} → {new}"),
+    "alert_above": (
+        "现排在{other}之前:把握 {p}({verdict})",
+        "Now above {other}: P = {p} ({verdict})",
+    ),
+    "alert_below": (
+        "现排在{other}之后:把握 {p}({verdict})",
+        "Now below {other}: P = {p} ({verdict})",
+    ),
+    "alert_more_pairs": (
+        "另与 {n} 家公司交换了位置,把握不低于以上",
+        "…and {n} more, none less sure",
+    ),
+    "alert_why": ("原因:{items}", "Why: {items}"),
+    "alert_why_ranges": ("{names}的估算区间", "the ranges of {names}"),
+    "alert_why_none": ("其他公司的数据变化", "other companies' data changed"),
+    "alert_more": (
+        "……另有 {n} 家公司变化;/rank 查看完整排名。",
+        "…and {n} more companies changed; /rank shows the whole ranking.",
+    ),
+    "alert_footer": (
+        "把握 = 蒙特卡洛抽样中新顺序成立的比例。/unsubscribe 取消订阅。",
+        "P = share of Monte Carlo samples in which the new order holds. /unsubscribe stops these alerts.",
+    ),
+    "alert_currency": ("资本开支币种", "capex currency"),
 }
 
 

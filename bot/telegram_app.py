@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, render_html, updates, users
+from bot import alerts, handlers, render_html, updates, users
 from bot.flood import FloodLimiter
 from bot.i18n import Lang, t
 from bot.poller_lock import PollerLock
@@ -133,6 +133,8 @@ async def on_startup(app: Application) -> None:
         if app.bot_data["services"].settings.warm_up:
             jobs.run_once(handlers.warm_up, when=0, name="warm-up")
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
+        services: Services = app.bot_data["services"]
+        alerts.schedule(app, services.store, services.settings)  # ranking-change alerts
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:

@@ -31,6 +31,11 @@ Failures, per chat, for delivery tests (the alerts job reuses this):
     tg.fail(chat_id, 500)                          # next send: 500 (also 502, 503, 504)
     tg.fail(chat_id, 403)                          # next send: 403 "bot was blocked by the user"
     tg.block(chat_id) / tg.unblock(chat_id)        # every send 403 until unblocked
+    tg.migrate(chat_id, new_chat_id)               # a group became a supergroup: 400 with
+                                                   # parameters.migrate_to_chat_id
+    tg.limit_rate(overall=30, per_chat=1.0)        # Telegram's flood limits: a message over
+                                                   # 30 in any second, or within 1 s of the
+                                                   # chat's last one, gets 429 retry_after 1
 Failed sends are not delivered (not in the inbox) but are kept in `calls()`, with their status.
 `sends(chat_id)` gives the times of delivered messages, to check flood limits.
 """
@@ -38,6 +43,7 @@ Failed sends are not delivered (not in the inbox) but are kept in `calls()`, wit
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import html
 import itertools
@@ -60,6 +66,7 @@ TOKEN = "123456:TEST-token_for-the-fake-api"
 BOT_ID = 123456
 BOT_USERNAME = "inference_lens_bot"
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT, ANSWER_TEXT_LIMIT = 4096, 1024, 64, 200
+FLOOD_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
 SEND_METHODS = {
     "sendMessage",
     "sendPhoto",
@@ -119,11 +126,22 @@ _ERRORS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
+
+    def parameters(self) -> dict[str, int]:
+        named = {"retry_after": self.retry_after, "migrate_to_chat_id": self.migrate_to_chat_id}
+        return {k: v for k, v in named.items() if v is not None}
 
 
 @dataclass
@@ -270,6 +288,10 @@ class FakeTelegram:
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, bytes)
         self._failures: dict[int, list[_Failure]] = {}
         self._blocked: set[int] = set()
+        self._migrated: dict[int, int] = {}
+        self._rate: tuple[float, float] | None = None  # (overall per second, per chat)
+        self._recent_sends: collections.deque[float] = collections.deque()
+        self._last_send: dict[int, float] = {}
         self._answered_queries: set[str] = set()
         self.commands: dict[str | None, list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] | None = None
@@ -483,10 +505,45 @@ class FakeTelegram:
         with self._lock:
             self._blocked.discard(chat_id)
 
+    def migrate(self, chat_id: int, new_chat_id: int) -> None:
+        """The group became a supergroup (a new id): sends to the old id get 400 with
+        parameters.migrate_to_chat_id, and the new chat takes messages."""
+        with self._lock:
+            title = self._chats[chat_id].get("title", "")
+            self._chats[new_chat_id] = {"id": new_chat_id, "type": "supergroup", "title": title}
+            self._migrated[chat_id] = new_chat_id
+
+    def limit_rate(self, overall: float = 30, per_chat: float = 1.0) -> None:
+        """Enforce Telegram's flood limits on messages from now on (429, retry_after 1)."""
+        with self._lock:
+            self._rate = (overall, per_chat)
+
+    def _flooded(self, method: str, chat_id: int) -> ApiError | None:
+        """429 when a message would pass the flood limits; otherwise count it."""
+        if self._rate is None or method not in FLOOD_METHODS:
+            return None
+        overall, per_chat = self._rate
+        now = time.monotonic()
+        with self._lock:
+            while self._recent_sends and self._recent_sends[0] <= now - 1:
+                self._recent_sends.popleft()
+            last = self._last_send.get(chat_id)
+            if len(self._recent_sends) >= overall or (last and now - last < 1 / per_chat):
+                return ApiError(429, "Too Many Requests: retry after 1", 1)
+            self._recent_sends.append(now)
+            self._last_send[chat_id] = now
+        return None
+
     def _injected(self, chat_id: int) -> ApiError | None:
         with self._lock:
             if chat_id in self._blocked:
                 return ApiError(403, _ERRORS[403])
+            if chat_id in self._migrated:
+                return ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to_chat_id=self._migrated[chat_id],
+                )
             queue = self._failures.get(chat_id)
             if not queue:
                 return None
@@ -587,7 +644,7 @@ class FakeTelegram:
             raise ApiError(404, "Not Found")
         chat_id = params.get("chat_id")
         if method in SEND_METHODS and chat_id is not None:
-            injected = self._injected(int(chat_id))
+            injected = self._injected(int(chat_id)) or self._flooded(method, int(chat_id))
             if injected is not None:
                 raise injected
         result = handler(params)
@@ -895,8 +952,8 @@ class _ApiHandler(tornado.web.RequestHandler):
                 "error_code": exc.status,
                 "description": exc.description,
             }
-            if exc.retry_after is not None:
-                body["parameters"] = {"retry_after": exc.retry_after}
+            if exc.parameters():
+                body["parameters"] = exc.parameters()
             self.tg.record(method, params, exc.status)
             self._reply(exc.status, body)
             return

@@ -1,0 +1,168 @@
+"""The text of a ranking-change alert: templates only (no LLM), Telegram HTML, zh or en.
+
+One message carries every event of one revision for one chat, a block per company: its rank,
+values and period, archetype, how sure the new order is, and which inputs changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot import fmt
+from bot.answer_text import P_LIKELY, P_ROBUST
+from bot.html_split import MESSAGE_LIMIT, truncate
+from bot.i18n import Lang, t
+from bot.render_html import esc
+from tools.alerts import AlertEvent, Confidence
+from tools.history import InputChange
+from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
+
+MAX_COMPANIES = 10  # a longer list would bury the news; /rank has the rest
+MAX_INPUTS = 4
+MAX_PAIRS = 3
+
+
+def render(events: list[AlertEvent], lang: Lang) -> str:
+    """The whole alert for one chat and one revision."""
+    companies = _by_company(events)
+    lines = [f"<b>{esc(t('alert_title', lang, revision=events[0].revision))}</b>"]
+    for group in companies[:MAX_COMPANIES]:
+        lines += ["", *_block(group, lang)]
+    if len(companies) > MAX_COMPANIES:
+        lines += ["", esc(t("alert_more", lang, n=len(companies) - MAX_COMPANIES))]
+    lines += ["", f"<i>{esc(t('alert_footer', lang))}</i>"]
+    return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def _by_company(events: list[AlertEvent]) -> list[list[AlertEvent]]:
+    """Events grouped by company, the best-ranked company first; order events lead."""
+    groups: dict[str, list[AlertEvent]] = {}
+    kinds = {"order": 0, "metric": 1, "archetype": 2}
+    for e in sorted(events, key=lambda e: (e.new_rank or 10**9, e.company, kinds[e.kind])):
+        groups.setdefault(e.company, []).append(e)
+    return list(groups.values())
+
+
+def _block(events: list[AlertEvent], lang: Lang) -> list[str]:
+    first = events[0]
+    name = first.name_zh if lang == "zh" else first.name
+    period = first.new_period or ""
+    if first.old_period and first.old_period != first.new_period:
+        period = f"{first.old_period} → {first.new_period}"
+    lines = [f"<b>{esc(name)}</b> · {esc(period)}"]
+    ordered_metrics = {e.metric for e in events if e.kind == "order"}
+    for e in events:
+        if e.kind == "metric" and e.metric in ordered_metrics:
+            continue  # its values are on the rank line already
+        lines += [f"• {esc(line)}" for line in _event_lines(e, lang)]
+    lines.append(f"• {esc(t('alert_why', lang, items=_why(first.changes, first.currency, lang)))}")
+    return lines
+
+
+def _event_lines(e: AlertEvent, lang: Lang) -> list[str]:
+    metric = METRICS[e.metric]
+    values = {
+        "metric": metric.name(lang),
+        "old_value": fmt.metric_value(e.old_value, metric.unit, lang),
+        "new_value": fmt.metric_value(e.new_value, metric.unit, lang),
+        "old": e.old_rank,
+        "new": e.new_rank,
+        "total": e.total,
+    }
+    if e.kind == "archetype":
+        old, new = (
+            ARCHETYPES[a or "unclassified"].name(lang) for a in (e.old_archetype, e.new_archetype)
+        )
+        return [t("alert_archetype", lang, old=old, new=new)]
+    if e.kind == "metric":
+        return [t("alert_metric", lang, rank=e.new_rank, **values)]
+    if e.old_rank is None:
+        return [t("alert_enters", lang, **values)]
+    return [t("alert_rank", lang, **values), *_confidences(e.confidence, lang)]
+
+
+def _confidences(items: list[Confidence], lang: Lang) -> list[str]:
+    """The least certain pairs: the new order is only as sure as its weakest link."""
+    weakest = sorted(items, key=lambda c: (c.p, c.company))[:MAX_PAIRS]
+    lines = [_confidence(c, lang) for c in weakest]
+    if len(items) > MAX_PAIRS:
+        lines.append(t("alert_more_pairs", lang, n=len(items) - MAX_PAIRS))
+    return lines
+
+
+def _confidence(c: Confidence, lang: Lang) -> str:
+    verdict = (
+        "verdict_robust"
+        if c.p >= P_ROBUST
+        else "verdict_likely"
+        if c.p >= P_LIKELY
+        else "verdict_coin"
+    )
+    key = "alert_above" if c.above else "alert_below"
+    other = c.name_zh if lang == "zh" else c.name
+    return t(key, lang, other=other, p=fmt.prob(c.p), verdict=t(verdict, lang))
+
+
+def _why(changes: list[InputChange], currency: str | None, lang: Lang) -> str:
+    """The inputs that changed, biggest move first, with old → new values; an estimate whose
+    range alone changed is named without numbers."""
+    points = sorted(
+        (c for c in changes if not c.field.endswith((".low", ".high"))), key=_size, reverse=True
+    )
+    items = [
+        f"{input_name(c.field, lang)} {_shown(c.old, c.field, currency, lang)} → "
+        f"{_shown(c.new, c.field, currency, lang)}"
+        for c in points[:MAX_INPUTS]
+    ]
+    moved = {c.field for c in points}
+    ranges = _names(
+        name
+        for c in changes
+        if c.field.endswith((".low", ".high")) and (name := c.field.rsplit(".", 1)[0]) not in moved
+    )
+    if ranges and len(items) < MAX_INPUTS:
+        names = _join([input_name(r, lang) for r in ranges], lang, "、", ", ")
+        items.append(t("alert_why_ranges", lang, names=names))
+    return _join(items, lang, ";", "; ") or t("alert_why_none", lang)
+
+
+def _size(c: InputChange) -> float:
+    """How far an input moved: points for shares, a fraction for amounts; text first."""
+    if not isinstance(c.old, float | int) or not isinstance(c.new, float | int):
+        return float("inf")
+    if c.field == "ai_capex":
+        return abs(c.new - c.old) / abs(c.old) if c.old else float("inf")
+    return abs(c.new - c.old)
+
+
+def _join(items: list[str], lang: Lang, zh: str, en: str) -> str:
+    return (zh if lang == "zh" else en).join(items)
+
+
+def _names(fields: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(fields))
+
+
+def _shown(value: float | str | None, field: str, currency: str | None, lang: Lang) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    if field == "ai_capex":
+        return fmt.amount(value, currency or "USD", lang)
+    return fmt.pct(value)
+
+
+def input_name(field: str, lang: Lang) -> str:
+    """An input's name for people: "allocation.own_inference" → "own inference" / "自用推理"."""
+    group, _, key = field.rpartition(".")
+    if group == "allocation":
+        return t(f"alloc_{key}", lang)
+    if group == "layer_mix":
+        return LAYER_TERMS[key].name(lang)
+    names = {
+        "ai_capex": "input_ai_capex",
+        "ai_capex.currency": "alert_currency",
+        "period": "col_period",
+    }
+    return t(names[field], lang) if field in names else field

@@ -1,0 +1,183 @@
+"""Delivery of ranking-change alerts: a JobQueue job sends the outbox, one message at a time.
+
+Sends go around the Application's AIORateLimiter, on a Bot of their own, paced here:
+- AIORateLimiter answers a RetryAfter by pausing every request of the bot, so one user's
+  flood wait would stall a thousand other alerts and the replies people are waiting for;
+  here a 429 puts off only its chat (and everyone only when two chats in a row get one,
+  which means the bot-wide limit was hit).
+- it retries inside the call, and a message retried there is one this job cannot account
+  for; here every attempt is claimed and settled in the outbox (bot/outbox.py).
+- it lets a burst of 30 through at once and has no private-chat pace; here messages are
+  evenly spaced under the overall limit and each chat waits out its gap.
+
+One message is in flight at a time, so a crash repeats at most that one. Over loopback that
+still reaches the overall limit; with Telegram ~50 ms away it is ~15-20 messages a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+from telegram.request import HTTPXRequest
+
+from bot import alert_text, outbox
+from bot.telegram_settings import TelegramSettings
+from tools.store import Store
+
+log = logging.getLogger(__name__)
+POLL_S = 2.0  # how often the job looks for new rows: a CLI import is heard within seconds
+DRAIN_S = 5.0  # one run sends for at most this long, so a shutdown never waits longer
+HEADROOM = 1.0  # messages a second of Telegram's overall budget left to replies (and jitter)
+BACKOFF_S = (1, 2, 4, 8, 15, 30, 60, 120, 300)  # after transient errors, by attempt
+KEEP_SETTLED_S = 30 * 86400
+PRUNE_EVERY_S = 6 * 3600
+
+
+class Pace:
+    """Sends evenly spaced at `rate` a second, with no burst after a quiet spell."""
+
+    def __init__(self, rate: float) -> None:
+        self.gap = 1 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self._next = max(time.monotonic(), self._next) + self.gap
+
+    def pause(self, seconds: float) -> None:
+        self._next = max(self._next, time.monotonic() + seconds)
+
+
+class Delivery:
+    """The alerts job's state: the pace, and which chat last got a 429."""
+
+    def __init__(self, store: Store, settings: TelegramSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.pace = Pace(max(settings.overall_per_second - HEADROOM, 1.0))
+        self._lock = asyncio.Lock()
+        self._released = False
+        self._pruned_at = 0.0
+        self._flooded_chat: int | None = None
+
+    async def run(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Send the alerts that are due (the job's callback); continue at once if time ran out."""
+        if self._lock.locked():
+            return  # the run in progress will see the new rows
+        async with self._lock:
+            await self._housekeeping()
+            more = await self.drain()
+        if more and context.job_queue is not None:
+            context.job_queue.run_once(self.run, 0, name="alerts-more")
+
+    async def _housekeeping(self) -> None:
+        if not self._released:
+            released = await asyncio.to_thread(outbox.release_claims, self.store)
+            if released:
+                log.info("%d alert rows were in flight at the last stop; sending again", released)
+            self._released = True
+        if time.time() - self._pruned_at > PRUNE_EVERY_S:
+            self._pruned_at = time.time()
+            await asyncio.to_thread(outbox.prune, self.store, self._pruned_at - KEEP_SETTLED_S)
+
+    async def drain(self) -> bool:
+        """Send due messages for up to DRAIN_S; True when some are still due."""
+        if not await asyncio.to_thread(outbox.has_due, self.store, time.time()):
+            return False
+        deadline = time.monotonic() + DRAIN_S
+        request = HTTPXRequest(connection_pool_size=1)
+        bot = Bot(
+            self.settings.token.get_secret_value(),
+            base_url=self.settings.base_url,
+            request=request,
+            get_updates_request=request,  # never polls; one client to close
+        )
+        async with request:
+            while time.monotonic() < deadline:
+                await self.pace.wait()
+                batch = await asyncio.to_thread(outbox.claim, self.store, time.time())
+                if batch is None:
+                    return False
+                await self._send(bot, batch)
+        return True
+
+    async def _send(self, bot: Bot, batch: outbox.Batch) -> None:
+        try:
+            text = alert_text.render(batch.events, batch.lang)
+            message = await bot.send_message(
+                batch.chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except TelegramError as exc:
+            await self._refused(batch, exc)
+            return
+        except Exception as exc:  # a bug in rendering: keep it from blocking the queue
+            log.exception("alert for chat %s could not be rendered", batch.chat_id)
+            await asyncio.to_thread(outbox.mark_failed, self.store, batch, repr(exc))
+            return
+        self._flooded_chat = None
+        await asyncio.to_thread(
+            outbox.mark_sent, self.store, batch, message.message_id, time.time()
+        )
+
+    async def _refused(self, batch: outbox.Batch, exc: TelegramError) -> None:
+        """Settle a message Telegram did not take, by what its answer means."""
+        store, chat = self.store, batch.chat_id
+        if isinstance(exc, RetryAfter):
+            await self._flood_wait(batch, _seconds(exc.retry_after))
+        elif isinstance(exc, ChatMigrated):
+            log.info("chat %s moved to %s; its alerts follow", chat, exc.new_chat_id)
+            await asyncio.to_thread(outbox.move_chat, store, chat, exc.new_chat_id)
+        elif isinstance(exc, Forbidden) or _chat_not_found(exc):
+            dead = await asyncio.to_thread(outbox.end_chat, store, chat, exc.message)
+            log.info("chat %s is gone (%s): subscriptions ended, %d rows dead", chat, exc, dead)
+        elif isinstance(exc, BadRequest):
+            log.error("Telegram refused the alert for chat %s: %s", chat, exc)
+            await asyncio.to_thread(outbox.mark_failed, store, batch, exc.message)
+        else:  # network, timeout, 5xx: Telegram may be back in a moment
+            delay = BACKOFF_S[min(batch.attempts, len(BACKOFF_S)) - 1]
+            log.warning("alert for chat %s failed (%s); retrying in %ss", chat, exc, delay)
+            await asyncio.to_thread(
+                outbox.retry_later, store, batch, time.time() + delay, exc.message
+            )
+
+    async def _flood_wait(self, batch: outbox.Batch, seconds: float) -> None:
+        """Put off the chat; pause everyone when the chat before was flooded too."""
+        if self._flooded_chat not in (None, batch.chat_id):
+            self.pace.pause(seconds)
+        self._flooded_chat = batch.chat_id
+        log.warning("flood wait %.0fs for chat %s", seconds, batch.chat_id)
+        await asyncio.to_thread(
+            outbox.retry_later, self.store, batch, time.time() + seconds, "429 flood wait"
+        )
+
+
+def _seconds(value: int | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _chat_not_found(exc: TelegramError) -> bool:
+    return isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()
+
+
+def schedule(app: Application, store: Store, settings: TelegramSettings) -> Delivery:
+    """Start the alerts job on the application's JobQueue."""
+    delivery = Delivery(store, settings)
+    if app.job_queue is not None:
+        # A run may outlast the interval; the tick that finds it busy returns at once, and
+        # APScheduler would otherwise log a warning for every tick it skips meanwhile.
+        app.job_queue.run_repeating(
+            delivery.run, interval=POLL_S, first=0, name="alerts", job_kwargs={"max_instances": 2}
+        )
+    return delivery
