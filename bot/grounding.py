@@ -38,9 +38,11 @@ _PERCENT = ("%", "percent", "per cent", "pct")
 _POINTS = ("pp", "个百分点", "百分点", "percentage points", "percentage point")
 _TIMES = ("x", "倍")  # "2.5x" is a figure too, not a word
 _UNITS = sorted([*_SCALES, *_PERCENT, *_POINTS, *_TIMES], key=len, reverse=True)
+# A unit counts only as a whole word ("5 months" has no "m"); digits glued to other letters
+# ("1.6T", "99th") are still numbers, checked without a unit.
 NUMBER = re.compile(
-    r"(?P<pre>百分之)?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?"
-    r"\s*(?P<unit>" + "|".join(re.escape(u) for u in _UNITS) + r")?(?![a-z0-9])"
+    r"(?<![\d.])(?P<pre>百分之)?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?+"
+    r"(?:\s*(?P<unit>" + "|".join(re.escape(u) for u in _UNITS) + r")(?![a-z]))?"
 )
 _GLUED = re.compile(r"[a-z]+$")
 _RANGE_GAP = re.compile(r"^\s*(?:[-–—~～至到]|to)\s*(?:[$¥]|hk\$|rmb|us\$)?\s*$")

@@ -69,7 +69,8 @@ def test_display_changes_of_tool_numbers_pass(written):
         ("a 21 pp gap", ["21 pp"]),
         ("2.5x more than Tencent", ["2.5x"]),
         ("RMB 99bn on AI", ["99bn"]),
-        ("ranked 25th of 40", ["40"]),
+        ("ranked 25th of 40", ["25", "40"]),
+        ("3.5GW of compute", ["3.5"]),
     ],
 )
 def test_numbers_not_in_the_results_are_caught(text, bad):
@@ -100,6 +101,7 @@ def test_labels_are_not_figures():
         ("90", "p90"),
         ("3", "q3"),
         ("100", "h100"),
+        ("4", ""),
     ]
     assert unsupported(text, evidence()) == []
 
