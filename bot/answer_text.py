@@ -114,8 +114,8 @@ def ranking(r: v.RankView, lang: Lang, focus: Sequence[str] = ()) -> str:
             t("ans_rank_title", lang, metric=metric, period=period, total=r.total) + region
         )
         lines += [_rank_line(row, r.unit, lang) for row in r.rows]
-    if any(row.estimate for row in r.rows):
-        lines.append(t("ans_est_note", lang))
+        if any(row.estimate for row in r.rows):  # a focused answer says "estimate" in words
+            lines.append(t("ans_est_note", lang))
     lines.append(_source_ids([s for row in (focused or r.rows) for s in row.sources], lang))
     return "\n".join(lines)
 
