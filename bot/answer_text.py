@@ -24,9 +24,8 @@ def render(outcomes: Sequence[Outcome], lang: Lang, plan: Plan | None = None) ->
     """All results of a turn as one answer, each in the words of its kind."""
     focus = plan.companies if plan else []
     views = [o.view for o in outcomes]
-    unique = [
-        view for i, view in enumerate(views) if view not in views[:i]
-    ]  # a looping LLM repeats
+    # An LLM stuck in a loop asks for the same result again and again; say it once.
+    unique = [view for i, view in enumerate(views) if view not in views[:i]]
     parts = [_render_one(view, lang, focus, plan) for view in unique]
     return "\n\n".join(p for p in parts if p)
 
