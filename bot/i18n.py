@@ -329,6 +329,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "用文字提问,或用 /rank /tiers /company /compare /history /whatif /sources /methodology /help;/quit 退出。",
         "Ask in words, or use /rank /tiers /company /compare /history /whatif /sources /methodology /help; /quit ends.",
     ),
+    "chat_interrupted": ("(已中断)", "(interrupted)"),
     "chat_unknown_command": (
         "没有 /{name} 这个命令,试试 /help。",
         "There is no /{name} command; try /help.",

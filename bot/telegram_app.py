@@ -130,10 +130,10 @@ async def on_startup(app: Application) -> None:
         await app.bot.set_my_commands(bot_commands(lang), language_code=code)
     jobs = app.job_queue
     if jobs is not None:
-        if app.bot_data["services"].settings.warm_up:
+        services: Services = app.bot_data["services"]
+        if services.settings.warm_up:
             jobs.run_once(handlers.warm_up, when=0, name="warm-up")
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
-        services: Services = app.bot_data["services"]
         alerts.schedule(app, services.store, services.settings)  # ranking-change alerts
 
 
