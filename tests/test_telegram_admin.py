@@ -99,3 +99,10 @@ async def test_only_yaml_and_json_files_are_taken(telegram, bot, store, admin):
     telegram.user_says(admin, "/import")
     (how,) = await telegram.wait_for(admin.id, 1)
     assert how.text.startswith("Send a YAML or JSON data file as a document")
+
+
+async def test_admin_import_in_chinese(telegram, bot, store):
+    admin = telegram.user(ADMIN_ID, "管理员", language_code="zh-hans")
+    (reply,) = await upload(telegram, admin, alibaba_as_self_user(store), "alibaba.yaml")
+    assert reply.text.startswith("已导入,修订号")
+    assert "排名变化:" in reply.text and "阿里巴巴:排名 10 → " in reply.text
