@@ -107,18 +107,30 @@ def parse_metric(text: str) -> str | None:
     return None
 
 
-def _split_args(args: list[str]) -> tuple[str | None, str | None, list[str]]:
-    """(metric, period, the rest) from command arguments in any order."""
+def _split_args(
+    args: list[str], store: Store | None = None
+) -> tuple[str | None, str | None, list[str]]:
+    """(metric, period, the rest) from command arguments in any order. With a store, a
+    four-digit argument that names a company (1810 is Xiaomi's ticker) is not a period."""
+    names = _resolver(store, _universe(store)) if store is not None else None
     metric = period = None
     rest = []
     for arg in args:
-        if arg.isdigit() and len(arg) == 4:
+        if arg.isdigit() and len(arg) == 4 and not (names and _names_company(names, arg)):
             period = arg
         elif metric is None and parse_metric(arg):
             metric = parse_metric(arg)
         else:
             rest.append(arg)
     return metric, period, rest
+
+
+def _names_company(names: Resolver, text: str) -> bool:
+    try:
+        names.resolve(text)
+    except UnknownCompany:
+        return False
+    return True
 
 
 def _unknown_metric(text: str, lang: Lang) -> Reply:
@@ -192,7 +204,7 @@ def _usage(command: str, lang: Lang, store: Store) -> Reply:
 
 def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     """A company's four-layer breakdown, archetype and fired rule, with its chart."""
-    _, period, rest = _split_args(args)
+    _, period, rest = _split_args(args, store)
     if not rest:
         return _usage("tiers", lang, store)
     u = _universe(store)
@@ -205,7 +217,7 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
 
 def company(store: Store, lang: Lang, args: list[str]) -> Reply:
     """A company's inputs with ranges, notes and sources; with no name, the list of companies."""
-    _, period, rest = _split_args(args)
+    _, period, rest = _split_args(args, store)
     u = _universe(store)
     if not rest:
         return Reply(
@@ -226,7 +238,7 @@ def _names(args: list[str]) -> list[str]:
 
 def compare(store: Store, lang: Lang, args: list[str]) -> Reply:
     """Companies side by side on a metric, with P(A ranks above B) for each pair."""
-    metric, period, rest = _split_args(args)
+    metric, period, rest = _split_args(args, store)
     u = _universe(store)
     ids = list(dict.fromkeys(_resolve(store, u, q) for q in _names(rest)))
     if len(ids) < 2:
@@ -237,7 +249,7 @@ def compare(store: Store, lang: Lang, args: list[str]) -> Reply:
 
 def history(store: Store, lang: Lang, args: list[str]) -> Reply:
     """A company's rank per period and its moves across periods and data revisions."""
-    metric, _, rest = _split_args(args)
+    metric, _, rest = _split_args(args, store)
     if not rest:
         return _usage("history", lang, store)
     u = _universe(store)
@@ -261,7 +273,7 @@ def whatif(store: Store, lang: Lang, args: list[str]) -> Reply:
 
 def sources(store: Store, lang: Lang, args: list[str]) -> Reply:
     """Every source behind the data, or the ones a company's figures cite."""
-    _, period, rest = _split_args(args)
+    _, period, rest = _split_args(args, store)
     u = _universe(store)
     if not rest:
         items = sorted(u.sources.values(), key=lambda s: s.id)
@@ -282,7 +294,7 @@ def methodology(store: Store, lang: Lang, args: list[str]) -> Reply:
 
 def subscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
     """Follow the whole ranking (no company named) or one company, on a metric."""
-    metric, _, rest = _split_args(args)
+    metric, _, rest = _split_args(args, store)
     metric = metric or DEFAULT_METRIC
     u = _universe(store)
     cid = _resolve(store, u, " ".join(rest)) if rest else None

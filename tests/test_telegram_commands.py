@@ -106,7 +106,7 @@ async def test_rank_by_another_metric_named_in_either_language(telegram, bot, en
     assert "No metric called 'happiness'" in unknown.text
 
 
-@pytest.mark.parametrize("name", ["小米", "xiaomi", "1810.HK", "ＸＩＡＯＭＩ"])
+@pytest.mark.parametrize("name", ["小米", "xiaomi", "1810.HK", "1810", "ＸＩＡＯＭＩ"])
 async def test_tiers_finds_a_company_by_any_name(telegram, bot, en, name):
     chart, tiers = await ask(telegram, en, f"/tiers {name}", 2)
     assert chart.photo.startswith(PNG)
@@ -143,6 +143,13 @@ async def test_tiers_without_a_company_offers_every_company(telegram, bot, zh):
     (reply,) = await ask(telegram, zh, "/tiers")
     assert "用法" in reply.text
     assert "tiers:xiaomi" in reply.button_data() and len(reply.button_data()) >= 14
+
+
+async def test_a_period_can_be_named(telegram, bot, en):
+    chart, tiers = await ask(telegram, en, "/tiers 1810 2024", 2)
+    assert chart.caption.startswith("Xiaomi: four-layer breakdown (2024)")
+    (missing,) = await ask(telegram, en, "/tiers xiaomi 2019")
+    assert missing.text.startswith("Error: Xiaomi has no data for 2019")
 
 
 async def test_company_profile_and_list(telegram, bot, en, zh):
