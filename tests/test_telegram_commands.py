@@ -146,7 +146,7 @@ async def test_tiers_without_a_company_offers_every_company(telegram, bot, zh):
 
 
 async def test_a_period_can_be_named(telegram, bot, en):
-    chart, tiers = await ask(telegram, en, "/tiers 1810 2024", 2)
+    chart, _ = await ask(telegram, en, "/tiers 1810 2024", 2)
     assert chart.caption.startswith("Xiaomi: four-layer breakdown (2024)")
     (missing,) = await ask(telegram, en, "/tiers xiaomi 2019")
     assert missing.text.startswith("Error: Xiaomi has no data for 2019")
