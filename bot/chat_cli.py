@@ -60,9 +60,15 @@ def chat(store: Store, lang: Lang | None, default_lang: Lang) -> None:
             if line.startswith("/"):
                 print(slash(line, store, lang or default_lang))
             elif line:
-                result = runner.run(answer(line, store=store, lang=lang, chat_id=CHAT_ID))
-                print(shown(result))
+                print(_ask(runner, store, line, lang))
             print()
+
+
+def _ask(runner: asyncio.Runner, store: Store, question: str, lang: Lang | None) -> str:
+    try:
+        return shown(runner.run(answer(question, store=store, lang=lang, chat_id=CHAT_ID)))
+    except KeyboardInterrupt:  # Ctrl-C while waiting stops this answer, not the session
+        return t("chat_interrupted", lang or "en")
 
 
 def _read() -> str | None:

@@ -125,10 +125,7 @@ def tool_calls(p: Plan, universe: Universe) -> list[tuple[str, dict[str, Any]]]:
     """The tool calls that answer a plan, as (tool name, arguments)."""
     metric = p.metric or DEFAULT_METRIC
     period = {"period": p.period} if p.period else {}
-    one = {
-        "tiers": "tier_breakdown",
-        "profile": "company_profile",
-    }
+    one = {"tiers": "tier_breakdown", "profile": "company_profile"}
     if p.intent in one:
         return [(one[p.intent], {"company": c, **period}) for c in p.companies]
     if p.intent == "history":
@@ -140,7 +137,7 @@ def tool_calls(p: Plan, universe: Universe) -> list[tuple[str, dict[str, Any]]]:
     if p.intent == "compare" and len(p.companies) >= 2:
         return [("compare", {"companies": p.companies, "metric": metric, **period})]
     if p.intent == "whatif" and p.whatif is not None:
-        return [("what_if", _whatif_args(p, p.whatif, c, universe)) for c in p.companies[:1]]
+        return [("what_if", _whatif_args(p, p.whatif, c, universe)) for c in p.companies]
     if p.intent == "methodology":
         return [("methodology", {"topic": _topic(p.topics)})]
     return []
