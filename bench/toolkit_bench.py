@@ -27,7 +27,13 @@ def synthetic(n: int) -> dict:
     """n companies with three periods each and honest-looking ranges, deterministic."""
 
     def share(v: float) -> dict:
-        return {"value": round(v, 4), "low": round(max(v - 0.05, 0), 4), "high": round(min(v + 0.05, 1), 4), "sources": ["bench"], "note": "synthetic"}
+        return {
+            "value": round(v, 4),
+            "low": round(max(v - 0.05, 0), 4),
+            "high": round(min(v + 0.05, 1), 4),
+            "sources": ["bench"],
+            "note": "synthetic",
+        }
 
     companies = []
     for i in range(n):
@@ -36,14 +42,45 @@ def synthetic(n: int) -> dict:
         train = 1 - own - ext
         snaps = []
         for period in ("2024", "2025", "2026"):
-            snaps.append({
-                "period": period,
-                "ai_capex": {"value": 1e9 + i * 1e6, "low": 0.8e9 + i * 1e6, "high": 1.2e9 + i * 1e6, "currency": "USD", "sources": ["bench"], "note": "synthetic"},
-                "allocation": {"own_training": share(train), "own_inference": share(own), "external_iaas": share(ext / 2), "external_maas": share(ext / 2)},
-                "layer_mix": {"iaas": share(0.25), "maas": share(0.25), "solutions": share(0.25), "edge": share(0.25)},
-            })
-        companies.append({"id": f"co{i:05d}", "name": {"zh": f"公司{i}", "en": f"Company {i}"}, "region": "US" if i % 2 else "CN", "snapshots": snaps})
-    return {"sources": [{"id": "bench", "title": "Synthetic", "publisher": "bench", "kind": "our_estimate"}], "companies": companies}
+            snaps.append(
+                {
+                    "period": period,
+                    "ai_capex": {
+                        "value": 1e9 + i * 1e6,
+                        "low": 0.8e9 + i * 1e6,
+                        "high": 1.2e9 + i * 1e6,
+                        "currency": "USD",
+                        "sources": ["bench"],
+                        "note": "synthetic",
+                    },
+                    "allocation": {
+                        "own_training": share(train),
+                        "own_inference": share(own),
+                        "external_iaas": share(ext / 2),
+                        "external_maas": share(ext / 2),
+                    },
+                    "layer_mix": {
+                        "iaas": share(0.25),
+                        "maas": share(0.25),
+                        "solutions": share(0.25),
+                        "edge": share(0.25),
+                    },
+                }
+            )
+        companies.append(
+            {
+                "id": f"co{i:05d}",
+                "name": {"zh": f"公司{i}", "en": f"Company {i}"},
+                "region": "US" if i % 2 else "CN",
+                "snapshots": snaps,
+            }
+        )
+    return {
+        "sources": [
+            {"id": "bench", "title": "Synthetic", "publisher": "bench", "kind": "our_estimate"}
+        ],
+        "companies": companies,
+    }
 
 
 def timed(args: list[str], env: dict[str, str]) -> float:
@@ -57,7 +94,9 @@ def main() -> int:
         small = {**os.environ, "INFERENCE_LENS_DB": f"{tmp}/small.db"}
         large = {**os.environ, "INFERENCE_LENS_DB": f"{tmp}/large.db"}
         data = Path(tmp) / "large.yaml"
-        data.write_text(yaml.safe_dump(synthetic(N_COMPANIES), allow_unicode=True), encoding="utf-8")
+        data.write_text(
+            yaml.safe_dump(synthetic(N_COMPANIES), allow_unicode=True), encoding="utf-8"
+        )
         timed(["rank", "--json"], small)  # creates and seeds the database
         timed(["rank", "--json"], large)
         import_s = timed(["import", str(data)], large)
