@@ -74,8 +74,10 @@ def _event_lines(e: AlertEvent, lang: Lang) -> list[str]:
             ARCHETYPES[a or "unclassified"].name(lang) for a in (e.old_archetype, e.new_archetype)
         )
         return [t("alert_archetype", lang, old=old, new=new)]
-    if e.kind == "metric":
+    if e.kind == "metric" and e.old_rank == e.new_rank:
         return [t("alert_metric", lang, rank=e.new_rank, **values)]
+    if e.kind == "metric":  # pushed by a newcomer: no order event of its own
+        return [t("alert_metric_moved", lang, **values)]
     if e.old_rank is None:
         return [t("alert_enters", lang, **values)]
     return [t("alert_rank", lang, **values), *_confidences(e.confidence, lang)]
@@ -106,6 +108,8 @@ def _confidence(c: Confidence, lang: Lang) -> str:
 def _why(changes: list[InputChange], currency: str | None, lang: Lang) -> str:
     """The inputs that changed, biggest move first, with old → new values; an estimate whose
     range alone changed is named without numbers."""
+    if changes and all(c.old is None for c in changes):
+        return t("alert_why_new", lang)
     points = sorted(
         (c for c in changes if not c.field.endswith((".low", ".high"))), key=_size, reverse=True
     )

@@ -20,7 +20,9 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 
+from pysqlite3.dbapi2 import OperationalError
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
@@ -36,6 +38,7 @@ POLL_S = 2.0  # how often the job looks for new rows: a CLI import is heard with
 DRAIN_S = 5.0  # one run sends for at most this long, so a shutdown never waits longer
 HEADROOM = 1.0  # messages a second of Telegram's overall budget left to replies (and jitter)
 BACKOFF_S = (1, 2, 4, 8, 15, 30, 60, 120, 300)  # after transient errors, by attempt
+WRITE_TRIES = 6  # each waits out the busy timeout (10 s) first
 KEEP_SETTLED_S = 30 * 86400
 PRUNE_EVERY_S = 6 * 3600
 
@@ -65,7 +68,6 @@ class Delivery:
         self.settings = settings
         self.pace = Pace(max(settings.overall_per_second - HEADROOM, 1.0))
         self._lock = asyncio.Lock()
-        self._released = False
         self._pruned_at = 0.0
         self._flooded_chat: int | None = None
 
@@ -80,11 +82,11 @@ class Delivery:
             context.job_queue.run_once(self.run, 0, name="alerts-more")
 
     async def _housekeeping(self) -> None:
-        if not self._released:
-            released = await asyncio.to_thread(outbox.release_claims, self.store)
-            if released:
-                log.info("%d alert rows were in flight at the last stop; sending again", released)
-            self._released = True
+        # Between runs no message is in flight (one run at a time, one bot per database), so
+        # a row still 'sending' was cut off: by a crash before this start, or a failed write.
+        released = await asyncio.to_thread(outbox.release_claims, self.store)
+        if released:
+            log.warning("%d alert rows were cut off in flight; sending them again", released)
         if time.time() - self._pruned_at > PRUNE_EVERY_S:
             self._pruned_at = time.time()
             await asyncio.to_thread(outbox.prune, self.store, self._pruned_at - KEEP_SETTLED_S)
@@ -104,7 +106,11 @@ class Delivery:
         async with request:
             while time.monotonic() < deadline:
                 await self.pace.wait()
-                batch = await asyncio.to_thread(outbox.claim, self.store, time.time())
+                try:
+                    batch = await asyncio.to_thread(outbox.claim, self.store, time.time())
+                except OperationalError as exc:  # an import holds the lock: next tick
+                    log.warning("could not claim an alert: %s", exc)
+                    return False
                 if batch is None:
                     return False
                 await self._send(bot, batch)
@@ -124,33 +130,42 @@ class Delivery:
             return
         except Exception as exc:  # a bug in rendering: keep it from blocking the queue
             log.exception("alert for chat %s could not be rendered", batch.chat_id)
-            await asyncio.to_thread(outbox.mark_failed, self.store, batch, repr(exc))
+            await self._write(outbox.mark_failed, batch, repr(exc))
             return
         self._flooded_chat = None
-        await asyncio.to_thread(
-            outbox.mark_sent, self.store, batch, message.message_id, time.time()
-        )
+        await self._write(outbox.mark_sent, batch, message.message_id, time.time())
+
+    async def _write(self, settle: Callable[..., object], *args: object) -> None:
+        """Record what became of a message. A long import can hold the write lock past the
+        busy timeout: try again rather than leave a sent message unrecorded."""
+        for attempt in range(WRITE_TRIES):
+            try:
+                await asyncio.to_thread(settle, self.store, *args)
+                return
+            except OperationalError as exc:
+                if attempt == WRITE_TRIES - 1:
+                    raise
+                log.warning("the outbox is busy (%s); trying again", exc)
+                await asyncio.sleep(1)
 
     async def _refused(self, batch: outbox.Batch, exc: TelegramError) -> None:
         """Settle a message Telegram did not take, by what its answer means."""
-        store, chat = self.store, batch.chat_id
+        chat = batch.chat_id
         if isinstance(exc, RetryAfter):
             await self._flood_wait(batch, _seconds(exc.retry_after))
         elif isinstance(exc, ChatMigrated):
             log.info("chat %s moved to %s; its alerts follow", chat, exc.new_chat_id)
-            await asyncio.to_thread(outbox.move_chat, store, chat, exc.new_chat_id)
+            await self._write(outbox.move_chat, chat, exc.new_chat_id)
         elif isinstance(exc, Forbidden) or _chat_not_found(exc):
-            dead = await asyncio.to_thread(outbox.end_chat, store, chat, exc.message)
-            log.info("chat %s is gone (%s): subscriptions ended, %d rows dead", chat, exc, dead)
+            log.info("chat %s is gone (%s): its subscriptions end", chat, exc)
+            await self._write(outbox.end_chat, chat, exc.message)
         elif isinstance(exc, BadRequest):
             log.error("Telegram refused the alert for chat %s: %s", chat, exc)
-            await asyncio.to_thread(outbox.mark_failed, store, batch, exc.message)
+            await self._write(outbox.mark_failed, batch, exc.message)
         else:  # network, timeout, 5xx: Telegram may be back in a moment
             delay = BACKOFF_S[min(batch.attempts, len(BACKOFF_S)) - 1]
             log.warning("alert for chat %s failed (%s); retrying in %ss", chat, exc, delay)
-            await asyncio.to_thread(
-                outbox.retry_later, store, batch, time.time() + delay, exc.message
-            )
+            await self._write(outbox.retry_later, batch, time.time() + delay, exc.message)
 
     async def _flood_wait(self, batch: outbox.Batch, seconds: float) -> None:
         """Put off the chat; pause everyone when the chat before was flooded too."""
@@ -158,9 +173,7 @@ class Delivery:
             self.pace.pause(seconds)
         self._flooded_chat = batch.chat_id
         log.warning("flood wait %.0fs for chat %s", seconds, batch.chat_id)
-        await asyncio.to_thread(
-            outbox.retry_later, self.store, batch, time.time() + seconds, "429 flood wait"
-        )
+        await self._write(outbox.retry_later, batch, time.time() + seconds, "429 flood wait")
 
 
 def _seconds(value: int | dt.timedelta) -> float:

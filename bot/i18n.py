@@ -387,6 +387,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "{metric}:{old_value} → {new_value},排名第 {rank} 名不变",
         "{metric}: {old_value} → {new_value}, rank {rank} unchanged",
     ),
+    "alert_metric_moved": (
+        "{metric}:{old_value} → {new_value},排名第 {old} → {new} 名",
+        "{metric}: {old_value} → {new_value}, rank {old} → {new}",
+    ),
     "alert_archetype": ("类型:{old} → {new}", "Archetype: {old} → {new}"),
     "alert_above": (
         "现排在{other}之前:把握 {p}({verdict})",
@@ -402,6 +406,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "alert_why": ("原因:{items}", "Why: {items}"),
     "alert_why_ranges": ("{names}的估算区间", "the ranges of {names}"),
+    "alert_why_new": ("新加入的数据", "new in the data"),
     "alert_why_none": ("其他公司的数据变化", "other companies' data changed"),
     "alert_more": (
         "……另有 {n} 家公司变化;/rank 查看完整排名。",

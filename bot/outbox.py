@@ -34,8 +34,10 @@ class Batch(BaseModel):
 
 
 def release_claims(store: Store) -> int:
-    """Put back messages that were in flight when the bot stopped (one bot per database,
-    so no other process can be sending them); returns how many rows."""
+    """Put back messages left 'sending' (the caller knows none is in flight: one bot per
+    database, one delivery run at a time); returns how many rows."""
+    if not store.db.execute("SELECT 1 FROM alert_outbox WHERE status = 'sending'").fetchone():
+        return 0  # the usual case, without taking the write lock
     with store.write() as db:
         return db.execute(
             "UPDATE alert_outbox SET status = 'pending' WHERE status = 'sending'"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import company
 
-from bot.subscriptions import subscribe
+from bot.subscriptions import subscribe, unsubscribe
 from tools.alerts import AlertEvent
 from tools.store import Store
 
@@ -29,8 +29,10 @@ def b_overtakes_a(make_dataset):
 
 
 def fresh(path: Path, make_dataset) -> Store:
+    """The first data, and a chat following company c (which does not move)."""
     store = Store.open(path, seed=False)
     store.import_dataset(first_data(make_dataset), author="cli", source_name="1", source_hash="1")
+    subscribe(store, 99, "c", DEFAULT, "en")
     return store
 
 
@@ -51,6 +53,15 @@ def outbox(store: Store) -> dict[int, set[str]]:
 
 def test_first_revision_makes_no_events(tmp_path, make_dataset):
     store = fresh(tmp_path / "a.db", make_dataset)
+    assert events(store) == {} and outbox(store) == {}
+
+
+def test_without_subscribers_nothing_is_computed(tmp_path, make_dataset):
+    store = fresh(tmp_path / "a.db", make_dataset)
+    unsubscribe(store, 99, everything=True)
+    store.import_dataset(
+        b_overtakes_a(make_dataset), author="cli", source_name="2", source_hash="2"
+    )
     assert events(store) == {} and outbox(store) == {}
 
 

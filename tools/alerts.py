@@ -95,17 +95,35 @@ def new_ranks(universe: Universe, metric: str) -> dict[str, int]:
 def _event(
     move: Move, kind: EventKind, metric: str, revision: int, ranks: dict[str, int], after: Universe
 ) -> AlertEvent:
-    snapshot = after.companies[move.company].snapshot(move.new_period)
     return AlertEvent(
         id=event_id(revision, kind, move.company, metric),
         revision=revision,
         kind=kind,
         metric=metric,
+        company=move.company,
+        name=move.name,
+        name_zh=move.name_zh,
+        old_rank=move.old_rank,
+        new_rank=move.new_rank,
         total=len(ranks),
-        currency=snapshot.ai_capex.currency if snapshot else None,
+        old_value=move.old_value,
+        new_value=move.new_value,
+        old_period=move.old_period,
+        new_period=move.new_period,
+        old_archetype=move.old_archetype,
+        new_archetype=move.new_archetype,
+        currency=_capex_currency(move, after),
+        changes=move.changes,
         confidence=_confidence(move, ranks, after) if kind == "order" else [],
-        **move.model_dump(include=_MOVE_FIELDS),
     )
+
+
+def _capex_currency(move: Move, after: Universe) -> str | None:
+    """The currency of the capex figures, when a change of them will be shown."""
+    if not any(c.field == "ai_capex" and c.old is not None for c in move.changes):
+        return None
+    snapshot = after.companies[move.company].snapshot(move.new_period)
+    return snapshot.ai_capex.currency if snapshot else None
 
 
 def _confidence(move: Move, ranks: dict[str, int], after: Universe) -> list[Confidence]:
@@ -127,27 +145,11 @@ def _confidence(move: Move, ranks: dict[str, int], after: Universe) -> list[Conf
     return out
 
 
-_MOVE_FIELDS = {
-    "company",
-    "name",
-    "name_zh",
-    "old_rank",
-    "new_rank",
-    "old_value",
-    "new_value",
-    "old_period",
-    "new_period",
-    "old_archetype",
-    "new_archetype",
-    "changes",
-}
-
-
 def record_changes(store: Store, previous: int | None, revision: int) -> None:
     """Store revision hook: write the revision's events and an outbox row per subscriber."""
-    if previous is None:
-        return  # the first data: nothing to compare with, and nobody can have subscribed
     db = store.db
+    if previous is None or not db.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone():
+        return  # nothing to compare with, or nobody to tell (a bulk import stays fast)
     metrics = [DEFAULT_METRIC, *followed_metrics(db)]
     events = detect(store.universe(previous), store.universe(revision), revision, metrics)
     write_events(db, events)
