@@ -6,6 +6,10 @@ between the two leaves it 'sending'; `release_claims` puts it back at the next s
 is sent again: at most that one message repeats, and none is lost. Every write takes the
 lock up front (Store.write: BEGIN IMMEDIATE), as the CLI may be importing meanwhile.
 
+A row ends 'sent'; 'dead' when its chat is gone (blocked the bot, deactivated, not found);
+'failed' when Telegram refused the message itself; 'dropped' when the chat unsubscribed
+before it went out.
+
 Plain synchronous functions over the store; the bot calls them through `asyncio.to_thread`.
 """
 
@@ -15,7 +19,7 @@ import sqlite_utils
 from pydantic import BaseModel
 
 from bot.i18n import Lang
-from tools.alerts import AlertEvent
+from tools.alerts import FOLLOWS, AlertEvent
 from tools.store import Store
 
 PRIVATE_GAP_S = 1.0  # Telegram: about one message a second in a private chat
@@ -58,40 +62,56 @@ def claim(store: Store, now: float) -> Batch | None:
     the gap has passed (the last send time is in the table, so this holds across restarts).
     """
     with store.write() as db:
-        while True:
-            row = db.execute(
-                "SELECT chat_id, revision_id FROM alert_outbox WHERE status = 'pending'"
-                " AND due_at <= ? ORDER BY due_at, id LIMIT 1",
-                [now],
-            ).fetchone()
-            if row is None:
-                return None
-            chat_id, revision = row
+        while (due := _next_due(db, now)) is not None:
+            chat_id, revision = due
             ready = _ready_at(db, chat_id)
-            if ready <= now:
-                break
-            db.execute(
-                "UPDATE alert_outbox SET due_at = ? WHERE chat_id = ? AND status = 'pending'"
-                " AND due_at < ?",
-                [ready, chat_id, ready],
-            )
-        rows = db.execute(
-            "SELECT o.lang, o.attempts, e.body FROM alert_outbox o"
-            " JOIN alert_events e ON e.id = o.event_id"
-            " WHERE o.chat_id = ? AND o.revision_id = ? AND o.status = 'pending' ORDER BY o.id",
-            [chat_id, revision],
-        ).fetchall()
-        db.execute(
-            "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1"
-            " WHERE chat_id = ? AND revision_id = ? AND status = 'pending'",
-            [chat_id, revision],
-        )
-    return Batch(
-        chat_id=chat_id,
-        revision=revision,
-        lang=rows[0][0],
-        attempts=max(r[1] for r in rows) + 1,
-        events=[AlertEvent.model_validate_json(r[2]) for r in rows],
+            if ready > now:
+                db.execute(
+                    "UPDATE alert_outbox SET due_at = ? WHERE chat_id = ? AND status = 'pending'"
+                    " AND due_at < ?",
+                    [ready, chat_id, ready],
+                )
+                continue
+            _drop_unfollowed(db, chat_id, revision)
+            rows = db.execute(
+                "SELECT o.lang, o.attempts, e.body FROM alert_outbox o"
+                " JOIN alert_events e ON e.id = o.event_id WHERE o.chat_id = ?"
+                " AND o.revision_id = ? AND o.status = 'pending' ORDER BY o.id",
+                [chat_id, revision],
+            ).fetchall()
+            if rows:
+                db.execute(
+                    "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1"
+                    " WHERE chat_id = ? AND revision_id = ? AND status = 'pending'",
+                    [chat_id, revision],
+                )
+                return Batch(
+                    chat_id=chat_id,
+                    revision=revision,
+                    lang=rows[0][0],
+                    attempts=max(r[1] for r in rows) + 1,
+                    events=[AlertEvent.model_validate_json(r[2]) for r in rows],
+                )
+    return None
+
+
+def _next_due(db: sqlite_utils.Database, now: float) -> tuple[int, int] | None:
+    """(chat, revision) of the oldest pending row that is due."""
+    return db.execute(
+        "SELECT chat_id, revision_id FROM alert_outbox WHERE status = 'pending'"
+        " AND due_at <= ? ORDER BY due_at, id LIMIT 1",
+        [now],
+    ).fetchone()
+
+
+def _drop_unfollowed(db: sqlite_utils.Database, chat_id: int, revision: int) -> None:
+    """Rows of events the chat no longer follows (it unsubscribed since) are not sent."""
+    db.execute(
+        "UPDATE alert_outbox SET status = 'dropped', error = 'unsubscribed'"
+        " WHERE chat_id = ? AND revision_id = ? AND status = 'pending' AND NOT EXISTS ("
+        f" SELECT 1 FROM alert_events e JOIN subscriptions s ON {FOLLOWS}"
+        " WHERE e.id = alert_outbox.event_id AND s.chat_id = alert_outbox.chat_id)",
+        [chat_id, revision],
     )
 
 

@@ -153,7 +153,7 @@ def record_changes(store: Store, previous: int | None, revision: int) -> None:
     metrics = [DEFAULT_METRIC, *followed_metrics(db)]
     events = detect(store.universe(previous), store.universe(revision), revision, metrics)
     write_events(db, events)
-    fan_out(db, events)
+    fan_out(db, revision)
 
 
 def followed_metrics(db: sqlite_utils.Database) -> list[str]:
@@ -179,28 +179,19 @@ def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
 
 
 # A chat follows an event when it subscribed to the whole ranking ('') or to the event's
-# company, by the event's metric; an archetype change concerns every metric.
-_FAN_OUT = """
-    INSERT OR IGNORE INTO alert_outbox
-        (chat_id, event_id, revision_id, lang, status, attempts, due_at)
-    SELECT chat_id, :event, :revision, min(lang), 'pending', 0, :now FROM subscriptions
-    WHERE company IN ('', :company) AND (:any_metric OR metric = :metric)
-    GROUP BY chat_id ORDER BY chat_id
-"""
+# company, by the event's metric; an archetype change concerns every metric. (Subscriptions
+# `s`, events `e`: the outbox checks it again before sending, for chats that unsubscribed.)
+FOLLOWS = "s.company IN ('', e.company) AND (e.kind = 'archetype' OR s.metric = e.metric)"
 
 
-def fan_out(db: sqlite_utils.Database, events: list[AlertEvent]) -> int:
-    """One pending outbox row per (subscribed chat, event); returns how many were added."""
-    now = time.time()
-    added = 0
-    for e in events:
-        params = {
-            "event": e.id,
-            "revision": e.revision,
-            "now": now,
-            "company": e.company,
-            "any_metric": e.kind == "archetype",
-            "metric": e.metric,
-        }
-        added += db.execute(_FAN_OUT, params).rowcount
-    return added
+def fan_out(db: sqlite_utils.Database, revision: int) -> int:
+    """One pending outbox row per (following chat, event); returns how many were added."""
+    sql = f"""
+        INSERT OR IGNORE INTO alert_outbox
+            (chat_id, event_id, revision_id, lang, status, attempts, due_at)
+        SELECT s.chat_id, e.id, e.revision_id, min(s.lang), 'pending', 0, :now
+        FROM alert_events e JOIN subscriptions s ON {FOLLOWS}
+        WHERE e.revision_id = :revision
+        GROUP BY s.chat_id, e.id ORDER BY s.chat_id, e.id
+    """
+    return db.execute(sql, {"now": time.time(), "revision": revision}).rowcount

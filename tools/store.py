@@ -169,7 +169,7 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
             "event_id": str,
             "revision_id": int,
             "lang": str,
-            "status": str,  # pending, sending, sent, dead (chat gone), failed (refused)
+            "status": str,  # pending, sending, sent, dead, failed, dropped: see bot/outbox.py
             "attempts": int,
             "due_at": float,  # unix time
             "sent_at": float,
