@@ -35,7 +35,7 @@ from tools.store import Store
 
 log = logging.getLogger(__name__)
 POLL_S = 2.0  # how often the job looks for new rows: a CLI import is heard within seconds
-DRAIN_S = 5.0  # one run sends for at most this long, so a shutdown never waits longer
+DRAIN_S = 5.0  # one run sends for about this long at most: a shutdown waits for it
 HEADROOM = 1.0  # messages a second of Telegram's overall budget left to replies (and jitter)
 BACKOFF_S = (1, 2, 4, 8, 15, 30, 60, 120, 300)  # after transient errors, by attempt
 WRITE_TRIES = 6  # each waits out the busy timeout (10 s) first
@@ -119,6 +119,11 @@ class Delivery:
     async def _send(self, bot: Bot, batch: outbox.Batch) -> None:
         try:
             text = alert_text.render(batch.events, batch.lang)
+        except Exception as exc:  # a bug: keep one bad alert from blocking the queue
+            log.exception("the alert for chat %s could not be rendered", batch.chat_id)
+            await self._write(outbox.mark_failed, batch, repr(exc))
+            return
+        try:
             message = await bot.send_message(
                 batch.chat_id,
                 text,
@@ -127,10 +132,6 @@ class Delivery:
             )
         except TelegramError as exc:
             await self._refused(batch, exc)
-            return
-        except Exception as exc:  # a bug in rendering: keep it from blocking the queue
-            log.exception("alert for chat %s could not be rendered", batch.chat_id)
-            await self._write(outbox.mark_failed, batch, repr(exc))
             return
         self._flooded_chat = None
         await self._write(outbox.mark_sent, batch, message.message_id, time.time())
