@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot import fmt
-from bot.answer_text import P_LIKELY, P_ROBUST
+from bot.answer_text import P_LIKELY, P_ROBUST, input_name
 from bot.html_split import MESSAGE_LIMIT, truncate
 from bot.i18n import Lang, t
 from bot.render_html import esc
 from tools.alerts import AlertEvent, Confidence
 from tools.history import InputChange
-from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
+from tools.taxonomy import ARCHETYPES, METRICS
 
 MAX_COMPANIES = 10  # a longer list would bury the news; /rank has the rest
 MAX_INPUTS = 4
@@ -155,18 +155,3 @@ def _shown(value: float | str | None, field: str, currency: str | None, lang: La
     if field == "ai_capex":
         return fmt.amount(value, currency or "USD", lang)
     return fmt.pct(value)
-
-
-def input_name(field: str, lang: Lang) -> str:
-    """An input's name for people: "allocation.own_inference" → "own inference" / "自用推理"."""
-    group, _, key = field.rpartition(".")
-    if group == "allocation":
-        return t(f"alloc_{key}", lang)
-    if group == "layer_mix":
-        return LAYER_TERMS[key].name(lang)
-    names = {
-        "ai_capex": "input_ai_capex",
-        "ai_capex.currency": "alert_currency",
-        "period": "col_period",
-    }
-    return t(names[field], lang) if field in names else field

@@ -242,7 +242,7 @@ def profile(p: v.ProfileView, lang: Lang, metric: str | None = None) -> str:
         lines.append(t("ans_metric_is", lang, metric=_metric(metric, lang), value=value))
     lines.append(_capex(p, lang))
     shares = [
-        f"{_input('allocation.' + k, lang)} {fmt.pct(f.value if isinstance(f.value, float) else None)}"
+        f"{input_name('allocation.' + k, lang)} {fmt.pct(f.value if isinstance(f.value, float) else None)}"
         for k, f in p.allocation.items()
     ]
     lines.append(
@@ -302,7 +302,7 @@ def history(h: v.HistoryView, lang: Lang) -> str:
 def _move(m: v.MoveView, unit: str, metric: str, lang: Lang) -> str:
     label = f"{m.old_period} → {m.new_period}" if m.kind == "period" else t("ans_revision", lang)
     inputs = [
-        _input(c.field, lang)
+        input_name(c.field, lang)
         for c in m.changed_inputs
         if c.field not in ("period", "ai_capex.currency")
     ]
@@ -371,18 +371,25 @@ def _archetype_move(before: v.OutcomeView, after: v.OutcomeView, lang: Lang) -> 
 
 def _override(field: str, value: float, currency: str, lang: Lang) -> str:
     shown = fmt.amount(value, currency, lang) if field == "ai_capex" else fmt.pct(value)
-    return t("ans_override", lang, field=_input(field, lang), value=shown)
+    return t("ans_override", lang, field=input_name(field, lang), value=shown)
 
 
-def _input(field: str, lang: Lang) -> str:
+_INPUT_STRINGS = {
+    "ai_capex": "input_ai_capex",
+    "ai_capex.currency": "alert_currency",
+    "period": "col_period",
+}
+
+
+def input_name(field: str, lang: Lang) -> str:
     """An input's name for people: "allocation.own_inference" → "own inference" / "自用推理"."""
     group, _, key = field.rpartition(".")
     if group == "allocation":
         return t(f"alloc_{key}", lang)
     if group == "layer_mix":
         return LAYER_TERMS[key].name(lang)
-    if field == "ai_capex":
-        return t("input_ai_capex", lang)
+    if field in _INPUT_STRINGS:
+        return t(_INPUT_STRINGS[field], lang)
     return _metric(field, lang) if field in METRICS else field
 
 
