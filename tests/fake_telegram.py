@@ -789,28 +789,7 @@ class FakeTelegram:
         visible = self._visible(text, params.get("parse_mode"), TEXT_LIMIT, "message")
         if not visible.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        buttons = self._buttons(params)
-        message_id = next(self._ids)
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": chat,
-            "from": self.bot,
-            "text": visible,
-        }
-        if buttons:
-            message["reply_markup"] = {"inline_keyboard": buttons}
-        sent = Sent(
-            "sendMessage",
-            chat["id"],
-            message_id,
-            visible,
-            text,
-            None,
-            buttons,
-            self._reply_to(params),
-        )
-        return self._deliver(chat, sent, message)
+        return self._send("sendMessage", chat, params, {"text": visible}, visible, text)
 
     def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)
@@ -830,6 +809,29 @@ class FakeTelegram:
             size = _image_size(data) or (1, 1)
         caption = params.get("caption", "")
         visible = self._visible(caption, params.get("parse_mode"), CAPTION_LIMIT, "message caption")
+        photos = [
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "width": size[0],
+                "height": size[1],
+                "file_size": len(data),
+            }
+        ]
+        content: dict[str, Any] = {"photo": photos, **({"caption": visible} if visible else {})}
+        return self._send("sendPhoto", chat, params, content, visible, caption, data)
+
+    def _send(
+        self,
+        method: str,
+        chat: dict[str, Any],
+        params: dict[str, Any],
+        content: dict[str, Any],
+        visible: str,
+        raw: str,
+        data: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Record and deliver a sent message: the envelope every send method shares."""
         buttons = self._buttons(params)
         message_id = next(self._ids)
         message = {
@@ -837,27 +839,12 @@ class FakeTelegram:
             "date": int(time.time()),
             "chat": chat,
             "from": self.bot,
-            "photo": [
-                {
-                    "file_id": file_id,
-                    "file_unique_id": f"u{file_id}",
-                    "width": size[0],
-                    "height": size[1],
-                    "file_size": len(data),
-                }
-            ],
+            **content,
         }
-        if visible:
-            message["caption"] = visible
+        if buttons:
+            message["reply_markup"] = {"inline_keyboard": buttons}
         sent = Sent(
-            "sendPhoto",
-            chat["id"],
-            message_id,
-            visible,
-            caption,
-            data,
-            buttons,
-            self._reply_to(params),
+            method, chat["id"], message_id, visible, raw, data, buttons, self._reply_to(params)
         )
         return self._deliver(chat, sent, message)
 
