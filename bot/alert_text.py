@@ -13,7 +13,7 @@ from bot.answer_text import P_LIKELY, P_ROBUST, input_name
 from bot.html_split import MESSAGE_LIMIT, truncate
 from bot.i18n import Lang, t
 from bot.render_html import esc
-from tools.alerts import AlertEvent, Confidence
+from tools.events import AlertEvent, Confidence
 from tools.history import InputChange
 from tools.taxonomy import ARCHETYPES, METRICS
 

@@ -19,7 +19,7 @@ import sqlite_utils
 from pydantic import BaseModel
 
 from bot.i18n import Lang
-from tools.alerts import FOLLOWS, AlertEvent
+from tools.events import FOLLOWS, AlertEvent
 from tools.store import Store
 
 PRIVATE_GAP_S = 1.0  # Telegram: about one message a second in a private chat

@@ -9,7 +9,7 @@ import pytest
 from conftest import company
 
 from bot.subscriptions import subscribe, unsubscribe
-from tools.alerts import AlertEvent
+from tools.events import AlertEvent
 from tools.store import Store
 
 DEFAULT = "self_use_inference_share"

@@ -8,7 +8,7 @@ from fake_telegram import parse_html
 
 from bot.alert_text import render
 from bot.html_split import MESSAGE_LIMIT, size
-from tools.alerts import AlertEvent, Confidence
+from tools.events import AlertEvent, Confidence
 from tools.history import InputChange
 
 DEFAULT = "self_use_inference_share"

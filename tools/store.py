@@ -32,7 +32,7 @@ import sqlite_utils
 from pydantic import BaseModel
 from pysqlite3 import dbapi2 as sqlite3
 
-from tools.alerts import record_changes
+from tools.events import record_changes
 from tools.dataio import (
     check_references,
     gc_paused,

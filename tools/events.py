@@ -1,11 +1,11 @@
-"""Ranking-change alerts, the data side: the events an import makes, and whom to tell.
+"""Ranking-change events, the data side of alerts: the events an import makes, and whom to tell.
 
 At every import that adds a revision (CLI or admin upload), the ranking before and after is
 diffed (tools.history.diff) for the default metric and for every metric a subscription uses.
 Each order change, archetype change and metric move becomes an event with a deterministic id,
 and every chat subscribed to it gets one outbox row. This runs inside the import's write
 transaction (a Store revision hook), so the revision, its events and their outbox rows commit
-together or not at all; the bot's alerts job sends the rows (bot/alerts.py).
+together or not at all; the bot's alerts job sends the rows (bot/alerts/).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import sqlite_utils
 from pydantic import BaseModel
@@ -23,8 +23,14 @@ from tools.ranking import ordered, select
 from tools.taxonomy import DEFAULT_METRIC, METRICS
 from tools.universe import Universe
 
-if TYPE_CHECKING:
-    from tools.store import Store
+
+class Revisions(Protocol):
+    """What the revision hook needs of the store (the store imports this module, not back)."""
+
+    @property
+    def db(self) -> sqlite_utils.Database: ...
+
+    def universe(self, revision: int | None = None) -> Universe: ...
 
 
 class Confidence(BaseModel):
@@ -145,7 +151,7 @@ def _confidence(move: Move, ranks: dict[str, int], after: Universe) -> list[Conf
     return out
 
 
-def record_changes(store: Store, previous: int | None, revision: int) -> None:
+def record_changes(store: Revisions, previous: int | None, revision: int) -> None:
     """Store revision hook: write the revision's events and an outbox row per subscriber."""
     db = store.db
     if previous is None or not db.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone():
