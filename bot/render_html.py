@@ -120,7 +120,7 @@ def tiers(b: TierBreakdown, lang: Lang) -> str:
     ]
     lines[0] += esc(flag)
     if b.period_note:
-        lines.append(f"<i>{esc(b.period_note)}</i>")
+        lines.append(f"<i>{esc(b.period_note.pick(lang))}</i>")
     lines += ["", f"<b>{esc(t('layers_title', lang))}</b>"]
     lines += [
         f"• {esc(LAYER_TERMS[k].name(lang))}: {esc(fmt.pct(v))}" for k, v in b.layer_mix.items()
@@ -140,7 +140,7 @@ def _capex(p: Profile, lang: Lang) -> list[str]:
         low, high = (fmt.amount(x, unit, lang) for x in (p.ai_capex.low, p.ai_capex.high))
         lines.append("    " + esc(t("range_of", lang, low=low, high=high)))
     if p.ai_capex.note:
-        lines.append(f"    <i>{esc(p.ai_capex.note)}</i>")
+        lines.append(f"    <i>{esc(p.ai_capex.note.pick(lang))}</i>")
     return lines
 
 
@@ -154,7 +154,7 @@ def _inputs(p: Profile, lang: Lang) -> list[str]:
                 f"• {esc(label)}: {esc(fmt.pct(fig.value) + _star(not fig.disclosed))}{esc(span)}"
             )
             if fig.note:
-                lines.append(f"    <i>{esc(fig.note)}</i>")
+                lines.append(f"    <i>{esc(fig.note.pick(lang))}</i>")
     return lines
 
 
@@ -168,7 +168,7 @@ def _facts(p: Profile, lang: Lang) -> list[str]:
         elif isinstance(fact.value, float):
             value = f"{fact.value:,.0f}" + (f" {fact.unit}" if fact.unit else "")
         else:
-            value = fact.value
+            value = fact.value.pick(lang)
         lines.append(f"• {esc(key)}: {esc(value)}")
     return lines
 

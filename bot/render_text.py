@@ -83,7 +83,7 @@ def tiers(b: TierBreakdown, lang: Lang) -> str:
     flag = f" ({t('estimate_flag', lang)})" if b.estimated else ""
     lines = [t("tiers_title", lang, name=name(b, lang), period=b.period) + flag]
     if b.period_note:
-        lines.append(b.period_note)
+        lines.append(b.period_note.pick(lang))
     rows = [[LAYER_TERMS[k].name(lang), fmt.pct(v)] for k, v in b.layer_mix.items()]
     lines += ["", table([t("col_layer", lang), t("col_share", lang)], rows, right=[1]), ""]
     tags = "".join(f" + {ARCHETYPES[x].name(lang)}" for x in b.tags)
@@ -135,7 +135,7 @@ def profile(p: Profile, lang: Lang) -> str:
             )
         )
     if p.ai_capex.note:
-        lines.append(f"  {p.ai_capex.note}")
+        lines.append(f"  {p.ai_capex.note.pick(lang)}")
     lines.append(t("archetype_line", lang, archetype=archetype(p.archetype, p.tags, lang), tags=""))
     lines += ["", t("allocation_title", lang) + ":"]
     for key, fig in p.inputs.items():
@@ -155,7 +155,7 @@ def profile(p: Profile, lang: Lang) -> str:
                 if isinstance(fact.value, float) and fact.unit in fmt.CURRENCY_SYMBOL
                 else f"{fact.value:,}"
                 if isinstance(fact.value, float)
-                else fact.value
+                else fact.value.pick(lang)
             )
             unit = "" if fact.unit in fmt.CURRENCY_SYMBOL or not fact.unit else f" {fact.unit}"
             lines.append(f"  {key}: {value}{unit}")

@@ -43,16 +43,16 @@ class Figure(View):
     note: str | None = None
 
     @classmethod
-    def of(cls, e: Estimate | Fact | InputFigure, unit: str | None = None) -> Figure:
+    def of(cls, e: Estimate | Fact | InputFigure, lang: Lang, unit: str | None = None) -> Figure:
         """Any input record (a stored estimate, a fact, a profile input) as a view figure."""
         return cls(
-            value=e.value if isinstance(e.value, str) else r4(e.value),
+            value=r4(e.value) if isinstance(e.value, float) else e.value.pick(lang),
             unit=unit or getattr(e, "unit", None),
             low=r4(getattr(e, "low", None)),
             high=r4(getattr(e, "high", None)),
             estimate=not e.disclosed,
             sources=e.sources,
-            note=e.note[:NOTE_CHARS] if e.note else None,
+            note=e.note.pick(lang)[:NOTE_CHARS] if e.note else None,
         )
 
 
@@ -306,7 +306,7 @@ def tiers_view(b: TierBreakdown, lang: Lang) -> TiersView:
         company=b.company,
         name=name(b, lang),
         period=b.period,
-        period_note=b.period_note,
+        period_note=b.period_note.pick(lang) if b.period_note else None,
         layer_mix={k: round(v, 4) for k, v in b.layer_mix.items()},
         allocation={k: round(v, 4) for k, v in b.allocation.items()},
         archetype=b.archetype,
@@ -327,11 +327,11 @@ def profile_view(p: Profile, lang: Lang) -> ProfileView:
         description=p.description_zh if lang == "zh" else p.description,
         period=p.period,
         periods=p.periods,
-        period_note=p.period_note,
-        ai_capex=Figure.of(p.ai_capex),
+        period_note=p.period_note.pick(lang) if p.period_note else None,
+        ai_capex=Figure.of(p.ai_capex, lang),
         ai_capex_usd=round(p.ai_capex_usd),
         allocation={
-            k.split(".", 1)[1]: Figure.of(f)
+            k.split(".", 1)[1]: Figure.of(f, lang)
             for k, f in p.inputs.items()
             if k.startswith("allocation.")
         },
@@ -343,7 +343,7 @@ def profile_view(p: Profile, lang: Lang) -> ProfileView:
         metrics={k: r4(v) for k, v in p.metrics.items()},
         archetype=p.archetype,
         tags=p.tags,
-        facts={k: Figure.of(f) for k, f in p.facts.items()},
+        facts={k: Figure.of(f, lang) for k, f in p.facts.items()},
         sources=[SourceRef.of(s) for s in p.sources],
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from tools.archetypes import RuleCheck
-from tools.models import Estimate, Fact, Snapshot, Source
+from tools.models import Estimate, Fact, Snapshot, Source, Text
 from tools.universe import Universe
 
 
@@ -17,7 +17,7 @@ class Figure(BaseModel):
     high: float | None
     disclosed: bool
     sources: list[str]
-    note: str | None
+    note: Text | None
     unit: str | None = None
 
     @classmethod
@@ -38,7 +38,7 @@ class TierBreakdown(BaseModel):
     name: str
     name_zh: str
     period: str
-    period_note: str | None
+    period_note: Text | None
     layer_mix: dict[str, float]
     allocation: dict[str, float]
     archetype: str
@@ -62,7 +62,7 @@ class Profile(BaseModel):
     description_zh: str | None
     period: str
     periods: list[str]
-    period_note: str | None
+    period_note: Text | None
     ai_capex: Figure
     ai_capex_usd: float
     inputs: dict[str, Figure]

@@ -7,6 +7,7 @@ never a silently ignored value.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -42,6 +43,41 @@ def _trusted(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("trusted"))
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _text_from_plain(value: object) -> object:
+    """A plain string (files written before texts were bilingual) is taken as the language
+    it is written in: Chinese when it has CJK characters, else English."""
+    if isinstance(value, str):
+        return {"zh": value} if _CJK.search(value) else {"en": value}
+    return value
+
+
+class Text(Strict):
+    """A human text in Chinese and English; one may be missing (`check` reports it)."""
+
+    zh: str | None = None
+    en: str | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Text:
+        if not (self.zh or self.en):
+            raise ValueError("a text needs zh or en")
+        return self
+
+    def pick(self, lang: str) -> str:
+        """The text in `lang`, else in the other language (never nothing)."""
+        first, second = (self.zh, self.en) if lang == "zh" else (self.en, self.zh)
+        return first or second or ""
+
+    def missing(self) -> list[str]:
+        return [lang for lang in ("zh", "en") if not getattr(self, lang)]
+
+
+Note = Annotated[Text, BeforeValidator(_text_from_plain)]
+
+
 class SourceKind(StrEnum):
     filing = "filing"
     earnings_call = "earnings_call"
@@ -71,7 +107,7 @@ class Estimate(Strict):
     high: float | None = None
     disclosed: bool = False
     sources: list[str] = Field(default_factory=list)
-    note: str | None = None
+    note: Note | None = None
     as_of: dt.date | None = None
 
     @model_validator(mode="after")
@@ -173,11 +209,11 @@ class LayerMix(Strict):
 class Fact(Strict):
     """Context that is shown, never ranked: cloud revenue, tokens a day, devices."""
 
-    value: float | str
+    value: float | Note
     unit: str | None = None
     disclosed: bool = True
     sources: list[str] = Field(default_factory=list)
-    note: str | None = None
+    note: Note | None = None
     as_of: dt.date | None = None
 
 
@@ -193,7 +229,7 @@ class Snapshot(Strict):
     """A company's inputs for one period (a calendar-year label)."""
 
     period: Period
-    period_note: str | None = None
+    period_note: Note | None = None
     ai_capex: Money
     allocation: Allocation
     layer_mix: LayerMix
@@ -242,7 +278,7 @@ class FxRate(Strict):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     usd_per_unit: Annotated[float, Field(gt=0)]
     sources: list[str] = Field(default_factory=list)
-    note: str | None = None
+    note: Note | None = None
 
 
 class Thresholds(Strict):
