@@ -32,7 +32,6 @@ import sqlite_utils
 from pydantic import BaseModel
 from pysqlite3 import dbapi2 as sqlite3
 
-from tools.events import record_changes
 from tools.dataio import (
     check_references,
     gc_paused,
@@ -41,6 +40,7 @@ from tools.dataio import (
     shipped_files,
     validate,
 )
+from tools.events import record_changes
 from tools.frame import encode
 from tools.models import (
     TRUSTED,
