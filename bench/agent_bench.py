@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -28,8 +27,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project, and the fake ser
 
 from fake_openai import FakeOpenAI, honest  # noqa: E402
 
-from bot.agent import answer_with_counter  # noqa: E402
-from bot.llm_tools import schemas  # noqa: E402
+from bot.agent.loop import answer  # noqa: E402
+from bot.agent.registry import schemas  # noqa: E402
+from bot.settings import LLMSettings  # noqa: E402
 from tools.store import Store  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval" / "questions.yaml"
@@ -47,32 +47,29 @@ def prompt_tokens(lang: str) -> int:
     return len(encoding.encode(system)) + len(encoding.encode(tools))
 
 
-async def ask_all(store: Store, questions: list[str]) -> tuple[list[int], list[float], list[float]]:
+async def ask_all(
+    store: Store, llm: LLMSettings, questions: list[str]
+) -> tuple[list[int], list[float], list[float]]:
     """Per question: LLM requests, agent overhead (ms) and LLM wait (ms), each a fresh chat."""
     requests, overhead, waiting = [], [], []
-    await answer_with_counter("warm-up: where does xiaomi rank?", store=store, chat_id="warm-up")
+    await answer("warm-up: where does xiaomi rank?", store=store, settings=llm, chat_id="warm-up")
     for i, question in enumerate(questions * ROUNDS):
         started = time.perf_counter()
-        a, counter = await answer_with_counter(question, store=store, chat_id=f"bench-{i}")
+        a = await answer(question, store=store, settings=llm, chat_id=f"bench-{i}")
         total = time.perf_counter() - started
         if i < len(questions):
             requests.append(a.llm_requests)
-        overhead.append((total - counter.seconds) * 1000)
-        waiting.append(counter.seconds * 1000)
+        overhead.append((total - a.llm_seconds) * 1000)
+        waiting.append(a.llm_seconds * 1000)
     return requests, overhead, waiting
 
 
 def main() -> int:
     questions = [q["q"] for q in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))]
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(honest) as server:
-        os.environ.update(
-            INFERENCE_LENS_DB=f"{tmp}/bench.db",
-            OPENAI_BASE_URL=server.url,
-            OPENAI_API_KEY="bench-key",
-            OPENAI_MODEL="fake-model",
-        )
-        store = Store.open()
-        requests, overhead, waiting = asyncio.run(ask_all(store, questions))
+        llm = LLMSettings(base_url=server.url, api_key="bench-key", model="fake-model")
+        store = Store.open(f"{tmp}/bench.db")
+        requests, overhead, waiting = asyncio.run(ask_all(store, llm, questions))
     tokens = {lang: prompt_tokens(lang) for lang in ("en", "zh")}
     median_requests = statistics.median(requests)
     median_overhead = statistics.median(overhead)

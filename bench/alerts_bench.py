@@ -19,7 +19,7 @@ from conftest import BASE, company
 from fake_telegram import FakeTelegram
 from telegram_harness import running_bot
 
-from bot.subscriptions import subscribe
+from bot.alerts.subscriptions import subscribe
 from tools.models import Dataset
 from tools.store import Store
 

@@ -11,9 +11,9 @@ from typing import Any
 from fake_telegram import FakeTelegram
 from telegram.ext import Application
 
-from bot.replies import Answerer
-from bot.telegram_app import build_application, serve
-from bot.telegram_settings import TelegramSettings
+from bot.settings import LLMSettings, TelegramSettings
+from bot.telegram.app import build_application, serve
+from bot.telegram.replies import Answerer
 from tools.store import Store
 
 ADMIN_ID = 42
@@ -42,11 +42,16 @@ def settings_for(
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tg: FakeTelegram, store: Store, *, answer: Answerer | None = None, **overrides: Any
+    tg: FakeTelegram,
+    store: Store,
+    *,
+    answer: Answerer | None = None,
+    llm: LLMSettings | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Application]:
     """The bot polling the fake server until the block ends (the same serve() as `run`);
     free text goes to the real agent unless `answer` stands in for it."""
-    app = build_application(settings_for(tg, **overrides), store, answer)
+    app = build_application(settings_for(tg, **overrides), store, answer, llm)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, stop))
     while not (app.updater and app.updater.running):

@@ -12,7 +12,7 @@ from fake_openai import FakeOpenAI, error, honest
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-test-CLI-SECRET-0042"
-CONTRACT = {"answer", "mode", "tool_calls", "ungrounded", "llm_requests"}
+CONTRACT = {"answer", "mode", "fallback", "note", "tool_calls", "ungrounded", "llm_requests"}
 
 
 def cli(
@@ -21,7 +21,7 @@ def cli(
     base = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     environment = {**base, "INFERENCE_LENS_DB": str(tmp_path / "cli.db"), **env}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv],
+        [sys.executable, "-m", "bot.cli.main", *argv],
         cwd=ROOT,
         env=environment,
         input=stdin,
@@ -37,6 +37,7 @@ def test_ask_json_offline(tmp_path):
     data = json.loads(done.stdout)
     assert set(data) == CONTRACT
     assert data["mode"] == "offline" and data["llm_requests"] == 0 and data["ungrounded"] == []
+    assert data["fallback"] == "no_llm" and data["note"] is None  # nothing went wrong
     [call] = data["tool_calls"]
     assert set(call) == {"name", "arguments", "result"} and call["name"] == "tier_breakdown"
     assert call["arguments"] == {"company": "alibaba"} and call["result"]["company"] == "alibaba"
@@ -57,6 +58,7 @@ def test_ask_json_against_the_fake_llm_never_prints_the_key(tmp_path):
     data = json.loads(done.stdout)
     assert set(data) == CONTRACT
     assert data["mode"] == "llm" and data["llm_requests"] == 1 and data["ungrounded"] == []
+    assert data["fallback"] is None
     assert "Xiaomi" in data["answer"] and data["tool_calls"][0]["name"] == "rank"
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
     assert KEY not in done.stdout + done.stderr
@@ -106,3 +108,50 @@ def test_chat_session_with_slash_commands_and_follow_ups(tmp_path):
     assert "edge inference: Inference on the user's device" in out
     assert "There is no /nope command; try /help." in out
     assert (tmp_path / "cli.db").exists()
+
+
+def test_ask_json_says_why_an_answer_is_offline(tmp_path):
+    with FakeOpenAI(lambda r: error(500, "down")) as server:
+        done = cli(
+            tmp_path,
+            "ask",
+            "tell me about xiaomi",
+            "--json",
+            OPENAI_BASE_URL=server.url,
+            OPENAI_API_KEY=KEY,
+        )
+    data = json.loads(done.stdout)
+    assert data["mode"] == "offline" and data["fallback"] == "llm_error"
+    assert data["note"] == "(The LLM is unavailable; this is the offline answer.)"
+
+
+def test_settings_come_from_a_dotenv_file_in_the_working_directory(tmp_path):
+    """A `.env` beside the user works like the environment; the environment wins."""
+    (tmp_path / ".env").write_text("LANG=zh_CN.UTF-8\nINFERENCE_LENS_DB=from-dotenv.db\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "INFERENCE_LENS_DB")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "rank", "--top", "1"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("按自用推理占比排名")  # LANG from .env
+    assert (tmp_path / "from-dotenv.db").exists()
+    english = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "rank", "--top", "1"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "LANG": "en_US.UTF-8"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert english.stdout.startswith("Ranking by"), english.stderr
+
+
+def test_a_bad_setting_is_a_clear_error(tmp_path):
+    done = cli(tmp_path, "rank", INFERENCE_LENS_LLM_BUDGET="soon")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "INFERENCE_LENS_LLM_BUDGET" in done.stderr

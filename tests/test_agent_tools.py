@@ -9,7 +9,7 @@ from importlib.resources import files
 import pytest
 import tiktoken
 
-from bot.llm_tools import MAX_RESULT_CHARS, TOOLS, ToolContext, call, capped, schemas
+from bot.agent.registry import MAX_RESULT_CHARS, TOOLS, ToolContext, call, capped, schemas
 from tools.store import Store
 
 PROMPT_TOKENS_MAX = 2500

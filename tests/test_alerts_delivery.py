@@ -12,7 +12,7 @@ from conftest import company
 from fake_telegram import FakeTelegram
 from telegram_harness import running_bot
 
-from bot.subscriptions import of_chat, subscribe
+from bot.alerts.subscriptions import of_chat, subscribe
 from tools.store import Store
 
 DEFAULT = "self_use_inference_share"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import company
 
-from bot.subscriptions import subscribe, unsubscribe
+from bot.alerts.subscriptions import subscribe, unsubscribe
 from tools.events import AlertEvent
 from tools.store import Store
 

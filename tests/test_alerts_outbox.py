@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import company
 
-from bot import outbox
-from bot.subscriptions import of_chat, subscribe, unsubscribe
+from bot.alerts import outbox
+from bot.alerts.subscriptions import of_chat, subscribe, unsubscribe
 from tools.store import Store
 
 DEFAULT = "self_use_inference_share"

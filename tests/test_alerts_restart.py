@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import company
 from fake_telegram import FakeTelegram
 
-from bot.subscriptions import subscribe
+from bot.alerts.subscriptions import subscribe
 from tools.store import Store
 
 BIN = Path(sys.executable).parent

@@ -6,8 +6,8 @@ from typing import Any
 
 from fake_telegram import parse_html
 
-from bot.alert_text import render
-from bot.html_split import MESSAGE_LIMIT, size
+from bot.alerts.message import render
+from bot.text.markup import MESSAGE_LIMIT, size
 from tools.events import AlertEvent, Confidence
 from tools.history import InputChange
 

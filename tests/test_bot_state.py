@@ -9,10 +9,11 @@ import time
 import pytest
 from telegram.error import BadRequest, NetworkError
 
-from bot import subscriptions, updates, users
-from bot.flood import FloodLimiter
-from bot.poller_lock import AlreadyRunning, PollerLock
-from bot.telegram_settings import MissingToken, SettingsError, TelegramSettings
+from bot.alerts import subscriptions
+from bot.settings import MissingToken, Settings, SettingsError, TelegramSettings
+from bot.telegram import updates, users
+from bot.telegram.flood import FloodLimiter
+from bot.telegram.poller_lock import AlreadyRunning, PollerLock
 from tools.store import Store
 
 
@@ -65,22 +66,22 @@ def test_one_bot_per_database(tmp_path):
 
 def test_settings_from_the_environment():
     with pytest.raises(MissingToken):
-        TelegramSettings.from_env({})
-    s = TelegramSettings.from_env(
+        Settings.load({}).telegram()
+    s = Settings.load(
         {
             "TELEGRAM_BOT_TOKEN": "1:abc",
             "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
             "ADMIN_USER_IDS": "42, 43",
             "LLM_DAILY_LIMIT": "5",
         }
-    )
+    ).telegram()
     assert s.admin_ids == {42, 43} and s.llm_daily_limit == 5
     assert s.file_url == "http://127.0.0.1:8081/file/bot"
     assert "1:abc" not in repr(s)
     templated = TelegramSettings(token="t", base_url="http://h/bot{token}/x")
     assert templated.file_url == "http://h/file/bot{token}/x"
     with pytest.raises(SettingsError, match="ADMIN_USER_IDS"):
-        TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:a", "ADMIN_USER_IDS": "bob"})
+        Settings.load({"TELEGRAM_BOT_TOKEN": "1:a", "ADMIN_USER_IDS": "bob"})
 
 
 async def _run(limiter: FloodLimiter, chat_id: int, callback) -> object:
@@ -105,7 +106,7 @@ async def test_a_private_chat_is_paced_after_its_burst():
 
 
 async def test_network_errors_are_retried_but_refusals_are_not(monkeypatch):
-    monkeypatch.setattr("bot.flood.NETWORK_BACKOFF_S", (0.0,))
+    monkeypatch.setattr("bot.telegram.flood.NETWORK_BACKOFF_S", (0.0,))
     limiter = FloodLimiter(max_retries=2)
     attempts: list[str] = []
 

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from bot import charts
+from bot.telegram import charts
 from tools import breakdown, ranking
 from tools.store import Store
 

@@ -7,7 +7,7 @@ import datetime as dt
 import yaml
 from conftest import BASE, company
 
-from bot.cli import main
+from bot.cli.main import main
 from tools.check import check
 from tools.dataio import load_files, shipped_files
 from tools.universe import Universe

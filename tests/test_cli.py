@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import COMMANDS, main
-from bot.table import width
+from bot.cli.main import COMMANDS, main
+from bot.text.table import width
 from tools.taxonomy import METRICS
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -8,7 +8,7 @@ from fake_telegram import parse_html, utf16_len
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.html_split import split, truncate
+from bot.text.markup import split, truncate
 
 TAGS = ["b", "i", "code", "pre", "u", "s"]
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import BASE, company
 
-from bot.cli import main
+from bot.cli.main import main
 from tools.store import Store
 
 GOOD: dict[str, Any] = {**BASE, "companies": [company("good", 0.5), company("fine", 0.3)]}

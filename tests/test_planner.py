@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.planner import Plan, plan, question_lang, tool_calls
+from bot.agent.planner import Plan, plan, question_lang, tool_calls
 from tools.resolve import Resolver
 from tools.store import Store
 

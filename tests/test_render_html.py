@@ -6,8 +6,9 @@ import pytest
 from conftest import company
 from fake_telegram import parse_html
 
-from bot import render_html, views
-from bot.html_split import split
+from bot.telegram import commands
+from bot.text import render_html
+from bot.text.markup import split
 from tools import breakdown, ranking
 from tools.store import Store
 
@@ -61,7 +62,7 @@ def hostile_store(store: Store, make_dataset) -> Store:
     ],
 )
 def test_every_view_is_valid_telegram_html(store, make_dataset, lang, command, args):
-    reply = views.COMMAND_VIEWS[command](hostile_store(store, make_dataset), lang, args)
+    reply = commands.COMMAND_VIEWS[command](hostile_store(store, make_dataset), lang, args)
     for part in split(reply.html):
         parse_html(part)  # raises on anything Telegram would refuse
     if reply.chart:

@@ -9,7 +9,8 @@ from fake_telegram import CAPTION_LIMIT, FakeTelegram, Sent, User
 from telegram.ext import Application
 from telegram_harness import running_bot
 
-from bot import subscriptions, users
+from bot.alerts import subscriptions
+from bot.telegram import users
 from tools.store import Store
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,8 @@ import pytest
 from fake_telegram import BOT_USERNAME, FakeTelegram
 from telegram_harness import StandInAnswer, running_bot
 
-from bot import charts
+from bot.settings import LLMSettings
+from bot.telegram import charts
 from tools.store import Store
 
 GROUP = -100777
@@ -93,11 +94,11 @@ async def test_one_question_at_a_time_per_user(telegram, store):
     assert [c["question"] for c in agent.calls] == ["first question", "bob asks meanwhile"]
 
 
-async def test_daily_llm_quota_falls_back_to_the_offline_answer(telegram, store, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # an LLM is configured
+async def test_daily_llm_quota_falls_back_to_the_offline_answer(telegram, store):
     agent = Scripted()
     alice = telegram.user(2006)
-    async with running_bot(telegram, store, answer=agent, llm_daily_limit=1):
+    configured = LLMSettings(base_url="http://127.0.0.1:9/v1")  # an LLM is configured
+    async with running_bot(telegram, store, answer=agent, llm=configured, llm_daily_limit=1):
         telegram.user_says(alice, "one")
         await telegram.wait_for(alice.id, 1)
         telegram.user_says(alice, "two")

@@ -14,9 +14,9 @@ import pytest
 from fake_telegram import FakeTelegram
 from telegram_harness import running_bot, settings_for
 
-from bot import cli
-from bot.poller_lock import AlreadyRunning
-from bot.telegram_app import Webhook, build_application, serve, webhook_secret
+from bot.cli.main import main
+from bot.telegram.app import Webhook, build_application, serve, webhook_secret
+from bot.telegram.poller_lock import AlreadyRunning
 from tools.store import Store
 
 RUN = [str(Path(sys.executable).with_name("inference-lens")), "run"]
@@ -33,14 +33,14 @@ def bot_env(tg: FakeTelegram, db: Path) -> dict[str, str]:
 
 def test_run_without_a_token_says_so_and_exits_2(monkeypatch, capsys):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    assert cli.main(["run"]) == 2
+    assert main(["run"]) == 2
     assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
 
 
 def test_run_with_bad_settings_exits_2(monkeypatch, capsys):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setenv("LLM_DAILY_LIMIT", "lots")
-    assert cli.main(["run"]) == 2
+    assert main(["run"]) == 2
     assert "LLM_DAILY_LIMIT" in capsys.readouterr().err
 
 
@@ -99,6 +99,6 @@ def test_an_unreachable_bot_api_is_a_clear_error(monkeypatch, capsys):
         closed = probe.getsockname()[1]
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{closed}/bot")
-    monkeypatch.setattr("bot.flood.NETWORK_BACKOFF_S", (0.0,))
-    assert cli.main(["run"]) == 2
+    monkeypatch.setattr("bot.telegram.flood.NETWORK_BACKOFF_S", (0.0,))
+    assert main(["run"]) == 2
     assert f"cannot reach the Bot API at http://127.0.0.1:{closed}/bot" in capsys.readouterr().err

@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,10 +63,7 @@ RevisionHook = Callable[["Store", int | None, int], None]
 
 
 def default_path() -> Path:
-    """`INFERENCE_LENS_DB`, else the platform's per-user data directory."""
-    env = os.environ.get("INFERENCE_LENS_DB")
-    if env:
-        return Path(env).expanduser()
+    """The platform's per-user data directory (the program's settings may name another)."""
     return Path(platformdirs.user_data_dir("inference-lens")) / "inference-lens.db"
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from bot.i18n import Lang
+from bot.text.i18n import Lang
 from tools.store import Store
 
 WHOLE_RANKING = ""

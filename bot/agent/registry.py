@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot import tool_views as v
-from bot.i18n import Lang, t
+from bot.agent import views as v
+from bot.text.i18n import Lang, t
 from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi

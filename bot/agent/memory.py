@@ -7,8 +7,8 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from bot.i18n import Lang
-from bot.planner import Plan
+from bot.agent.planner import Plan
+from bot.text.i18n import Lang
 from tools.store import Store
 
 KEEP_TURNS = 6  # per chat; enough for follow-ups, small enough to stay cheap in the prompt

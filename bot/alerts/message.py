@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot import fmt
-from bot.answer_text import P_LIKELY, P_ROBUST, input_name
-from bot.html_split import MESSAGE_LIMIT, truncate
-from bot.i18n import Lang, t
-from bot.render_html import esc
+from bot.agent.prose import P_LIKELY, P_ROBUST, input_name
+from bot.text import fmt
+from bot.text.i18n import Lang, t
+from bot.text.markup import MESSAGE_LIMIT, truncate
+from bot.text.render_html import esc
 from tools.events import AlertEvent, Confidence
 from tools.history import InputChange
 from tools.taxonomy import ARCHETYPES, METRICS

@@ -29,8 +29,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot import alert_text, outbox
-from bot.telegram_settings import TelegramSettings
+from bot.alerts import message as alert_message
+from bot.alerts import outbox
+from bot.settings import TelegramSettings
 from tools.store import Store
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class Delivery:
 
     async def _send(self, bot: Bot, batch: outbox.Batch) -> None:
         try:
-            text = alert_text.render(batch.events, batch.lang)
+            text = alert_message.render(batch.events, batch.lang)
         except Exception as exc:  # a bug: keep one bad alert from blocking the queue
             log.exception("the alert for chat %s could not be rendered", batch.chat_id)
             await self._write(outbox.mark_failed, batch, repr(exc))

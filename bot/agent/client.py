@@ -19,7 +19,7 @@ import openai
 from openai.types.chat import ChatCompletionMessage
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from bot.config import LLMSettings
+from bot.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 

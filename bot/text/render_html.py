@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from bot import fmt, render_text
-from bot.i18n import Lang, t
-from bot.subscriptions import Subscription
+from bot.alerts.subscriptions import Subscription
+from bot.text import fmt, render_text
+from bot.text.i18n import Lang, t
 from tools.archetypes import rules as archetype_rules
 from tools.breakdown import Profile, TierBreakdown
 from tools.history import History, Move

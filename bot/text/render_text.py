@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import fmt
-from bot.i18n import Lang, t
-from bot.table import table
+from bot.text import fmt
+from bot.text.i18n import Lang, t
+from bot.text.table import table
 from tools.breakdown import Profile, TierBreakdown
 from tools.check import CheckReport
 from tools.history import History, Move

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.i18n import Lang
-from bot.render_text import name
+from bot.text.i18n import Lang
+from bot.text.render_text import name
 from tools.breakdown import Figure as InputFigure
 from tools.breakdown import Profile, TierBreakdown
 from tools.history import History, Move

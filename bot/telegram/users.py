@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.i18n import Lang
+from bot.text.i18n import Lang
 from tools.store import Store
 
 

@@ -13,12 +13,14 @@ import contextlib
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from bot import answer_text, llm_tools
-from bot.agent import Answer, answer
-from bot.i18n import Lang, t
-from bot.llm_tools import ToolContext
+from bot.agent import prose, registry
+from bot.agent.loop import Answer, answer
+from bot.agent.registry import ToolContext
+from bot.settings import LLMSettings
+from bot.text.i18n import Lang, t
 from tools.store import Store
 from tools.taxonomy import METRICS
 
@@ -27,17 +29,29 @@ CLI_COMMANDS = ("rank", "tiers", "company", "compare", "history", "whatif", "sou
 PROMPT = "› "
 
 
-def ask(store: Store, question: str, lang: Lang | None, as_json: bool) -> None:
+# Runs one CLI command line (the table commands print as `inference-lens` does); passed in
+# by bot.cli.main, which imports this module, so the two never import each other.
+RunCommand = Callable[[list[str]], object]
+
+
+def ask(
+    store: Store, settings: LLMSettings, question: str, lang: Lang | None, as_json: bool
+) -> None:
     """Answer one question and print it (or the --json contract)."""
-    result = asyncio.run(answer(question, store=store, lang=lang, chat_id=CHAT_ID))
+    result = asyncio.run(
+        answer(question, store=store, settings=settings, lang=lang, chat_id=CHAT_ID)
+    )
     print(contract(result) if as_json else shown(result))
 
 
 def contract(a: Answer) -> str:
-    """The `ask --json` contract: answer, mode, tool_calls, ungrounded, llm_requests."""
+    """The `ask --json` contract: answer, mode, fallback (why offline), note, tool_calls,
+    ungrounded, llm_requests."""
     data = {
         "answer": a.text,
         "mode": a.mode,
+        "fallback": a.fallback,
+        "note": a.note,
         "tool_calls": [c.model_dump(mode="json") for c in a.tool_calls],
         "ungrounded": a.ungrounded,
         "llm_requests": a.llm_requests,
@@ -49,7 +63,9 @@ def shown(a: Answer) -> str:
     return a.text + (f"\n{a.note}" if a.note else "")
 
 
-def chat(store: Store, lang: Lang | None, default_lang: Lang) -> None:
+def chat(
+    store: Store, settings: LLMSettings, lang: Lang | None, default_lang: Lang, run: RunCommand
+) -> None:
     """Read questions and slash commands until /quit or end of input."""
     _line_editing(store.path.parent / "chat_history")
     print(t("chat_welcome", lang or default_lang))
@@ -58,15 +74,18 @@ def chat(store: Store, lang: Lang | None, default_lang: Lang) -> None:
             if line in ("/quit", "/exit"):
                 break
             if line.startswith("/"):
-                print(slash(line, store, lang or default_lang))
+                print(slash(line, store, lang or default_lang, run))
             elif line:
-                print(_ask(runner, store, line, lang))
+                print(_ask(runner, store, settings, line, lang))
             print()
 
 
-def _ask(runner: asyncio.Runner, store: Store, question: str, lang: Lang | None) -> str:
+def _ask(
+    runner: asyncio.Runner, store: Store, settings: LLMSettings, question: str, lang: Lang | None
+) -> str:
+    turn = answer(question, store=store, settings=settings, lang=lang, chat_id=CHAT_ID)
     try:
-        return shown(runner.run(answer(question, store=store, lang=lang, chat_id=CHAT_ID)))
+        return shown(runner.run(turn))
     except KeyboardInterrupt:  # Ctrl-C while waiting stops this answer, not the session
         return t("chat_interrupted", lang or "en")
 
@@ -93,28 +112,26 @@ def _line_editing(history: Path) -> None:
     atexit.register(readline.write_history_file, history)
 
 
-def slash(line: str, store: Store, lang: Lang) -> str:
+def slash(line: str, store: Store, lang: Lang, run: RunCommand) -> str:
     """Run a slash command; the table commands are the CLI's own, so they print as it does."""
     try:
         name, *args = shlex.split(line[1:])
     except ValueError as exc:
         return t("error", lang, message=exc)
     if name in CLI_COMMANDS:
-        _cli(store, lang, name, args)
+        _cli(store, lang, name, args, run)
         return ""
     if name == "methodology":
         ctx = ToolContext(store, store.universe(), lang)
-        outcome = llm_tools.call("methodology", {"topic": args[0]} if args else {}, ctx)
-        return answer_text.render([outcome], lang)
+        outcome = registry.call("methodology", {"topic": args[0]} if args else {}, ctx)
+        return prose.render([outcome], lang)
     if name == "help":
-        return answer_text.help_text(lang)
+        return prose.help_text(lang)
     return t("chat_unknown_command", lang, name=name)
 
 
-def _cli(store: Store, lang: Lang, name: str, args: list[str]) -> None:
-    from bot.cli import main  # bot.cli imports this module lazily, so import it lazily too
-
+def _cli(store: Store, lang: Lang, name: str, args: list[str], run: RunCommand) -> None:
     if name == "rank" and args and args[0] in METRICS:
         args = ["--metric", *args]  # "/rank external_supply_share", as in Telegram
     with contextlib.suppress(SystemExit):  # argparse has printed its usage message
-        main(["--db", str(store.path), "--lang", lang, name, *args])
+        run(["--db", str(store.path), "--lang", lang, name, *args])

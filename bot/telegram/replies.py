@@ -25,11 +25,11 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import users, views
-from bot.html_split import split
-from bot.i18n import Lang, detect
-from bot.telegram_settings import TelegramSettings
-from bot.views import Button, Chart, Reply
+from bot.settings import LLMSettings, TelegramSettings
+from bot.telegram import commands, users
+from bot.telegram.commands import Button, Chart, Reply
+from bot.text.i18n import Lang, detect
+from bot.text.markup import split
 from tools.errors import ToolkitError, UnknownCompany
 from tools.store import Store
 
@@ -45,7 +45,8 @@ class Services:
 
     store: Store
     settings: TelegramSettings
-    answer: Answerer  # bot.agent.answer, or a stand-in in tests
+    llm: LLMSettings
+    answer: Answerer  # bot.agent.loop.answer, or a stand-in in tests
     langs: dict[int, Lang | None] = field(default_factory=dict)  # user id → stored choice
     file_ids: dict[str, str] = field(default_factory=dict)  # chart key → Telegram file_id
     busy: set[int] = field(default_factory=set)  # users with a question being answered
@@ -134,7 +135,7 @@ async def run_view(
     """Answer a command from its view, computed in a worker thread."""
     lang = await lang_of(update, context)
     store = services(context).store
-    view = views.COMMAND_VIEWS[command]
+    view = commands.COMMAND_VIEWS[command]
     reply = await asyncio.to_thread(guarded, command, lambda: view(store, lang, args), store, lang)
     await send(update, context, reply)
 
@@ -145,9 +146,9 @@ def guarded(action: str, make: Callable[[], Reply], store: Store, lang: Lang) ->
     try:
         return make()
     except UnknownCompany as exc:
-        return views.unknown_company(store, lang, exc, action)
+        return commands.unknown_company(store, lang, exc, action)
     except ToolkitError as exc:
-        return views.problem(exc, lang)
+        return commands.problem(exc, lang)
 
 
 @contextlib.asynccontextmanager

@@ -14,16 +14,19 @@ from telegram.constants import ChatType, MessageEntityType
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import render_html, updates, users, views
-from bot.config import LLMSettings
-from bot.html_split import visible
-from bot.i18n import t
-from bot.render_html import esc
-from bot.replies import guarded, lang_of, run_view, send, send_html, services, typing
+from bot.telegram import commands, updates, users
+from bot.telegram.replies import guarded, lang_of, run_view, send, send_html, services, typing
+from bot.text import render_html
+from bot.text.i18n import t
+from bot.text.markup import visible
+from bot.text.render_html import esc
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
-TOAST_ACTIONS: dict[str, views.ChatView] = {"sub": views.subscribe, "unsub": views.unsubscribe}
+TOAST_ACTIONS: dict[str, commands.ChatView] = {
+    "sub": commands.subscribe,
+    "unsub": commands.unsubscribe,
+}
 
 
 async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,12 +104,12 @@ async def methodology(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Follow the ranking or a company when /subscribe [company] [metric] is issued."""
-    await _chat_view(update, context, "sub", views.subscribe)
+    await _chat_view(update, context, "sub", commands.subscribe)
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop following a company, or everything, when /unsubscribe [company] is issued."""
-    await _chat_view(update, context, "unsub", views.unsubscribe)
+    await _chat_view(update, context, "unsub", commands.unsubscribe)
 
 
 async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,12 +118,12 @@ async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         update,
         context,
         "subscriptions",
-        views.subscription_list,
+        commands.subscription_list,
     )
 
 
 async def _chat_view(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, view: views.ChatView
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, view: commands.ChatView
 ) -> None:
     chat = update.effective_chat
     if chat is None:
@@ -144,7 +147,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _toast(update, context, action, argument.split(":"))
         return
     await query.answer()
-    if action in views.TAPPABLE and argument:
+    if action in commands.TAPPABLE and argument:
         await run_view(update, context, action, [argument])
 
 
@@ -214,7 +217,7 @@ async def _answer(
         notes.append(t("cut_note", lang, n=s.settings.question_limit))
     limit = s.settings.llm_daily_limit
     # Without an LLM configured every answer is offline: nothing to count or warn about.
-    allowed = not LLMSettings.from_env().enabled or await asyncio.to_thread(
+    allowed = not s.llm.enabled or await asyncio.to_thread(
         users.take_llm_question, s.store, user_id, limit
     )
     if not allowed:
@@ -223,6 +226,7 @@ async def _answer(
         answer = await s.answer(
             text,
             store=s.store,
+            settings=s.llm,
             lang=s.langs.get(user_id),  # None lets the agent answer in the question's language
             chat_id=str(chat_id),
             user_id=str(user_id),
@@ -288,7 +292,7 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         if path.stat().st_size > limit:
             await send_html(update, context, esc(t("import_bad_file", lang, kb=limit // 1000)))
             return
-        reply = await asyncio.to_thread(views.import_file, s.store, lang, path, str(user.id))
+        reply = await asyncio.to_thread(commands.import_file, s.store, lang, path, str(user.id))
     await send(update, context, reply)
     if context.job_queue is not None and s.settings.warm_up:
         context.job_queue.run_once(warm_up, when=0, name="warm-up")  # charts of the new data
@@ -296,7 +300,7 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Draw the charts users ask for most, so the first /rank and /tiers are quick too."""
-    await asyncio.to_thread(views.warm, services(context).store)
+    await asyncio.to_thread(commands.warm, services(context).store)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

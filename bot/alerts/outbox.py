@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite_utils
 from pydantic import BaseModel
 
-from bot.i18n import Lang
+from bot.text.i18n import Lang
 from tools.events import FOLLOWS, AlertEvent
 from tools.store import Store
 

@@ -30,12 +30,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import alerts, handlers, render_html, updates, users
-from bot.flood import FloodLimiter
-from bot.i18n import Lang, t
-from bot.poller_lock import PollerLock
-from bot.replies import Answerer, Services
-from bot.telegram_settings import TelegramSettings
+from bot.alerts import delivery
+from bot.settings import LLMSettings, TelegramSettings
+from bot.telegram import charts, handlers, updates, users
+from bot.telegram.flood import FloodLimiter
+from bot.telegram.poller_lock import PollerLock
+from bot.telegram.replies import Answerer, Services
+from bot.text import render_html
+from bot.text.i18n import Lang, t
 from tools.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,13 +81,16 @@ COMMANDS = {
 
 def default_answerer() -> Answerer:
     """The agent's answer(); imported here so the toolkit CLI never loads the LLM client."""
-    from bot.agent import answer
+    from bot.agent.loop import answer
 
     return answer
 
 
 def build_application(
-    settings: TelegramSettings, store: Store, answer: Answerer | None = None
+    settings: TelegramSettings,
+    store: Store,
+    answer: Answerer | None = None,
+    llm: LLMSettings | None = None,
 ) -> Application:
     """The configured Application: flood limits, HTML by default, every handler, jobs."""
     limiter = FloodLimiter(
@@ -107,7 +112,10 @@ def build_application(
         .concurrent_updates(CONCURRENT_UPDATES)
         .build()
     )
-    app.bot_data["services"] = Services(store, settings, answer or default_answerer())
+    charts.use_font(settings.cjk_font)
+    app.bot_data["services"] = Services(
+        store, settings, llm or LLMSettings(), answer or default_answerer()
+    )
     add_handlers(app)
     return app
 
@@ -134,7 +142,7 @@ async def on_startup(app: Application) -> None:
         if services.settings.warm_up:
             jobs.run_once(handlers.warm_up, when=0, name="warm-up")
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
-        alerts.schedule(app, services.store, services.settings)  # ranking-change alerts
+        delivery.schedule(app, services.store, services.settings)  # ranking-change alerts
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:
@@ -194,7 +202,9 @@ def _polling_error(exc: Exception) -> None:
     log.warning("polling failed: %s", exc)
 
 
-def run(settings: TelegramSettings, store: Store, webhook: Webhook | None = None) -> None:
+def run(
+    settings: TelegramSettings, llm: LLMSettings, store: Store, webhook: Webhook | None = None
+) -> None:
     """Run until SIGINT or SIGTERM (`inference-lens run`)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -206,7 +216,7 @@ def run(settings: TelegramSettings, store: Store, webhook: Webhook | None = None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(build_application(settings, store), stop, webhook)
+        await serve(build_application(settings, store, llm=llm), stop, webhook)
 
     try:
         asyncio.run(main())

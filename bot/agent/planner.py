@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot import intents as kw
-from bot.i18n import Lang
-from bot.intents import Intent, WhatIfSpec
+from bot.agent import intents as kw
+from bot.agent.intents import Intent, WhatIfSpec
+from bot.text.i18n import Lang
 from tools.resolve import Resolver
 from tools.taxonomy import DEFAULT_METRIC
 from tools.universe import Universe

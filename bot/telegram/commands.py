@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from bot import charts, render_html, subscriptions
-from bot.html_split import truncate
-from bot.i18n import Lang, t
-from bot.render_html import esc
+from bot.alerts import subscriptions
+from bot.telegram import charts
+from bot.text import render_html
+from bot.text.i18n import Lang, t
+from bot.text.markup import truncate
+from bot.text.render_html import esc
 from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi

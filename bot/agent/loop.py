@@ -19,13 +19,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from bot import answer_text, grounding, llm_tools, memory, planner
-from bot.config import LLMSettings
-from bot.i18n import Lang, t
-from bot.llm import ChatCompletionMessage, Counter, LLMUnavailable, complete
-from bot.llm_tools import Outcome, ToolContext
-from bot.memory import Turn
-from bot.planner import Plan
+from bot.agent import grounding, memory, planner, prose, registry
+from bot.agent.client import ChatCompletionMessage, Counter, LLMUnavailable, complete
+from bot.agent.memory import Turn
+from bot.agent.planner import Plan
+from bot.agent.registry import Outcome, ToolContext
+from bot.settings import LLMSettings
+from bot.text.i18n import Lang, t
 from tools.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,27 @@ REPAIR = (
 )
 
 
+NOTES: dict[str, str] = {  # the note under an answer that the LLM did not write
+    "llm_error": "note_llm_error",
+    "llm_quota": "note_llm_quota",
+    "time_budget": "note_llm_timeout",
+    "empty": "note_llm_empty",
+    "grounding": "note_ungrounded",
+}
+
+
 class ToolCallRecord(BaseModel):
     name: str
     arguments: dict[str, Any] | str
     result: dict[str, Any]
+
+
+# Why an answer is offline: no LLM configured, the user's daily LLM questions spent, the LLM
+# failed or refused (quota), the time budget ran out, it gave no text, or the grounding gate
+# replaced its text with the rendered results.
+Fallback = Literal[
+    "no_llm", "daily_limit", "llm_error", "llm_quota", "time_budget", "empty", "grounding"
+]
 
 
 class Answer(BaseModel):
@@ -51,6 +68,8 @@ class Answer(BaseModel):
     tool_calls: list[ToolCallRecord]
     ungrounded: list[str]
     llm_requests: int
+    llm_seconds: float = 0.0  # spent waiting on the LLM (the benchmark's split)
+    fallback: Fallback | None = None
     note: str | None  # shown under the text: why the answer is offline or rendered
 
 
@@ -72,6 +91,7 @@ async def answer(
     question: str,
     *,
     store: Store,
+    settings: LLMSettings,
     lang: Lang | None = None,
     chat_id: str = "cli",
     user_id: str | None = None,
@@ -81,40 +101,22 @@ async def answer(
 
     `allow_llm=False` forces the offline planner (e.g. a user's daily LLM quota is spent).
     """
-    result, _ = await answer_with_counter(
-        question, store=store, lang=lang, chat_id=chat_id, user_id=user_id, allow_llm=allow_llm
-    )
-    return result
-
-
-async def answer_with_counter(
-    question: str,
-    *,
-    store: Store,
-    lang: Lang | None = None,
-    chat_id: str = "cli",
-    user_id: str | None = None,
-    allow_llm: bool = True,
-) -> tuple[Answer, Counter]:
-    """`answer`, plus the LLM requests made and the seconds spent waiting on them."""
     lang = lang or planner.question_lang(question)
     history = await memory.recent(store, chat_id)
     ctx = await asyncio.to_thread(_context, store, lang, chat_id, user_id)
     previous = next((turn.plan for turn in reversed(history) if turn.plan), None)
     plan = planner.plan(question, ctx.resolver, previous)
-    settings = LLMSettings.from_env()
-    counter = Counter()
     if allow_llm and settings.enabled:
-        deadline = time.monotonic() + settings.budget_seconds
-        state = TurnState(question, plan, ctx, settings, deadline, counter)
+        state = TurnState(question, plan, ctx, settings, time.monotonic() + settings.budget_seconds)
         result = await _with_llm(state, history)
+        result = result.model_copy(update={"llm_seconds": state.counter.seconds})
     else:
-        result = await offline(plan, ctx)
+        result = await offline(plan, ctx, fallback="daily_limit" if settings.enabled else "no_llm")
     remembered = plan if plan.intent != "help" else None
     await memory.remember(
         store, chat_id, Turn(question=question, lang=lang, plan=remembered, answer=result.text)
     )
-    return result, counter
+    return result
 
 
 def _context(store: Store, lang: Lang, chat_id: str, user_id: str | None) -> ToolContext:
@@ -125,7 +127,12 @@ def _context(store: Store, lang: Lang, chat_id: str, user_id: str | None) -> Too
 
 
 async def offline(
-    plan: Plan, ctx: ToolContext, note: str | None = None, requests: int = 0
+    plan: Plan,
+    ctx: ToolContext,
+    *,
+    fallback: Fallback,
+    note: str | None = None,
+    requests: int = 0,
 ) -> Answer:
     """The planner's answer: its tool calls, rendered from templates."""
     outcomes = await run_calls(ctx, planner.tool_calls(plan, ctx.universe))
@@ -135,26 +142,27 @@ async def offline(
         tool_calls=records(outcomes),
         ungrounded=[],
         llm_requests=requests,
+        fallback=fallback,
         note=note,
     )
 
 
 def _offline_text(plan: Plan, outcomes: Sequence[Outcome], ctx: ToolContext) -> str:
     if outcomes:
-        return answer_text.render(outcomes, ctx.lang, plan)
+        return prose.render(outcomes, ctx.lang, plan)
     if plan.intent == "help":
-        return answer_text.help_text(ctx.lang)
+        return prose.help_text(ctx.lang)
     if plan.intent == "whatif" and plan.companies:
         return t("ans_whatif_howto", ctx.lang)
     names = [c.name.zh if ctx.lang == "zh" else c.name.en for c in ctx.universe.companies.values()]
-    return answer_text.need_company(names, ctx.lang)
+    return prose.need_company(names, ctx.lang)
 
 
 async def run_calls(ctx: ToolContext, calls: Sequence[tuple[str, Any]]) -> list[Outcome]:
     """Run tool calls side by side (each in a worker thread: they read SQLite and numpy)."""
     return list(
         await asyncio.gather(
-            *(asyncio.to_thread(llm_tools.call, name, args, ctx) for name, args in calls)
+            *(asyncio.to_thread(registry.call, name, args, ctx) for name, args in calls)
         )
     )
 
@@ -167,7 +175,7 @@ def records(outcomes: Sequence[Outcome]) -> list[ToolCallRecord]:
 
 
 async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
-    note_key = "note_llm_timeout"
+    fallback: Fallback = "time_budget"
     try:
         async with asyncio.timeout(state.settings.budget_seconds):
             return await _converse(state, history)
@@ -175,11 +183,11 @@ async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
         log.warning("LLM answer exceeded the %ss budget", state.settings.budget_seconds)
     except LLMUnavailable as exc:
         log.warning("LLM unavailable (%s: %s); answering offline", exc.kind, exc)
-        note_key = {"quota": "note_llm_quota", "timeout": "note_llm_timeout"}.get(
-            exc.kind, "note_llm_error"
-        )
-    note = t(note_key, state.ctx.lang)
-    return await offline(state.plan, state.ctx, note, state.counter.requests)
+        fallback = {"quota": "llm_quota", "timeout": "time_budget"}.get(exc.kind, "llm_error")
+    note = t(NOTES[fallback], state.ctx.lang)
+    return await offline(
+        state.plan, state.ctx, fallback=fallback, note=note, requests=state.counter.requests
+    )
 
 
 def _system(lang: Lang) -> str:
@@ -229,7 +237,7 @@ async def _ask(state: TurnState, tool_choice: str) -> ChatCompletionMessage:
         state.deadline,
         state.counter,
         messages=state.messages,
-        tools=llm_tools.schemas(),
+        tools=registry.schemas(),
         tool_choice=tool_choice,
     )
 
@@ -276,7 +284,7 @@ async def _grounded(state: TurnState, text: str) -> Answer:
     )
     if not text:
         log.warning("LLM gave no answer text for chat %s; rendering the results", state.ctx.chat_id)
-        return await _rendered(state, [])
+        return await _rendered(state, [], "empty")
     rejected = grounding.unsupported(text, evidence)
     if not rejected:
         return _llm_answer(state, text, [])
@@ -288,7 +296,7 @@ async def _grounded(state: TurnState, text: str) -> Answer:
     if not still:
         return _llm_answer(state, repaired, rejected)
     grounding.log_rejection(still, state.ctx.chat_id, "repaired")
-    return await _rendered(state, list(dict.fromkeys([*rejected, *still])))
+    return await _rendered(state, list(dict.fromkeys([*rejected, *still])), "grounding")
 
 
 def _llm_answer(state: TurnState, text: str, ungrounded: list[str]) -> Answer:
@@ -302,18 +310,21 @@ def _llm_answer(state: TurnState, text: str, ungrounded: list[str]) -> Answer:
     )
 
 
-async def _rendered(state: TurnState, ungrounded: list[str]) -> Answer:
+async def _rendered(state: TurnState, ungrounded: list[str], fallback: Fallback) -> Answer:
     """The deterministic rendering of this turn's results (the planner's, if there were none)."""
-    note = t("note_ungrounded", state.ctx.lang)
+    note = t(NOTES[fallback], state.ctx.lang)
     useful = [o for o in state.outcomes if o.ok]
     if not useful:
-        fallback = await offline(state.plan, state.ctx, note, state.counter.requests)
-        return fallback.model_copy(update={"ungrounded": ungrounded})
+        planned = await offline(
+            state.plan, state.ctx, fallback=fallback, note=note, requests=state.counter.requests
+        )
+        return planned.model_copy(update={"ungrounded": ungrounded})
     return Answer(
-        text=answer_text.render(useful, state.ctx.lang, state.plan),
+        text=prose.render(useful, state.ctx.lang, state.plan),
         mode="offline",
         tool_calls=records(state.outcomes),
         ungrounded=ungrounded,
         llm_requests=state.counter.requests,
+        fallback=fallback,
         note=note,
     )

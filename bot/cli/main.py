@@ -19,8 +19,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from bot import render_text
-from bot.i18n import Lang, detect, t
+from bot.settings import Settings, SettingsError
+from bot.text import render_text
+from bot.text.i18n import Lang, t
 from tools import breakdown, ranking
 from tools import check as checks
 from tools import history as hist
@@ -36,10 +37,11 @@ from tools.universe import Universe
 class Context:
     """What every command needs: the open store, the language, the output mode."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
         self.args = args
-        self.lang: Lang = args.lang or detect(os.environ.get("LANG"))
-        self.store = Store.open(args.db)
+        self.settings = settings
+        self.lang: Lang = args.lang or settings.lang
+        self.store = Store.open(args.db or settings.db)
         self.universe: Universe = self.store.universe()
         # A one-shot process: what it loaded lives until exit, so keep the cyclic GC from
         # re-walking it on every collection (half the run time over thousands of companies).
@@ -201,17 +203,16 @@ def cmd_run(ctx: Context) -> None:
     LLM_DAILY_LIMIT, plus the LLM variables. Stops on Ctrl-C or SIGTERM.
     Example: TELEGRAM_BOT_TOKEN=123:abc inference-lens run
     """
-    from bot import telegram_app  # the bot's libraries load only for this command
-    from bot.poller_lock import AlreadyRunning
-    from bot.telegram_settings import SettingsError, TelegramSettings
+    from bot.telegram import app  # the bot's libraries load only for this command
+    from bot.telegram.poller_lock import AlreadyRunning
 
     a = ctx.args
     if (a.webhook_url is None) != (a.port is None):
         raise BadArgument("--webhook-url and --port go together")
-    webhook = telegram_app.Webhook(a.webhook_url, a.port, a.listen) if a.webhook_url else None
+    webhook = app.Webhook(a.webhook_url, a.port, a.listen) if a.webhook_url else None
     try:
-        telegram_app.run(TelegramSettings.from_env(), ctx.store, webhook)
-    except (SettingsError, AlreadyRunning, telegram_app.CannotStart) as exc:
+        app.run(ctx.settings.telegram(), ctx.settings.llm, ctx.store, webhook)
+    except (SettingsError, AlreadyRunning, app.CannotStart) as exc:
         raise BadArgument(str(exc)) from None
 
 
@@ -222,9 +223,9 @@ def cmd_ask(ctx: Context) -> None:
 
     Example: inference-lens ask "小米的自用推理占比排第几?" --json
     """
-    from bot import chat_cli  # the agent and the LLM client load only for ask and chat
+    from bot.cli import chat  # the agent and the LLM client load only for ask and chat
 
-    chat_cli.ask(ctx.store, ctx.args.question, ctx.args.lang, ctx.args.json)
+    chat.ask(ctx.store, ctx.settings.llm, ctx.args.question, ctx.args.lang, ctx.args.json)
 
 
 def cmd_chat(ctx: Context) -> None:
@@ -233,9 +234,9 @@ def cmd_chat(ctx: Context) -> None:
 
     Example: inference-lens chat --lang zh
     """
-    from bot import chat_cli
+    from bot.cli import chat
 
-    chat_cli.chat(ctx.store, ctx.args.lang, ctx.lang)
+    chat.chat(ctx.store, ctx.settings.llm, ctx.args.lang, ctx.lang, run=main)
 
 
 COMMANDS: dict[str, Callable[[Context], None]] = {
@@ -342,9 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    lang: Lang = args.lang or detect(os.environ.get("LANG"))
     try:
-        args.func(Context(args))
+        settings = Settings.load()
+    except SettingsError as exc:
+        print(t("error", args.lang or "en", message=exc), file=sys.stderr)
+        return 2
+    lang: Lang = args.lang or settings.lang
+    try:
+        args.func(Context(args, settings))
     except BrokenPipeError:
         # The reader went away (`inference-lens rank | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

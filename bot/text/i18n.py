@@ -366,6 +366,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "(大模型额度已用尽,以下为离线回答。)",
         "(The LLM account is out of quota; this is the offline answer.)",
     ),
+    "note_llm_empty": (
+        "(大模型没有给出回答,以下为根据工具结果生成的回答。)",
+        "(The LLM gave no answer, so this answer is rendered from the tool results.)",
+    ),
     "note_ungrounded": (
         "(大模型的回答含有无法用工具结果核实的数字,已改为直接根据工具结果生成的回答。)",
         "(The LLM's answer had numbers the tool results do not support, so this answer is rendered from the tool results.)",

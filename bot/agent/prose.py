@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot import fmt
-from bot import tool_views as v
-from bot.i18n import Lang, t
-from bot.llm_tools import Outcome
-from bot.planner import Plan
-from bot.render_text import archetype
+from bot.agent import views as v
+from bot.agent.planner import Plan
+from bot.agent.registry import Outcome
+from bot.text import fmt
+from bot.text.i18n import Lang, t
+from bot.text.render_text import archetype
 from tools.taxonomy import LAYER_TERMS, METRICS
 
 MAX_SOURCES = 4  # a chat answer names a few sources; the full list is one command away

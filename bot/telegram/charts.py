@@ -9,7 +9,6 @@ fonts-wqy-microhei, see the Makefile); INFERENCE_LENS_CJK_FONT may name another 
 from __future__ import annotations
 
 import io
-import os
 import threading
 from functools import cache
 from pathlib import Path
@@ -21,9 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot import fmt
-from bot.i18n import Lang, t
-from bot.render_text import archetype, name
+from bot.text import fmt
+from bot.text.i18n import Lang, t
+from bot.text.render_text import archetype, name
 from tools.breakdown import TierBreakdown
 from tools.ranking import Ranking, RankRow
 from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
@@ -50,11 +49,23 @@ class MissingCJKFont(RuntimeError):
     """No CJK font is installed, so Chinese labels would come out as empty boxes."""
 
 
-@cache
+def use_font(path: Path | None) -> None:
+    """Prefer this font file (the INFERENCE_LENS_CJK_FONT setting); call before drawing."""
+    global _font_file
+    _font_file = path
+
+
+_font_file: Path | None = None
+
+
 def cjk_font() -> str:
-    """Register the CJK font with matplotlib once and return its family name."""
-    candidates = [os.environ.get("INFERENCE_LENS_CJK_FONT", ""), *CJK_FONT_FILES]
-    for path in filter(None, candidates):
+    """The CJK font's family name (registered with matplotlib on first use)."""
+    return _registered(_font_file)
+
+
+@cache
+def _registered(preferred: Path | None) -> str:
+    for path in filter(None, [preferred, *CJK_FONT_FILES]):
         if Path(path).is_file():
             font_manager.fontManager.addfont(path)
             return font_manager.FontProperties(fname=path).get_name()
