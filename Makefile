@@ -8,7 +8,7 @@ DEMO_DB := $(CURDIR)/.data/demo.db
 # Chinese chart labels need a CJK font; Debian's is installed when we may (root, apt-get).
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: install fonts demo test lint bench bot chat clean
+.PHONY: install fonts demo test lint bench bot chat clean i18n
 
 install: $(VENV)/.installed fonts
 
@@ -60,3 +60,8 @@ chat: install
 
 clean:
 	rm -rf $(VENV) .data build *.egg-info
+
+# The phrase catalogues: edit the .po files, then compile them (the .mo files are committed,
+# so an installed program needs no Babel; tests/test_i18n.py checks they are up to date).
+i18n: install
+	$(BIN)/pybabel compile -d bot/text/locales -D inference_lens --statistics

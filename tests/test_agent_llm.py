@@ -122,7 +122,7 @@ async def test_invented_number_twice_falls_back_to_the_rendered_results(llm, sto
     assert a.mode == "offline" and a.llm_requests == 2
     assert a.ungrounded == ["87.3%"] and "87.3" not in a.text
     assert a.note == t("note_ungrounded", "en")
-    assert a.text == prose.render([_outcome(a)], "en", _plan(store, RANK_Q))
+    assert a.text == prose.render([_outcome(a, store)], "en", _plan(store, RANK_Q))
 
 
 async def test_prompt_injection_cannot_put_its_number_through(llm, store: Store):
@@ -295,12 +295,12 @@ async def test_allow_llm_false_never_calls_the_server(llm, store: Store):
 # --- helpers reading back what the agent did ---
 
 
-def _outcome(a):
-    from bot.agent.registry import Outcome
-    from bot.agent.views import RankView
+def _outcome(a, store: Store):
+    """The answer's first tool call, made again."""
+    from bot.agent.registry import ToolContext, call
 
-    call = a.tool_calls[0]
-    return Outcome(call.name, call.arguments, RankView.model_validate(call.result))
+    first = a.tool_calls[0]
+    return call(first.name, first.arguments, ToolContext(store, store.universe(), "en"))
 
 
 def _plan(store: Store, question: str):

@@ -137,6 +137,6 @@ def test_methodology_states_the_rules_with_the_thresholds_in_force(ctx):
     found = call("methodology", {"topic": "archetypes"}, ctx).result()["archetypes"]
     rules = {a["id"]: a.get("rule") for a in found}
     th = ctx.universe.thresholds
-    assert rules["supplier"] == f"external_supply_share >= {th.supplier_external_min:g}"
-    assert rules["edge_builder"] == f"layer_mix.edge >= {th.edge_builder_edge_min:g}"
+    assert rules["supplier"] == f"external supply share ≥ {th.supplier_external_min:.0%}"
+    assert rules["edge_builder"] == f"edge inference ≥ {th.edge_builder_edge_min:.0%}"
     assert rules["unclassified"] is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import COMMANDS, main
-from bot.text.table import width
+from bot.text.markup import width
 from tools.taxonomy import METRICS
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -6,9 +6,11 @@ import pytest
 from conftest import company
 from fake_telegram import parse_html
 
-from bot.telegram import commands
-from bot.text import render_html
-from bot.text.markup import split
+from bot.telegram import commands, pages
+from bot.text import company as company_text
+from bot.text import ranking as ranking_text
+from bot.text.doc import html
+from bot.text.markup import esc, split
 from tools import breakdown, ranking
 from tools.store import Store
 
@@ -72,21 +74,19 @@ def test_every_view_is_valid_telegram_html(store, make_dataset, lang, command, a
 
 
 def test_escaping_is_exact(store):
-    assert render_html.esc("a<b & c>d") == "a&lt;b &amp; c&gt;d"
+    assert esc("a<b & c>d") == "a&lt;b &amp; c&gt;d"
     r = ranking.rank(store.universe())
-    assert parse_html(render_html.ranking(r, "zh")).startswith("按自用推理占比排名")
+    assert parse_html(html(ranking_text.ranking(r, "zh"))).startswith("按自用推理占比排名")
 
 
 def test_start_and_help_name_every_command_in_both_languages():
     for lang in ("zh", "en"):
-        text = parse_html(render_html.start(lang, "inference_lens_bot"))
-        assert all(f"/{c}" in text for c in render_html.COMMANDS)
-        assert "@inference_lens_bot" in parse_html(
-            render_html.help_text(lang, "inference_lens_bot")
-        )
+        text = parse_html(pages.start(lang, "inference_lens_bot"))
+        assert all(f"/{c}" in text for c in pages.COMMANDS)
+        assert "@inference_lens_bot" in parse_html(pages.help_text(lang, "inference_lens_bot"))
 
 
 def test_tiers_marks_estimates_and_shows_the_period(store):
     b = breakdown.tiers(store.universe(), "xiaomi")
-    text = parse_html(render_html.tiers(b, "en"))
+    text = parse_html(html(company_text.tiers(b, "en")))
     assert text.startswith(f"Xiaomi: four-layer breakdown ({b.period}) (estimate)")

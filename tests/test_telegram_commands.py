@@ -113,7 +113,7 @@ async def test_tiers_finds_a_company_by_any_name(telegram, bot, en, name):
     assert chart.photo.startswith(PNG)
     assert chart.caption.startswith("Xiaomi: four-layer breakdown (2026)")
     assert "edge inference: 6" in tiers.text
-    assert "Rule that fired: own_inference" in tiers.text
+    assert "Rule that fired: own inference" in tiers.text
     assert "Sources" in tiers.text
     assert tiers.button_data() == [
         "history:xiaomi",
@@ -174,14 +174,14 @@ async def test_compare_two_companies(telegram, bot, zh):
 async def test_history(telegram, bot, en):
     (reply,) = await ask(telegram, en, "/history baidu")
     assert reply.text.startswith("Baidu history: self-use inference share")
-    assert "2024: rank" in reply.text and "2026: rank" in reply.text
+    assert "2024 · rank" in reply.text and "2026 · rank" in reply.text
     assert "Changes between periods" in reply.text
 
 
 async def test_whatif(telegram, bot, en, zh):
     (reply,) = await ask(telegram, en, "/whatif alibaba external_supply_share=20%")
     assert reply.text.startswith("What-if: Alibaba")
-    assert "Baseline: rank" in reply.text and "Scenario: rank" in reply.text
+    assert "Baseline · rank" in reply.text and "Scenario · rank" in reply.text
     assert "nothing was written" in reply.text
     (bad,) = await ask(telegram, zh, "/whatif 阿里巴巴 own_inference=abc")
     assert bad.text.startswith("错误:") and "abc" in bad.text
@@ -198,7 +198,7 @@ async def test_sources_and_methodology(telegram, bot, en, zh):
     assert cited.text.startswith("小米 引用的来源(2026)")
     (method,) = await ask(telegram, en, "/methodology")
     assert "own_inference / (own_inference + external_maas)" in method.text
-    assert "supplier: external_supply_share ≥ 0.5" in method.text
+    assert "supplier: external supply share ≥ 50%" in method.text
     assert "500 samples with fixed seed" in method.text
     (method_zh,) = await ask(telegram, zh, "/methodology")
     assert "类型规则" in method_zh.text and "算力租赁" in method_zh.text
@@ -234,9 +234,9 @@ async def test_subscribe_button_and_commands(telegram, bot, store, en, zh):
     assert "the whole ranking (self-use inference share)" in listing.text
     assert "ByteDance (self-use inference share)" in listing.text
     (gone,) = await ask(telegram, en, "/unsubscribe bytedance")
-    assert gone.text == "Removed 1 subscription(s)."
+    assert gone.text == "Removed 1 subscription."
     (all_gone,) = await ask(telegram, en, "/unsubscribe")
-    assert all_gone.text == "Removed 1 subscription(s)."
+    assert all_gone.text == "Removed 1 subscription."
     (empty,) = await ask(telegram, en, "/subscriptions")
     assert empty.text.startswith("No subscriptions yet")
 
@@ -271,7 +271,7 @@ async def test_subscribing_to_a_misspelt_company_offers_the_right_one(telegram, 
     assert [s.company for s in subscriptions.of_chat(store, en.id)] == ["xiaomi"]
     await ask(telegram, en, "/subscribe")
     (gone,) = await ask(telegram, en, "/unsubscribe ranking")
-    assert gone.text == "Removed 1 subscription(s)."
+    assert gone.text == "Removed 1 subscription."
     assert [s.company for s in subscriptions.of_chat(store, en.id)] == ["xiaomi"]
     (no_buttons,) = await ask(telegram, en, "/compare xiaomo tencent")
     assert no_buttons.text.startswith("No company called 'xiaomo'") and not no_buttons.buttons

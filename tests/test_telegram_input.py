@@ -104,7 +104,7 @@ async def test_daily_llm_quota_falls_back_to_the_offline_answer(telegram, store)
         telegram.user_says(alice, "two")
         replies = await telegram.wait_for(alice.id, 2)
     assert [c["allow_llm"] for c in agent.calls] == [True, False]
-    assert "You've used today's 1 LLM questions" in replies[1].text
+    assert "You've used today's 1 LLM question;" in replies[1].text
     assert agent.calls[0]["user_id"] == str(alice.id) and agent.calls[0]["chat_id"] == str(alice.id)
 
 

@@ -50,6 +50,11 @@ def rules(t: Thresholds) -> dict[str, list[Check]]:
     }
 
 
+def tag_rules(t: Thresholds) -> dict[str, list[Check]]:
+    """The secondary tags' rules; each tag holds on its own, beside the archetype."""
+    return {"edge_builder": [("layer_mix.edge", ">=", t.edge_builder_edge_min)]}
+
+
 def _holds(value: Any, op: str, threshold: float) -> Any:
     """`value op threshold` for a float or, element-wise, an array."""
     return value >= threshold if op == ">=" else value < threshold

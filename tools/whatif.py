@@ -37,6 +37,7 @@ class WhatIf(BaseModel):
     name_zh: str
     period: str
     metric: str
+    currency: str  # of the company's AI capex, in which an ai_capex override is stated
     overrides: dict[str, float]
     inputs_after: dict[str, float]
     baseline: Outcome
@@ -159,6 +160,7 @@ def whatif(
         name_zh=company.name.zh,
         period=snap.period,
         metric=metric,
+        currency=snap.ai_capex.currency,
         overrides={_field(k): v for k, v in overrides.items()},
         inputs_after={k: round(v, 4) for k, v in flat.items()},
         baseline=_outcome(universe, company_id, metric, period),

@@ -18,11 +18,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.agent import views as v
+from bot.text import terms
 from bot.text.i18n import Lang, t
 from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi
-from tools.archetypes import rules
+from tools.archetypes import rules, tag_rules
 from tools.errors import BadArgument, ToolkitError, UnknownCompany
 from tools.resolve import Resolver
 from tools.store import Store
@@ -121,11 +122,20 @@ class MethodologyArgs(Args):
 
 
 @dataclass(frozen=True)
+class Found:
+    """What a tool found: the toolkit's result, from which people's text is said (bot.text),
+    and its view, which the LLM reads. Lookups and definitions have a view only."""
+
+    view: BaseModel
+    data: BaseModel | None = None
+
+
+@dataclass(frozen=True)
 class Tool:
     name: str
     description: str
     args: type[Args]
-    run: Callable[[ToolContext, Any], BaseModel]
+    run: Callable[[ToolContext, Any], Found]
 
     def schema(self) -> dict[str, Any]:
         return {
@@ -141,7 +151,7 @@ class Tool:
 TOOLS: dict[str, Tool] = {}
 
 
-def tool(fn: Callable[[ToolContext, Any], BaseModel]) -> Callable[[ToolContext, Any], BaseModel]:
+def tool(fn: Callable[[ToolContext, Any], Found]) -> Callable[[ToolContext, Any], Found]:
     """Register a function as a tool: name, description and argument model from the function."""
     args = typing.get_type_hints(fn)["args"]
     description = " ".join((fn.__doc__ or "").split())
@@ -184,15 +194,15 @@ def schemas() -> list[dict[str, Any]]:
 
 
 @tool
-def find_company(ctx: ToolContext, args: FindArgs) -> v.FindView:
+def find_company(ctx: ToolContext, args: FindArgs) -> Found:
     """Find companies by name, alias, ticker or misspelling; lists the periods with data."""
     ids = ctx.resolver.find_in(args.query, typos=True)
     if not ids:
         try:
             ids = [ctx.company(args.query)]
         except UnknownCompany as exc:
-            return v.FindView(query=args.query, matches=[], suggestions=exc.suggestions)
-    return v.FindView(query=args.query, matches=[_ref(ctx, cid) for cid in ids])
+            return Found(v.FindView(query=args.query, matches=[], suggestions=exc.suggestions))
+    return Found(v.FindView(query=args.query, matches=[_ref(ctx, cid) for cid in ids]))
 
 
 def _ref(ctx: ToolContext, cid: str) -> v.CompanyRef:
@@ -205,52 +215,52 @@ def _ref(ctx: ToolContext, cid: str) -> v.CompanyRef:
 
 
 @tool
-def company_profile(ctx: ToolContext, args: CompanyArgs) -> v.ProfileView:
+def company_profile(ctx: ToolContext, args: CompanyArgs) -> Found:
     """A company's inputs (AI capex, compute allocation with ranges, estimate flags, notes,
     source ids), metrics, archetype, context facts and cited sources."""
     p = breakdown.profile(ctx.universe, ctx.company(args.company), args.period)
-    return v.profile_view(p, ctx.lang)
+    return Found(v.profile_view(p, ctx.lang), p)
 
 
 @tool
-def tier_breakdown(ctx: ToolContext, args: CompanyArgs) -> v.TiersView:
+def tier_breakdown(ctx: ToolContext, args: CompanyArgs) -> Found:
     """A company's split over the four layers (iaas, maas, solutions, edge), its archetype and
     the rule that fired, metrics and sources."""
     b = breakdown.tiers(ctx.universe, ctx.company(args.company), args.period)
-    return v.tiers_view(b, ctx.lang)
+    return Found(v.tiers_view(b, ctx.lang), b)
 
 
 @tool
-def rank(ctx: ToolContext, args: RankArgs) -> v.RankView:
+def rank(ctx: ToolContext, args: RankArgs) -> Found:
     """Rank companies by a metric, high to low, with p10-p90 ranges, rank ranges and
     P(above next); default each company's latest period."""
     r = ranking.rank(ctx.universe, args.metric, args.period, args.region, args.top)
-    return v.rank_view(r, ctx.universe, ctx.lang)
+    return Found(v.rank_view(r, ctx.universe, ctx.lang), r)
 
 
 @tool
-def compare(ctx: ToolContext, args: CompareArgs) -> v.CompareView:
+def compare(ctx: ToolContext, args: CompareArgs) -> Found:
     """Compare companies on a metric, with P(A ranks above B) for each pair."""
     ids = list(dict.fromkeys(ctx.company(q) for q in args.companies))
     if len(ids) < 2:
         raise BadArgument("name at least two different companies")
     c = ranking.compare(ctx.universe, ids, args.metric, args.period)
     unit = METRICS[args.metric].unit
-    return v.compare_view(c, unit, args.period or "latest", ctx.universe, ctx.lang)
+    return Found(v.compare_view(c, unit, args.period or "latest", ctx.universe, ctx.lang), c)
 
 
 @tool
-def history(ctx: ToolContext, args: HistoryArgs) -> v.HistoryView:
+def history(ctx: ToolContext, args: HistoryArgs) -> Found:
     """A company's rank per period and its ranking changes between periods and data
     revisions, with the inputs that changed (attribution)."""
     cid = ctx.company(args.company)
     revisions = [ctx.store.universe(r.id) for r in ctx.store.revisions()]
     h = hist.history(ctx.universe, revisions, cid, args.metric)
-    return v.history_view(h, METRICS[args.metric].unit, ctx.lang)
+    return Found(v.history_view(h, METRICS[args.metric].unit, ctx.lang), h)
 
 
 @tool
-def what_if(ctx: ToolContext, args: WhatIfArgs) -> v.WhatIfView:
+def what_if(ctx: ToolContext, args: WhatIfArgs) -> Found:
     """Change a company's inputs hypothetically and see its new rank, metric and archetype
     (other shares rescale to keep the sum 1; nothing is saved)."""
     cid = ctx.company(args.company)
@@ -258,9 +268,8 @@ def what_if(ctx: ToolContext, args: WhatIfArgs) -> v.WhatIfView:
     if args.sell_own_inference is not None:
         overrides |= sell_inference(ctx.universe, cid, args.period, args.sell_own_inference)
     w = wi.whatif(ctx.universe, cid, overrides, args.metric, args.period)
-    currency = ctx.universe.snapshot(ctx.universe.companies[cid], w.period).ai_capex.currency
     unit = METRICS[args.metric].unit
-    return v.whatif_view(w, unit, currency, args.sell_own_inference, ctx.lang)
+    return Found(v.whatif_view(w, unit, args.sell_own_inference, ctx.lang), w)
 
 
 def sell_inference(
@@ -273,7 +282,7 @@ def sell_inference(
 
 
 @tool
-def methodology(ctx: ToolContext, args: MethodologyArgs) -> v.MethodologyView:
+def methodology(ctx: ToolContext, args: MethodologyArgs) -> Found:
     """Definitions of the four layers, the metrics (with formulas), the archetypes (with
     rule thresholds) and the thesis, in the user's language."""
     want = {"layers", "metrics", "archetypes", "thesis"} if args.topic == "all" else {args.topic}
@@ -284,25 +293,23 @@ def methodology(ctx: ToolContext, args: MethodologyArgs) -> v.MethodologyView:
             _term(m, lang, unit=m.unit, formula=m.formula) for m in METRICS.values()
         ],
         "archetypes": lambda: [
-            _term(a, lang, rule=archetype_rule(a.id, ctx.universe)) for a in ARCHETYPES.values()
+            _term(a, lang, rule=archetype_rule(a.id, ctx.universe, lang))
+            for a in ARCHETYPES.values()
         ],
     }
     lists = {name: build() for name, build in sections.items() if name in want}
     thesis = t("thesis_why", lang) if "thesis" in want else None
-    return v.MethodologyView(topic=args.topic, thesis=thesis, **lists)
+    return Found(v.MethodologyView(topic=args.topic, thesis=thesis, **lists))
 
 
 def _term(term: Any, lang: Lang, **extra: str | None) -> v.TermView:
     return v.TermView(id=term.id, name=term.name(lang), definition=term.definition(lang), **extra)
 
 
-def archetype_rule(archetype: str, universe: Universe) -> str | None:
+def archetype_rule(archetype: str, universe: Universe, lang: Lang) -> str | None:
     """The rule with the thresholds in force (they live in data, so they are read, not typed)."""
-    th = universe.thresholds
-    checks = {**rules(th), "edge_builder": [("layer_mix.edge", ">=", th.edge_builder_edge_min)]}
-    if archetype not in checks:
-        return None
-    return " and ".join(f"{name} {op} {threshold:g}" for name, op, threshold in checks[archetype])
+    checks = {**rules(universe.thresholds), **tag_rules(universe.thresholds)}
+    return terms.rule_spec(checks[archetype], lang) if archetype in checks else None
 
 
 # --- calling ---
@@ -310,12 +317,17 @@ def archetype_rule(archetype: str, universe: Universe) -> str | None:
 
 @dataclass
 class Outcome:
-    """One tool call as made: its name, arguments and view (an ErrorView when it failed)."""
+    """One tool call as made: its name, arguments and what it found (an ErrorView when it
+    failed)."""
 
     name: str
     arguments: dict[str, Any] | str
-    view: BaseModel
+    found: Found
     call_id: str = ""
+
+    @property
+    def view(self) -> BaseModel:
+        return self.found.view
 
     @property
     def ok(self) -> bool:
@@ -335,7 +347,7 @@ def call(name: str, arguments: str | Mapping[str, Any] | None, ctx: ToolContext)
     if tool is None:
         return Outcome(name, _raw(arguments), _error(f"unknown tool '{name}'", _near(name)))
     data = _parse(arguments)
-    if isinstance(data, v.ErrorView):
+    if isinstance(data, Found):
         return Outcome(name, _raw(arguments), data)
     try:
         args = tool.args.model_validate(data)
@@ -351,7 +363,7 @@ def _near(name: str) -> list[str]:
     return list(dict.fromkeys([*inside, *close]))[:3] or list(TOOLS)
 
 
-def _run(tool: Tool, ctx: ToolContext, args: Args) -> BaseModel:
+def _run(tool: Tool, ctx: ToolContext, args: Args) -> Found:
     try:
         return tool.run(ctx, args)
     except UnknownCompany as exc:
@@ -364,7 +376,7 @@ def _run(tool: Tool, ctx: ToolContext, args: Args) -> BaseModel:
         return _error(f"internal error in {tool.name}; try other arguments or another tool")
 
 
-def _parse(arguments: str | Mapping[str, Any] | None) -> dict[str, Any] | v.ErrorView:
+def _parse(arguments: str | Mapping[str, Any] | None) -> dict[str, Any] | Found:
     if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
         return {}
     if isinstance(arguments, Mapping):
@@ -382,8 +394,8 @@ def _raw(arguments: str | Mapping[str, Any] | None) -> dict[str, Any] | str:
     return dict(arguments) if isinstance(arguments, Mapping) else (arguments or "")
 
 
-def _error(message: str, suggestions: list[str] | None = None) -> v.ErrorView:
-    return v.ErrorView(error=message, suggestions=suggestions or [])
+def _error(message: str, suggestions: list[str] | None = None) -> Found:
+    return Found(v.ErrorView(error=message, suggestions=suggestions or []))
 
 
 def _problems(exc: ValidationError) -> str:

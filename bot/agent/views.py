@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.text import terms
 from bot.text.i18n import Lang
-from bot.text.render_text import name
+from bot.text.terms import name
 from tools.breakdown import Figure as InputFigure
 from tools.breakdown import Profile, TierBreakdown
 from tools.history import History, Move
@@ -111,6 +112,8 @@ class RankView(View):
     period: str
     region: str | None = None
     total: int
+    samples: int  # Monte Carlo draws and seed behind the ranges (said in the estimates note)
+    seed: int
     rows: list[RankItem]
 
 
@@ -137,7 +140,8 @@ class TiersView(View):
     allocation: dict[str, float]
     archetype: str
     tags: list[str] = []
-    rule: str
+    rule: str  # the comparisons that made the archetype, with the values seen
+    tag_rule: str | None = None
     metrics: dict[str, float | None]
     estimate: bool
     sources: list[SourceRef]
@@ -279,6 +283,8 @@ def rank_view(r: Ranking, universe: Universe, lang: Lang) -> RankView:
         period=r.period,
         region=r.region,
         total=r.total,
+        samples=r.samples,
+        seed=r.seed,
         rows=[rank_item(row, r.metric, universe, lang) for row in r.rows],
     )
 
@@ -311,7 +317,8 @@ def tiers_view(b: TierBreakdown, lang: Lang) -> TiersView:
         allocation={k: round(v, 4) for k, v in b.allocation.items()},
         archetype=b.archetype,
         tags=b.tags,
-        rule=b.explanation,
+        rule=terms.rule(b.checks, lang),
+        tag_rule=terms.rule([c for c in b.tag_checks if c.holds], lang) or None,
         metrics={k: r4(v) for k, v in b.metrics.items()},
         estimate=b.estimated,
         sources=[SourceRef.of(s) for s in b.sources],
@@ -393,9 +400,9 @@ def _outcome(o: Outcome) -> OutcomeView:
     return OutcomeView(rank=o.rank, of=o.of, value=r4(o.value), archetype=o.archetype, tags=o.tags)
 
 
-def whatif_view(w: WhatIf, unit: str, currency: str, sold: float | None, lang: Lang) -> WhatIfView:
+def whatif_view(w: WhatIf, unit: str, sold: float | None, lang: Lang) -> WhatIfView:
     return WhatIfView(
-        capex_currency=currency,
+        capex_currency=w.currency,
         company=w.company,
         name=name(w, lang),
         period=w.period,

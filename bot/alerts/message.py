@@ -6,13 +6,10 @@ values and period, archetype, how sure the new order is, and which inputs change
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from bot.agent.prose import P_LIKELY, P_ROBUST, input_name
-from bot.text import fmt
+from bot.text import fmt, terms
+from bot.text.changes import input_changes
 from bot.text.i18n import Lang, t
-from bot.text.markup import MESSAGE_LIMIT, truncate
-from bot.text.render_html import esc
+from bot.text.markup import MESSAGE_LIMIT, esc, truncate
 from tools.events import AlertEvent, Confidence
 from tools.history import InputChange
 from tools.taxonomy import ARCHETYPES, METRICS
@@ -45,7 +42,7 @@ def _by_company(events: list[AlertEvent]) -> list[list[AlertEvent]]:
 
 def _block(events: list[AlertEvent], lang: Lang) -> list[str]:
     first = events[0]
-    name = first.name_zh if lang == "zh" else first.name
+    name = terms.name(first, lang)
     period = first.new_period or ""
     if first.old_period and first.old_period != first.new_period:
         period = f"{first.old_period} → {first.new_period}"
@@ -93,65 +90,14 @@ def _confidences(items: list[Confidence], lang: Lang) -> list[str]:
 
 
 def _confidence(c: Confidence, lang: Lang) -> str:
-    verdict = (
-        "verdict_robust"
-        if c.p >= P_ROBUST
-        else "verdict_likely"
-        if c.p >= P_LIKELY
-        else "verdict_coin"
-    )
     key = "alert_above" if c.above else "alert_below"
-    other = c.name_zh if lang == "zh" else c.name
-    return t(key, lang, other=other, p=fmt.prob(c.p), verdict=t(verdict, lang))
+    other = terms.name(c, lang)
+    return t(key, lang, other=other, p=fmt.prob(c.p), verdict=terms.verdict(c.p, lang))
 
 
 def _why(changes: list[InputChange], currency: str | None, lang: Lang) -> str:
-    """The inputs that changed, biggest move first, with old → new values; an estimate whose
-    range alone changed is named without numbers."""
+    """The inputs that changed, biggest move first, with old → new values."""
     if changes and all(c.old is None for c in changes):
         return t("alert_why_new", lang)
-    points = sorted(
-        (c for c in changes if not c.field.endswith((".low", ".high"))), key=_size, reverse=True
-    )
-    items = [
-        f"{input_name(c.field, lang)} {_shown(c.old, c.field, currency, lang)} → "
-        f"{_shown(c.new, c.field, currency, lang)}"
-        for c in points[:MAX_INPUTS]
-    ]
-    moved = {c.field for c in points}
-    ranges = _names(
-        name
-        for c in changes
-        if c.field.endswith((".low", ".high")) and (name := c.field.rsplit(".", 1)[0]) not in moved
-    )
-    if ranges and len(items) < MAX_INPUTS:
-        names = _join([input_name(r, lang) for r in ranges], lang, "、", ", ")
-        items.append(t("alert_why_ranges", lang, names=names))
-    return _join(items, lang, ";", "; ") or t("alert_why_none", lang)
-
-
-def _size(c: InputChange) -> float:
-    """How far an input moved: points for shares, a fraction for amounts; text first."""
-    if not isinstance(c.old, float | int) or not isinstance(c.new, float | int):
-        return float("inf")
-    if c.field == "ai_capex":
-        return abs(c.new - c.old) / abs(c.old) if c.old else float("inf")
-    return abs(c.new - c.old)
-
-
-def _join(items: list[str], lang: Lang, zh: str, en: str) -> str:
-    return (zh if lang == "zh" else en).join(items)
-
-
-def _names(fields: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(fields))
-
-
-def _shown(value: float | str | None, field: str, currency: str | None, lang: Lang) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        return value
-    if field == "ai_capex":
-        return fmt.amount(value, currency or "USD", lang)
-    return fmt.pct(value)
+    items = input_changes(changes, currency, lang, MAX_INPUTS)
+    return (";" if lang == "zh" else "; ").join(items) or t("alert_why_none", lang)

@@ -20,7 +20,10 @@ import yaml
 from pydantic import BaseModel
 
 from bot.settings import Settings, SettingsError
-from bot.text import render_text
+from bot.text import changes, company, terms
+from bot.text import ranking as ranking_text
+from bot.text import whatif as whatif_text
+from bot.text.doc import plain
 from bot.text.i18n import Lang, t
 from tools import breakdown, ranking
 from tools import check as checks
@@ -66,7 +69,7 @@ def cmd_rank(ctx: Context) -> None:
     """
     a = ctx.args
     result = ranking.rank(ctx.universe, a.metric, a.period, a.region, a.top)
-    ctx.out(result, lambda: render_text.ranking(result, ctx.lang))
+    ctx.out(result, lambda: plain(ranking_text.ranking(result, ctx.lang)))
 
 
 def cmd_tiers(ctx: Context) -> None:
@@ -75,7 +78,7 @@ def cmd_tiers(ctx: Context) -> None:
     Example: inference-lens tiers 小米
     """
     result = breakdown.tiers(ctx.universe, ctx.company(ctx.args.company), ctx.args.period)
-    ctx.out(result, lambda: render_text.tiers(result, ctx.lang))
+    ctx.out(result, lambda: plain(company.tiers(result, ctx.lang)))
 
 
 def cmd_company(ctx: Context) -> None:
@@ -84,7 +87,7 @@ def cmd_company(ctx: Context) -> None:
     Example: inference-lens company 1810.HK --period 2025
     """
     result = breakdown.profile(ctx.universe, ctx.company(ctx.args.company), ctx.args.period)
-    ctx.out(result, lambda: render_text.profile(result, ctx.lang))
+    ctx.out(result, lambda: plain(company.profile(result, ctx.lang)))
 
 
 def cmd_compare(ctx: Context) -> None:
@@ -96,7 +99,7 @@ def cmd_compare(ctx: Context) -> None:
     if len(ids) < 2:
         raise BadArgument("name at least two different companies")
     result = ranking.compare(ctx.universe, ids, ctx.args.metric, ctx.args.period)
-    ctx.out(result, lambda: render_text.comparison(result, ctx.lang))
+    ctx.out(result, lambda: plain(ranking_text.comparison(result, ctx.lang)))
 
 
 def cmd_history(ctx: Context) -> None:
@@ -106,7 +109,7 @@ def cmd_history(ctx: Context) -> None:
     """
     revisions = [ctx.store.universe(r.id) for r in ctx.store.revisions()]
     result = hist.history(ctx.universe, revisions, ctx.company(ctx.args.company), ctx.args.metric)
-    ctx.out(result, lambda: render_text.history(result, ctx.lang))
+    ctx.out(result, lambda: plain(changes.history(result, ctx.lang)))
 
 
 def cmd_whatif(ctx: Context) -> None:
@@ -120,7 +123,7 @@ def cmd_whatif(ctx: Context) -> None:
     overrides = wi.parse_overrides(ctx.args.overrides)
     cid = ctx.company(ctx.args.company)
     result = wi.whatif(ctx.universe, cid, overrides, ctx.args.metric, ctx.args.period)
-    ctx.out(result, lambda: render_text.whatif(result, ctx.lang))
+    ctx.out(result, lambda: plain(whatif_text.whatif(result, ctx.lang)))
 
 
 def cmd_sources(ctx: Context) -> None:
@@ -135,7 +138,7 @@ def cmd_sources(ctx: Context) -> None:
             t(
                 "sources_company_title",
                 ctx.lang,
-                name=render_text.name(b, ctx.lang),
+                name=terms.name(b, ctx.lang),
                 period=b.period,
             ),
         )
@@ -144,7 +147,7 @@ def cmd_sources(ctx: Context) -> None:
         title = t("sources_all_title", ctx.lang, n=len(sources))
     ctx.out(
         {"sources": [s.model_dump(mode="json") for s in sources]},
-        lambda: render_text.source_list(sources, ctx.lang, title),
+        lambda: plain(company.source_list(sources, ctx.lang, title)),
     )
 
 
@@ -159,7 +162,7 @@ def cmd_import(ctx: Context) -> None:
     if result.revision is not None:
         moves = hist.diff(before, ctx.store.universe(), DEFAULT_METRIC).moves
     payload = {**result.model_dump(), "moves": [m.model_dump(mode="json") for m in moves]}
-    ctx.out(payload, lambda: render_text.import_result(result, moves, DEFAULT_METRIC, ctx.lang))
+    ctx.out(payload, lambda: plain(changes.import_report(result, moves, DEFAULT_METRIC, ctx.lang)))
 
 
 def cmd_export(ctx: Context) -> None:
@@ -191,7 +194,7 @@ def cmd_check(ctx: Context) -> None:
         universe = ctx.universe
     today = dt.date.fromisoformat(ctx.args.today) if ctx.args.today else None
     report = checks.check(universe, today)
-    ctx.out(report, lambda: render_text.check_report(report, ctx.lang))
+    ctx.out(report, lambda: plain(changes.check_report(report, ctx.lang)))
     if report.errors:
         raise CheckFailed
 

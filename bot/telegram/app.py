@@ -32,11 +32,10 @@ from telegram.ext import (
 
 from bot.alerts import delivery
 from bot.settings import LLMSettings, TelegramSettings
-from bot.telegram import charts, handlers, updates, users
+from bot.telegram import charts, handlers, pages, updates, users
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.poller_lock import PollerLock
 from bot.telegram.replies import Answerer, Services
-from bot.text import render_html
 from bot.text.i18n import Lang, t
 from tools.store import Store
 
@@ -146,7 +145,7 @@ async def on_startup(app: Application) -> None:
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:
-    names = ["start", *render_html.COMMANDS]
+    names = ["start", *pages.COMMANDS]
     return [BotCommand(name, t("cmd_" + name, lang)) for name in names]
 
 

@@ -22,7 +22,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot.text import fmt
 from bot.text.i18n import Lang, t
-from bot.text.render_text import archetype, name
+from bot.text.terms import archetype, name
 from tools.breakdown import TierBreakdown
 from tools.ranking import Ranking, RankRow
 from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.alerts import subscriptions
-from bot.telegram import charts
-from bot.text import render_html
+from bot.telegram import charts, pages
+from bot.text import changes, doc, terms
+from bot.text import company as company_text
+from bot.text import ranking as ranking_text
+from bot.text import whatif as whatif_text
 from bot.text.i18n import Lang, t
-from bot.text.markup import truncate
-from bot.text.render_html import esc
+from bot.text.markup import esc, truncate
 from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi
@@ -147,7 +149,7 @@ def rank(store: Store, lang: Lang, args: list[str]) -> Reply:
         return _unknown_metric(" ".join(rest), lang)
     u = _universe(store)
     r = _ranking(store, u, metric or DEFAULT_METRIC, period)
-    html = render_html.ranking(r, lang)
+    html = doc.html(ranking_text.ranking(r, lang))
     key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{lang}"
     chart = _chart(key, lambda: charts.ranking_chart(r, lang), html)
     return Reply(html, chart, [[Button(t("btn_subscribe", lang), f"sub::{r.metric}")]])
@@ -172,10 +174,7 @@ def _company_buttons(cid: str, lang: Lang, skip: str) -> list[list[Button]]:
 
 def _picker(u: Universe, lang: Lang, action: str) -> list[list[Button]]:
     """Every company as a button that runs `action` for it, two to a row."""
-    buttons = [
-        Button(c.name.zh if lang == "zh" else c.name.en, f"{action}:{c.id}")
-        for c in u.companies.values()
-    ]
+    buttons = [Button(terms.name(c, lang), f"{action}:{c.id}") for c in u.companies.values()]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
@@ -187,9 +186,7 @@ def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) 
     """'No company called x', with the suggestions as buttons that retry the command."""
     u = _universe(store)
     text = t("unknown_company", lang, query=exc.query)
-    names = [
-        u.companies[c].name.zh if lang == "zh" else u.companies[c].name.en for c in exc.suggestions
-    ]
+    names = [terms.name(u.companies[c], lang) for c in exc.suggestions]
     if names:
         text += " " + t("did_you_mean", lang, names=", ".join(names))
     if action not in TAPPABLE:
@@ -211,7 +208,7 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
         return _usage("tiers", lang, store)
     u = _universe(store)
     b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
-    html = render_html.tiers(b, lang)
+    html = doc.html(company_text.tiers(b, lang))
     key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
     chart = _chart(key, lambda: charts.tiers_chart(b, lang), html)
     return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
@@ -223,10 +220,13 @@ def company(store: Store, lang: Lang, args: list[str]) -> Reply:
     u = _universe(store)
     if not rest:
         return Reply(
-            render_html.companies(u.companies.values(), lang), buttons=_picker(u, lang, "company")
+            pages.companies(u.companies.values(), lang), buttons=_picker(u, lang, "company")
         )
     p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
-    return Reply(render_html.profile(p, lang), buttons=_company_buttons(p.company, lang, "company"))
+    return Reply(
+        doc.html(company_text.profile(p, lang)),
+        buttons=_company_buttons(p.company, lang, "company"),
+    )
 
 
 def _names(args: list[str]) -> list[str]:
@@ -246,7 +246,7 @@ def compare(store: Store, lang: Lang, args: list[str]) -> Reply:
     if len(ids) < 2:
         return Reply(esc(t("usage", lang, usage=t("usage_compare", lang))))
     result = ranking.compare(u, ids, metric or DEFAULT_METRIC, period)
-    return Reply(render_html.comparison(result, lang))
+    return Reply(doc.html(ranking_text.comparison(result, lang)))
 
 
 def history(store: Store, lang: Lang, args: list[str]) -> Reply:
@@ -258,7 +258,7 @@ def history(store: Store, lang: Lang, args: list[str]) -> Reply:
     cid = _resolve(store, u, " ".join(rest))
     revisions = [_universe(store, r.id) for r in store.revisions()]
     h = hist.history(u, revisions, cid, metric or DEFAULT_METRIC)
-    return Reply(render_html.history(h, lang), buttons=_company_buttons(cid, lang, "history"))
+    return Reply(doc.html(changes.history(h, lang)), buttons=_company_buttons(cid, lang, "history"))
 
 
 def whatif(store: Store, lang: Lang, args: list[str]) -> Reply:
@@ -270,7 +270,7 @@ def whatif(store: Store, lang: Lang, args: list[str]) -> Reply:
     u = _universe(store)
     cid = _resolve(store, u, " ".join(names))
     result = wi.whatif(u, cid, wi.parse_overrides(pairs))
-    return Reply(render_html.whatif(result, lang))
+    return Reply(doc.html(whatif_text.whatif(result, lang)))
 
 
 def sources(store: Store, lang: Lang, args: list[str]) -> Reply:
@@ -280,18 +280,18 @@ def sources(store: Store, lang: Lang, args: list[str]) -> Reply:
     if not rest:
         items = sorted(u.sources.values(), key=lambda s: s.id)
         return Reply(
-            render_html.source_list(items, lang, t("sources_all_title", lang, n=len(items)))
+            doc.html(
+                company_text.source_list(items, lang, t("sources_all_title", lang, n=len(items)))
+            )
         )
     p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
-    title = t(
-        "sources_company_title", lang, name=p.name_zh if lang == "zh" else p.name, period=p.period
-    )
-    return Reply(render_html.source_list(p.sources, lang, title))
+    title = t("sources_company_title", lang, name=terms.name(p, lang), period=p.period)
+    return Reply(doc.html(company_text.source_list(p.sources, lang, title)))
 
 
 def methodology(store: Store, lang: Lang, args: list[str]) -> Reply:
     """How the numbers are made: layers, metrics, archetype rules, uncertainty."""
-    return Reply(render_html.methodology(_universe(store).thresholds, lang))
+    return Reply(pages.methodology(_universe(store).thresholds, lang))
 
 
 def subscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
@@ -325,7 +325,7 @@ def subscription_list(store: Store, lang: Lang, chat_id: int, args: list[str]) -
     """What this chat follows."""
     u = _universe(store)
     names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}
-    return Reply(render_html.subscriptions(subscriptions.of_chat(store, chat_id), names, lang))
+    return Reply(pages.subscriptions(subscriptions.of_chat(store, chat_id), names, lang))
 
 
 def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
@@ -335,7 +335,7 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
     except DataError as exc:
         # Problems name the file as the admin sent it, not the temporary folder it landed in.
         problems = [str(p).replace(f"{path.parent}/", "") for p in exc.problems]
-        return Reply(render_html.import_refused(problems, lang))
+        return Reply(pages.import_refused(problems, lang))
     moves: list[hist.Move] = []
     if result.revision is not None:
         # The revision before this one is the data this import changed, even if another
@@ -343,7 +343,7 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
         before = _universe(store, result.revision - 1)
         after = _universe(store, result.revision)
         moves = hist.diff(before, after, DEFAULT_METRIC).moves
-    return Reply(render_html.import_result(result, moves, DEFAULT_METRIC, lang))
+    return Reply(doc.html(changes.import_report(result, moves, DEFAULT_METRIC, lang)))
 
 
 def warm(store: Store) -> None:

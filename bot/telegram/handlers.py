@@ -14,12 +14,10 @@ from telegram.constants import ChatType, MessageEntityType
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import commands, updates, users
+from bot.telegram import commands, pages, updates, users
 from bot.telegram.replies import guarded, lang_of, run_view, send, send_html, services, typing
-from bot.text import render_html
 from bot.text.i18n import t
-from bot.text.markup import visible
-from bot.text.render_html import esc
+from bot.text.markup import esc, visible
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -40,13 +38,13 @@ async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send what the bot is, the thesis and the commands when /start is issued."""
     lang = await lang_of(update, context)
-    await send_html(update, context, render_html.start(lang, context.bot.username))
+    await send_html(update, context, pages.start(lang, context.bot.username))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the commands with examples when /help is issued."""
     lang = await lang_of(update, context)
-    await send_html(update, context, render_html.help_text(lang, context.bot.username))
+    await send_html(update, context, pages.help_text(lang, context.bot.username))
 
 
 async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -221,7 +219,7 @@ async def _answer(
         users.take_llm_question, s.store, user_id, limit
     )
     if not allowed:
-        notes.append(t("quota_note", lang, limit=limit))
+        notes.append(t("quota_note", lang, n=limit))
     async with typing(context, chat_id):
         answer = await s.answer(
             text,

@@ -1,6 +1,7 @@
-"""Cutting Telegram HTML into messages under a length limit without breaking its markup.
+"""Markup: HTML escaping, aligned terminal tables, and Telegram's message lengths.
 
-Messages break at line boundaries; a tag left open at a break (a <pre> block spanning two
+Telegram HTML is cut into messages under a length limit without breaking its markup: messages
+break at line boundaries; a tag left open at a break (a <pre> block spanning two
 messages) is closed at the end of one message and reopened at the start of the next. Only a
 single line longer than a whole message is cut inside, and then never inside a tag or entity.
 Lengths are what Telegram limits: the text after entity parsing (tags dropped, entities
@@ -11,6 +12,35 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from collections.abc import Sequence
+
+
+def esc(text: object) -> str:
+    """Text made safe for Telegram's HTML parse mode (outside attributes)."""
+    return html.escape(str(text), quote=False)
+
+
+def width(text: str) -> int:
+    """Terminal columns a string takes: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """Columns padded to their widest cell; indices in `right` are right-aligned (numbers)."""
+    cols = [list(col) for col in zip(headers, *rows, strict=True)]
+    widths = [max(width(c) for c in col) for col in cols]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = []
+        for i, cell in enumerate(cells):
+            pad = " " * (widths[i] - width(cell))
+            padded.append(pad + cell if i in right else cell + pad)
+        return "  ".join(padded).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
