@@ -135,7 +135,16 @@ def test_display_names_come_with_the_shipped_data_and_imports_extend_them(store,
 
 
 def test_a_fact_key_must_be_snake_case(tmp_path):
-    path = write(tmp_path / "bad.yaml", {"facts": {"R&D": {"zh": "研发", "en": "R&D"}}})
+    """So each key has one spelling for facts.yaml to name, in a figure and in the names."""
+    record = company("oddkey", 0.6)
+    record["snapshots"][0]["facts"] = {"R&D": {"value": 1.0, "sources": ["src"]}}
+    names = {"facts": {"R&D": {"zh": "研发", "en": "R&D"}}}
+    path = write(tmp_path / "bad.yaml", {**BASE, **names, "companies": [record]})
     with pytest.raises(DataError) as exc:
         validate(read_file(path))
-    assert "should match pattern" in exc.value.problems[0].message
+    problems = exc.value.problems
+    assert [p.where for p in problems] == [
+        "field facts.R&D",
+        "id oddkey, period 2025, field facts.R&D",
+    ]
+    assert all(p.message.startswith("key 'R&D': String should match pattern") for p in problems)

@@ -124,6 +124,9 @@ def validate(parsed: Parsed) -> Dataset:
 def _problem(parsed: Parsed, root: yaml.Node | None, err: Any) -> Problem:
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
     message = err["msg"].removeprefix("Value error, ")
+    if loc and loc[-1] == "[key]":  # pydantic's marker for a bad mapping key, not a field
+        loc = loc[:-1]
+        message = f"key '{loc[-1]}': {message}"
     if err["type"] == "extra_forbidden":
         message = f"unknown field '{loc[-1]}'"
     elif err["type"] == "missing":

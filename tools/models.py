@@ -24,6 +24,7 @@ from pydantic import (
 SHARE_TOLERANCE = 0.01
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 PERIOD = r"^\d{4}$"
+FACT_KEY = r"^[a-z][a-z0-9_]*$"  # snake_case: rd_expense, maas_arr_target
 CURRENCY = r"^[A-Z]{3}$"  # ISO 4217; a fact unit of this form is money, not a word
 
 LAYERS = ("iaas", "maas", "solutions", "edge")
@@ -232,6 +233,10 @@ def _period_text(value: object) -> object:
 
 
 Period = Annotated[str, BeforeValidator(_period_text), Field(pattern=PERIOD)]
+FactKey = Annotated[str, Field(pattern=FACT_KEY)]
+# Display names: fact key → text, and unit word → text.
+FactNames = dict[FactKey, Note]
+UnitNames = dict[str, Note]
 
 
 class Snapshot(Strict):
@@ -242,7 +247,7 @@ class Snapshot(Strict):
     ai_capex: Money
     allocation: Allocation
     layer_mix: LayerMix
-    facts: dict[str, Fact] = Field(default_factory=dict)
+    facts: dict[FactKey, Fact] = Field(default_factory=dict)
 
 
 class Names(Strict):
@@ -301,15 +306,12 @@ class Thresholds(Strict):
     edge_builder_edge_min: float = 0.4
 
 
-FactKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-
-
 class DisplayNames(Strict):
     """What readers see for a fact key (`rd_expense` → 研发费用 / R&D expense) and for a
     non-currency unit word (`devices` → 台设备 / devices); data, so analysts extend it."""
 
-    facts: dict[FactKey, Note] = Field(default_factory=dict)
-    units: dict[str, Note] = Field(default_factory=dict)
+    facts: FactNames = Field(default_factory=dict)
+    units: UnitNames = Field(default_factory=dict)
 
     def fact(self, key: str, lang: str) -> str:
         """A fact key's name in `lang`; an unnamed key is shown as its words (`net_loss` → net loss)."""
@@ -332,8 +334,8 @@ class Dataset(Strict):
     sources: list[Source] = Field(default_factory=list)
     fx: list[FxRate] = Field(default_factory=list)
     thresholds: Thresholds | None = None
-    facts: dict[FactKey, Note] = Field(default_factory=dict)
-    units: dict[str, Note] = Field(default_factory=dict)
+    facts: FactNames = Field(default_factory=dict)
+    units: UnitNames = Field(default_factory=dict)
     companies: list[Company] = Field(default_factory=list)
 
     def display_names(self) -> DisplayNames:
