@@ -124,9 +124,9 @@ class Resolver:
         hits = []
         for match in _HK_MENTION.finditer(folded):
             start, end = match.span()
-            code = _hk_code(match.group())
             if any(s < end and start < e for s, e in taken) or _YEAR.fullmatch(match.group()):
                 continue
+            code = _hk_code(match.group())
             if code in self._hk_codes:
                 taken.append((start, end))
                 hits.append((start, self._hk_codes[code]))

@@ -325,8 +325,8 @@ class Store:
     def universe(self, revision: int | None = None) -> Universe:
         """The data as of a revision (the latest when None); the latest is cached.
 
-        Sources, FX, thresholds and display names load now; companies, their names and the ranking
-        numbers load on first use, each on the thread that asks.
+        Sources, FX, thresholds and display names load now; companies, their names and the
+        ranking numbers load on first use, each on the thread that asks.
         """
         latest = self.latest_revision()
         rev = latest if revision is None else revision
