@@ -27,10 +27,14 @@ def store(isolated_db: Path) -> Store:
     return Store.open(isolated_db)
 
 
+# Fixture figures' note, in both languages as shipped data must be (check warns otherwise).
+NOTE = {"zh": "测试", "en": "test"}
+
+
 def share(
     value: float, low: float | None = None, high: float | None = None, **extra: Any
 ) -> dict[str, Any]:
-    return {"value": value, "low": low, "high": high, "sources": ["src"], "note": "test", **extra}
+    return {"value": value, "low": low, "high": high, "sources": ["src"], "note": NOTE, **extra}
 
 
 def company(
@@ -65,7 +69,7 @@ def company(
                     "value": capex,
                     "currency": currency,
                     "sources": ["src"],
-                    "note": "test",
+                    "note": NOTE,
                 },
                 "allocation": {
                     "own_training": s(training),

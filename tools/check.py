@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from tools.dataio import cited_source_ids
-from tools.models import Company, Estimate, Fact, Snapshot
+from tools.models import Company, Estimate, Fact, Snapshot, Text, is_currency
 from tools.ranking import rank
 from tools.universe import Universe
 
@@ -20,7 +20,15 @@ COIN_FLIP = (0.35, 0.65)  # P(A above B) inside this band: the order is close to
 
 class Finding(BaseModel):
     level: Literal["error", "warning"]
-    kind: Literal["no_source", "no_note", "stale", "unused_source", "coin_flip"]
+    kind: Literal[
+        "no_source",
+        "no_note",
+        "stale",
+        "unused_source",
+        "coin_flip",
+        "untranslated",
+        "no_display_name",
+    ]
     where: str
     message: str
 
@@ -90,8 +98,59 @@ def _stale(universe: Universe, company: Company, today: dt.date) -> Iterator[Fin
             )
 
 
-def check(universe: Universe, today: dt.date | None = None) -> CheckReport:
-    """Check provenance, freshness, source use and ranking robustness of a dataset."""
+def _texts(universe: Universe) -> Iterator[tuple[str, Text]]:
+    """Every human text of the data, with its place."""
+    for company in universe.companies.values():
+        for snap in company.snapshots:
+            if snap.period_note:
+                yield f"{company.id} {snap.period} period_note", snap.period_note
+            for field, fig in _figures(snap):
+                if fig.note:
+                    yield f"{company.id} {snap.period} {field}.note", fig.note
+                if isinstance(fig, Fact) and isinstance(fig.value, Text):
+                    yield f"{company.id} {snap.period} {field}.value", fig.value
+    for rate in universe.fx.values():
+        if rate.note:
+            yield f"fx {rate.period}/{rate.currency} note", rate.note
+    for key, name in universe.names.facts.items():
+        yield f"facts.{key}", name
+    for unit, name in universe.names.units.items():
+        yield f"units.{unit}", name
+
+
+def _unnamed(universe: Universe) -> Iterator[tuple[str, str]]:
+    """Fact keys and non-currency unit words the data uses without a display name."""
+    facts = [
+        (key, fact)
+        for company in universe.companies.values()
+        for snap in company.snapshots
+        for key, fact in snap.facts.items()
+    ]
+    for key in sorted({key for key, _ in facts} - set(universe.names.facts)):
+        yield f"facts.{key}", f"fact key '{key}' has no display name"
+    units = {fact.unit for _, fact in facts if fact.unit and not is_currency(fact.unit)}
+    for unit in sorted(units - set(universe.names.units)):
+        yield f"units.{unit}", f"unit '{unit}' has no display name"
+
+
+def _translation_findings(
+    universe: Universe, level: Literal["error", "warning"]
+) -> Iterator[Finding]:
+    for where, text in _texts(universe):
+        for lang in text.missing():
+            yield Finding(level=level, kind="untranslated", where=where, message=f"no {lang} text")
+    for where, message in _unnamed(universe):
+        yield Finding(level=level, kind="no_display_name", where=where, message=message)
+
+
+def check(
+    universe: Universe, today: dt.date | None = None, *, shipped: bool = False
+) -> CheckReport:
+    """Check provenance, freshness, source use, translations and ranking robustness.
+
+    A missing translation is an error in the shipped data (every shipped text has zh and en)
+    and a warning elsewhere: an analyst's import in one language is still usable.
+    """
     today = today or dt.date.today()
     findings: list[Finding] = []
     for company in universe.companies.values():
@@ -105,6 +164,7 @@ def check(universe: Universe, today: dt.date | None = None) -> CheckReport:
                 level="warning", kind="unused_source", where=sid, message="source is never cited"
             )
         )
+    findings += _translation_findings(universe, "error" if shipped else "warning")
     neighbours = []
     rows = rank(universe).rows
     for upper, lower in itertools.pairwise(rows):

@@ -17,7 +17,7 @@ import yaml_rs
 from pydantic import ValidationError
 
 from tools.errors import DataError, Problem
-from tools.models import Company, Dataset, FxRate, Source, Thresholds
+from tools.models import Company, Dataset, FxRate, Source, Text, Thresholds
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,9 @@ def validate(parsed: Parsed) -> Dataset:
 def _problem(parsed: Parsed, root: yaml.Node | None, err: Any) -> Problem:
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
     message = err["msg"].removeprefix("Value error, ")
+    if loc and loc[-1] == "[key]":  # pydantic's marker for a bad mapping key, not a field
+        loc = loc[:-1]
+        message = f"key '{loc[-1]}': {message}"
     if err["type"] == "extra_forbidden":
         message = f"unknown field '{loc[-1]}'"
     elif err["type"] == "missing":
@@ -182,18 +185,36 @@ def merge(datasets: Iterable[Dataset]) -> Dataset:
     fx: list[FxRate] = []
     companies: list[Company] = []
     thresholds: Thresholds | None = None
+    facts: dict[str, Text] = {}
+    units: dict[str, Text] = {}
     for ds in datasets:
         sources += ds.sources
         fx += ds.fx
         companies += ds.companies
         thresholds = ds.thresholds or thresholds
-    return Dataset(sources=sources, fx=fx, thresholds=thresholds, companies=companies)
+        facts |= ds.facts
+        units |= ds.units
+    return Dataset(
+        sources=sources,
+        fx=fx,
+        thresholds=thresholds,
+        facts=facts,
+        units=units,
+        companies=companies,
+    )
 
 
 def shipped_files() -> list[Path]:
     """The data files that ship with the program, in a stable order."""
     root = Path(str(resources.files("inference_lens_data")))
     return sorted(root.glob("*.yaml")) + sorted((root / "companies").glob("*.yaml"))
+
+
+def are_shipped(paths: Iterable[Path]) -> bool:
+    """Whether these are all files of the shipped data (stricter checks apply to them)."""
+    shipped = {path.resolve() for path in shipped_files()}
+    given = [path.resolve() for path in paths]
+    return bool(given) and all(path in shipped for path in given)
 
 
 def load_files(paths: Iterable[Path]) -> Dataset:

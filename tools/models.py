@@ -24,6 +24,8 @@ from pydantic import (
 SHARE_TOLERANCE = 0.01
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 PERIOD = r"^\d{4}$"
+FACT_KEY = r"^[a-z][a-z0-9_]*$"  # snake_case: rd_expense, maas_arr_target
+CURRENCY = r"^[A-Z]{3}$"  # ISO 4217; a fact unit of this form is money, not a word
 
 LAYERS = ("iaas", "maas", "solutions", "edge")
 ALLOCATION_KEYS = ("own_training", "own_inference", "external_iaas", "external_maas")
@@ -55,7 +57,10 @@ def _text_from_plain(value: object) -> object:
 
 
 class Text(Strict):
-    """A human text in Chinese and English; one may be missing (`check` reports it)."""
+    """A human text in Chinese and English; one may be missing (`check` reports it), not both.
+
+    Exported as a {zh, en} mapping (the keys it has), which imports back unchanged.
+    """
 
     zh: str | None = None
     en: str | None = None
@@ -75,6 +80,7 @@ class Text(Strict):
         return [lang for lang in ("zh", "en") if not getattr(self, lang)]
 
 
+# Every human text field of the data: a {zh, en} mapping, or a plain string (the old format).
 Note = Annotated[Text, BeforeValidator(_text_from_plain)]
 
 
@@ -146,7 +152,7 @@ class Share(Estimate):
 class Money(Estimate):
     """An amount of money in one ISO 4217 currency, for one period."""
 
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, Field(pattern=CURRENCY)]
 
     @model_validator(mode="after")
     def _not_negative(self, info: ValidationInfo) -> Money:
@@ -217,12 +223,20 @@ class Fact(Strict):
     as_of: dt.date | None = None
 
 
+def is_currency(unit: str) -> bool:
+    return re.fullmatch(CURRENCY, unit) is not None
+
+
 def _period_text(value: object) -> object:
     """Let humans write `period: 2024` unquoted (YAML reads it as an int)."""
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 Period = Annotated[str, BeforeValidator(_period_text), Field(pattern=PERIOD)]
+FactKey = Annotated[str, Field(pattern=FACT_KEY)]
+# Display names: fact key → text, and unit word → text.
+FactNames = dict[FactKey, Note]
+UnitNames = dict[str, Note]
 
 
 class Snapshot(Strict):
@@ -233,7 +247,7 @@ class Snapshot(Strict):
     ai_capex: Money
     allocation: Allocation
     layer_mix: LayerMix
-    facts: dict[str, Fact] = Field(default_factory=dict)
+    facts: dict[FactKey, Fact] = Field(default_factory=dict)
 
 
 class Names(Strict):
@@ -275,7 +289,7 @@ class FxRate(Strict):
     """USD value of one unit of a currency, averaged over a period."""
 
     period: Period
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, Field(pattern=CURRENCY)]
     usd_per_unit: Annotated[float, Field(gt=0)]
     sources: list[str] = Field(default_factory=list)
     note: Note | None = None
@@ -292,11 +306,37 @@ class Thresholds(Strict):
     edge_builder_edge_min: float = 0.4
 
 
+class DisplayNames(Strict):
+    """What readers see for a fact key (`rd_expense` → 研发费用 / R&D expense) and for a
+    non-currency unit word (`devices` → 台设备 / devices); data, so analysts extend it."""
+
+    facts: FactNames = Field(default_factory=dict)
+    units: UnitNames = Field(default_factory=dict)
+
+    def fact(self, key: str, lang: str) -> str:
+        """A fact key's name in `lang`; an unnamed key is shown as its words (`net_loss` → net loss)."""
+        name = self.facts.get(key)
+        return name.pick(lang) if name else key.replace("_", " ")
+
+    def unit(self, unit: str, lang: str) -> str:
+        """A unit word in `lang`; currencies and unnamed units are shown as written."""
+        name = self.units.get(unit)
+        return name.pick(lang) if name else unit
+
+
 class Dataset(Strict):
-    """What one data file holds; every section is optional so a file can carry a part."""
+    """What one data file holds; every section is optional so a file can carry a part.
+
+    `facts` and `units` are the display names of fact keys and unit words (data/facts.yaml).
+    """
 
     schema_version: Literal[1] = 1
     sources: list[Source] = Field(default_factory=list)
     fx: list[FxRate] = Field(default_factory=list)
     thresholds: Thresholds | None = None
+    facts: FactNames = Field(default_factory=dict)
+    units: UnitNames = Field(default_factory=dict)
     companies: list[Company] = Field(default_factory=list)
+
+    def display_names(self) -> DisplayNames:
+        return DisplayNames(facts=self.facts, units=self.units)

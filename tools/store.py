@@ -46,9 +46,11 @@ from tools.models import (
     Company,
     CompanyInfo,
     Dataset,
+    DisplayNames,
     FxRate,
     Snapshot,
     Source,
+    Text,
     Thresholds,
 )
 from tools.universe import Loaders, Universe
@@ -192,12 +194,23 @@ def m005_snapshot_numbers(db: sqlite_utils.Database) -> None:
         )
 
 
+def m006_display_names(db: sqlite_utils.Database) -> None:
+    """Display names of fact keys and unit words (data/facts.yaml), versioned like the rest:
+    kind is 'fact' or 'unit', key the fact key or unit word, body a {zh, en} text."""
+    db["display_names"].create(
+        {"kind": str, "key": str, "revision_id": int, "body": str},
+        pk=("kind", "key", "revision_id"),
+        foreign_keys=[("revision_id", "revisions", "id")],
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_versioned_records,
     m002_conversations,
     m003_telegram,
     m004_alerts,
     m005_snapshot_numbers,
+    m006_display_names,
 ]
 
 # Record kinds, their key columns, and how a body is rebuilt.
@@ -207,6 +220,7 @@ _KINDS: dict[str, tuple[str, ...]] = {
     "sources": ("id",),
     "fx": ("period", "currency"),
     "thresholds": ("id",),
+    "display_names": ("kind", "key"),
 }
 
 
@@ -307,8 +321,8 @@ class Store:
     def universe(self, revision: int | None = None) -> Universe:
         """The data as of a revision (the latest when None); the latest is cached.
 
-        Sources, FX and thresholds load now; companies, their names and the ranking
-        numbers load on first use, each on the thread that asks.
+        Sources, FX, thresholds and display names load now; companies, their names and the
+        ranking numbers load on first use, each on the thread that asks.
         """
         latest = self.latest_revision()
         rev = latest if revision is None else revision
@@ -322,6 +336,7 @@ class Store:
             },
             fx={k: FxRate.model_validate_json(b) for k, b in self._bodies("fx", rev).items()},
             thresholds=Thresholds.model_validate_json(thresholds) if thresholds else Thresholds(),
+            names=self._display_names(rev),
             loaders=Loaders(
                 companies=lambda: self._companies(rev),
                 info=lambda: {
@@ -335,6 +350,12 @@ class Store:
         if rev == latest:
             self._universe = universe
         return universe
+
+    def _display_names(self, revision: int | None) -> DisplayNames:
+        names: dict[str, dict[str, Text]] = {"fact": {}, "unit": {}}
+        for (kind, key), body in sorted(self._bodies("display_names", revision).items()):
+            names[kind][key] = Text.model_validate_json(body)
+        return DisplayNames(facts=names["fact"], units=names["unit"])
 
     def _snapshot_rows(self, revision: int | None) -> list[tuple[str, str, str, bytes]]:
         """(company, period, currency, numbers) of every current snapshot: a Frame's input."""
@@ -457,6 +478,10 @@ def _records(ds: Dataset) -> dict[str, dict[tuple[str, ...], str]]:
         "sources": {(s.id,): s.model_dump_json() for s in ds.sources},
         "fx": {(f.period, f.currency): f.model_dump_json() for f in ds.fx},
         "thresholds": {("default",): ds.thresholds.model_dump_json()} if ds.thresholds else {},
+        "display_names": {
+            **{("fact", k): text.model_dump_json() for k, text in ds.facts.items()},
+            **{("unit", k): text.model_dump_json() for k, text in ds.units.items()},
+        },
     }
 
 

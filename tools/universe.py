@@ -15,7 +15,16 @@ from tools.archetypes import Classification, classify
 from tools.errors import UnknownPeriod
 from tools.frame import Frame, encode
 from tools.metrics import normalise, point_metrics
-from tools.models import Company, CompanyInfo, Dataset, FxRate, Snapshot, Source, Thresholds
+from tools.models import (
+    Company,
+    CompanyInfo,
+    Dataset,
+    DisplayNames,
+    FxRate,
+    Snapshot,
+    Source,
+    Thresholds,
+)
 
 Row = tuple[str, str, str, bytes]  # company, period, capex currency, encoded numbers
 
@@ -47,11 +56,14 @@ class Universe:
         fx: dict[tuple[str, str], FxRate],
         thresholds: Thresholds,
         loaders: Loaders,
+        names: DisplayNames | None = None,
         revision: int | None = None,
     ) -> None:
         self.sources = sources
         self.fx = fx
         self.thresholds = thresholds
+        # Display names of fact keys and unit words: `universe.names.fact("rd_expense", "zh")`.
+        self.names = names or DisplayNames()
         self.revision = revision
         self._loaders = loaders
         self._assessed: dict[tuple[str, str], Assessment] = {}
@@ -63,6 +75,7 @@ class Universe:
             fx={(f.period, f.currency): f for f in ds.fx},
             thresholds=ds.thresholds or Thresholds(),
             loaders=_in_memory(ds.companies),
+            names=ds.display_names(),
             revision=revision,
         )
 
@@ -99,6 +112,8 @@ class Universe:
             fx=sorted(self.fx.values(), key=lambda f: (f.period, f.currency)),
             # Defaults need not be written out: importing the export then changes nothing.
             thresholds=None if self.thresholds == Thresholds() else self.thresholds,
+            facts=dict(sorted(self.names.facts.items())),
+            units=dict(sorted(self.names.units.items())),
             companies=list(self.companies.values()),
         )
 
@@ -110,6 +125,7 @@ class Universe:
             fx=self.fx,
             thresholds=self.thresholds,
             loaders=_in_memory(companies),
+            names=self.names,
             revision=self.revision,
         )
 

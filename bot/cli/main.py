@@ -29,7 +29,7 @@ from tools import breakdown, ranking
 from tools import check as checks
 from tools import history as hist
 from tools import whatif as wi
-from tools.dataio import check_references, load_files
+from tools.dataio import are_shipped, check_references, load_files
 from tools.errors import BadArgument, DataError, UnknownCompany, UnknownPeriod
 from tools.resolve import Resolver
 from tools.store import Store
@@ -181,19 +181,22 @@ def cmd_check(ctx: Context) -> None:
     """Check the data beyond the schema; exits 1 on errors, not on warnings.
 
     Errors: a figure without a source, an estimate without a note. Warnings: stale figures,
-    unused sources, neighbours in the ranking whose order is close to a coin flip.
+    unused sources, neighbours in the ranking whose order is close to a coin flip. A missing
+    translation (a text without zh or en, a fact key or unit without a display name) is an
+    error when FILES are the shipped data files, else a warning.
 
     With FILES, checks those data files (merged) instead of the database.
     Example: inference-lens check data/*.yaml data/companies/*.yaml
     """
-    if ctx.args.files:
-        dataset = load_files(Path(f) for f in ctx.args.files)
+    paths = [Path(f) for f in ctx.args.files]
+    if paths:
+        dataset = load_files(paths)
         check_references(dataset, set(), set(), "files")
         universe = Universe.from_dataset(dataset)
     else:
         universe = ctx.universe
     today = dt.date.fromisoformat(ctx.args.today) if ctx.args.today else None
-    report = checks.check(universe, today)
+    report = checks.check(universe, today, shipped=are_shipped(paths))
     ctx.out(report, lambda: plain(changes.check_report(report, ctx.lang)))
     if report.errors:
         raise CheckFailed
