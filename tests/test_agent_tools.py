@@ -133,6 +133,13 @@ def test_results_are_size_capped():
     assert capped({"a": 1}) == {"a": 1}
 
 
+def test_a_full_ranking_of_the_shipped_data_reaches_the_llm_whole(ctx):
+    # the grounding gate reads the capped result, so a dropped row would reject true numbers
+    result = call("rank", {}, ctx).result()
+    assert "truncated" not in result
+    assert len(result["rows"]) == len(ctx.universe.companies) == result["total"]
+
+
 def test_methodology_states_the_rules_with_the_thresholds_in_force(ctx):
     found = call("methodology", {"topic": "archetypes"}, ctx).result()["archetypes"]
     rules = {a["id"]: a.get("rule") for a in found}

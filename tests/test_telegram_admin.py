@@ -10,6 +10,7 @@ from fake_telegram import FakeTelegram, User
 from telegram.ext import Application
 from telegram_harness import ADMIN_ID, running_bot
 
+from tools.ranking import rank
 from tools.store import Store
 
 
@@ -39,6 +40,11 @@ def alibaba_as_self_user(store: Store) -> bytes:
     return yaml.safe_dump({"companies": [company]}, allow_unicode=True).encode()
 
 
+def rank_of(store: Store, company: str) -> int:
+    """The company's rank in the shipped data before the upload (it moves as companies are added)."""
+    return next(r.rank for r in rank(store.universe()).rows if r.company == company)
+
+
 async def upload(tg: FakeTelegram, user: User, content: bytes, name: str, caption: str = "/import"):
     tg.clear(user.id)
     tg.user_sends_document(user, content, name, caption)
@@ -46,11 +52,11 @@ async def upload(tg: FakeTelegram, user: User, content: bytes, name: str, captio
 
 
 async def test_admin_import_reports_the_ranking_changes(telegram, bot, store, admin):
-    before = len(store.revisions())
+    before, was = len(store.revisions()), rank_of(store, "alibaba")
     (reply,) = await upload(telegram, admin, alibaba_as_self_user(store), "alibaba.yaml")
     assert reply.text.startswith(f"Imported as revision {before + 1}:")
     assert "snapshots alibaba/2026" in reply.text
-    assert "Ranking changes:" in reply.text and "Alibaba: rank 10 → " in reply.text
+    assert "Ranking changes:" in reply.text and f"Alibaba: rank {was} → " in reply.text
     revision = store.revisions()[-1]
     assert (revision.author, revision.source_name) == (str(ADMIN_ID), "alibaba.yaml")
     (same,) = await upload(telegram, admin, alibaba_as_self_user(store), "alibaba.yaml")
@@ -103,6 +109,7 @@ async def test_only_yaml_and_json_files_are_taken(telegram, bot, store, admin):
 
 async def test_admin_import_in_chinese(telegram, bot, store):
     admin = telegram.user(ADMIN_ID, "管理员", language_code="zh-hans")
+    was = rank_of(store, "alibaba")
     (reply,) = await upload(telegram, admin, alibaba_as_self_user(store), "alibaba.yaml")
     assert reply.text.startswith("已导入,修订号")
-    assert "排名变化:" in reply.text and "阿里巴巴:排名 10 → " in reply.text
+    assert "排名变化:" in reply.text and f"阿里巴巴:排名 {was} → " in reply.text

@@ -32,7 +32,10 @@ from tools.universe import Universe
 
 log = logging.getLogger(__name__)
 
-MAX_RESULT_CHARS = 6000  # one tool result in the prompt; bigger results lose list tails
+# One tool result in the prompt; bigger results lose list tails. A full ranking costs ~330
+# characters a company, and the LLM and the grounding gate must see every row the renderer
+# writes, so this leaves room for ~35 companies (the shipped set has 21).
+MAX_RESULT_CHARS = 12000
 
 MetricId = Literal[
     "self_use_inference_share",
