@@ -31,7 +31,9 @@ from tools.universe import Universe
 
 log = logging.getLogger(__name__)
 
-MAX_RESULT_CHARS = 6000  # one tool result in the prompt; bigger results lose list tails
+# One tool result in the prompt; bigger results lose list tails. Sized so a ranking of the
+# whole shipped set (~330 characters a company, 30+ companies after issue 16) arrives whole.
+MAX_RESULT_CHARS = 12000
 
 MetricId = Literal[
     "self_use_inference_share",

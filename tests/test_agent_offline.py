@@ -3,6 +3,8 @@ kept in SQLite (issue 3)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.agent import Answer, answer
@@ -21,7 +23,8 @@ async def test_offline_answer_contract(store: Store):
     assert isinstance(a, Answer)
     assert (a.mode, a.llm_requests, a.ungrounded, a.note) == ("offline", 0, [], None)
     assert [c.name for c in a.tool_calls] == ["rank"] and a.tool_calls[0].result["rows"]
-    assert a.text.startswith("Xiaomi ranks #1 of")
+    # the rank itself moves as the shipped data grows; the answer's form is the contract
+    assert re.match(r"Xiaomi ranks #\d+ of", a.text), a.text
     assert "<" not in a.text  # plain text, no HTML
 
 

@@ -133,6 +133,12 @@ def test_results_are_size_capped():
     assert capped({"a": 1}) == {"a": 1}
 
 
+def test_a_ranking_of_every_shipped_company_arrives_whole(ctx):
+    """The shipped set grows past 20 companies (issue 16); the model must see all of them."""
+    out = call("rank", {"top": 50}, ctx).result()
+    assert "truncated" not in out and len(out["rows"]) == len(ctx.universe.companies)
+
+
 def test_methodology_states_the_rules_with_the_thresholds_in_force(ctx):
     found = call("methodology", {"topic": "archetypes"}, ctx).result()["archetypes"]
     rules = {a["id"]: a.get("rule") for a in found}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -50,7 +51,8 @@ async def test_admin_import_reports_the_ranking_changes(telegram, bot, store, ad
     (reply,) = await upload(telegram, admin, alibaba_as_self_user(store), "alibaba.yaml")
     assert reply.text.startswith(f"Imported as revision {before + 1}:")
     assert "snapshots alibaba/2026" in reply.text
-    assert "Ranking changes:" in reply.text and "Alibaba: rank 10 → " in reply.text
+    # the rank itself moves as the shipped data grows; the report's form is the contract
+    assert "Ranking changes:" in reply.text and re.search(r"Alibaba: rank \d+ → ", reply.text)
     revision = store.revisions()[-1]
     assert (revision.author, revision.source_name) == (str(ADMIN_ID), "alibaba.yaml")
     (same,) = await upload(telegram, admin, alibaba_as_self_user(store), "alibaba.yaml")
@@ -105,4 +107,4 @@ async def test_admin_import_in_chinese(telegram, bot, store):
     admin = telegram.user(ADMIN_ID, "管理员", language_code="zh-hans")
     (reply,) = await upload(telegram, admin, alibaba_as_self_user(store), "alibaba.yaml")
     assert reply.text.startswith("已导入,修订号")
-    assert "排名变化:" in reply.text and "阿里巴巴:排名 10 → " in reply.text
+    assert "排名变化:" in reply.text and re.search(r"阿里巴巴:排名 \d+ → ", reply.text)
