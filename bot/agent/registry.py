@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # One tool result in the prompt; bigger results lose list tails. A full ranking costs ~330
 # characters a company, and the LLM and the grounding gate must see every row the renderer
-# writes, so this leaves room for ~35 companies (the shipped set has 21).
+# writes, so this leaves room for ~35 companies (the shipped set has 28).
 MAX_RESULT_CHARS = 12000
 
 MetricId = Literal[
