@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot import fmt
-from bot.answer_text import P_LIKELY, P_ROBUST, input_name
+from bot.answer_text import input_name, verdict_key
 from bot.html_split import MESSAGE_LIMIT, truncate
 from bot.i18n import Lang, t
 from bot.render_html import esc
@@ -93,13 +93,7 @@ def _confidences(items: list[Confidence], lang: Lang) -> list[str]:
 
 
 def _confidence(c: Confidence, lang: Lang) -> str:
-    verdict = (
-        "verdict_robust"
-        if c.p >= P_ROBUST
-        else "verdict_likely"
-        if c.p >= P_LIKELY
-        else "verdict_coin"
-    )
+    verdict = verdict_key(c.level)
     key = "alert_above" if c.above else "alert_below"
     other = c.name_zh if lang == "zh" else c.name
     return t(key, lang, other=other, p=fmt.prob(c.p), verdict=t(verdict, lang))

@@ -14,10 +14,10 @@ from bot.i18n import Lang, t
 from bot.llm_tools import Outcome
 from bot.planner import Plan
 from bot.render_text import archetype
+from tools.confidence import Level, order_confidence
 from tools.taxonomy import LAYER_TERMS, METRICS
 
 MAX_SOURCES = 4  # a chat answer names a few sources; the full list is one command away
-P_ROBUST, P_LIKELY = 0.9, 0.7
 
 
 def render(outcomes: Sequence[Outcome], lang: Lang, plan: Plan | None = None) -> str:
@@ -135,9 +135,9 @@ def _rank_focus(row: v.RankItem, r: v.RankView, lang: Lang) -> str:
         "ans_spread",
         lang,
         range=fmt.metric_range(row.p10, row.p90, r.unit, lang),
-        ranks=f"{row.rank_range[0]}–{row.rank_range[1]}",
+        ranks=f"{row.rank_range[0]}–{row.rank_range[1]}" if row.rank_range else "–",
     )
-    others = [x for x in r.rows if x.rank <= 3 and x.company != row.company]
+    others = [x for x in r.rows if x.rank is not None and x.rank <= 3 and x.company != row.company]
     top = [f"{x.rank}. {x.name} {_value(x.value, r.unit, lang)}" for x in others]
     parts = [lead, spread, t("ans_top", lang, items=_join(top, lang)) if top else ""]
     return ("" if lang == "zh" else " ").join(p for p in parts if p)
@@ -191,10 +191,13 @@ def _pair(a: str, b: str, p: float, lang: Lang) -> str:
     """P(A above B) with a verdict; flipped so the likelier order is the one stated."""
     if p < 0.5:
         a, b, p = b, a, round(1 - p, 3)
-    verdict = (
-        "verdict_robust" if p >= P_ROBUST else "verdict_likely" if p >= P_LIKELY else "verdict_coin"
-    )
+    verdict = verdict_key(order_confidence(p).level)
     return t("ans_pair", lang, a=a, b=b, p=fmt.prob(p), verdict=t(verdict, lang))
+
+
+def verdict_key(level: Level) -> str:
+    """The i18n key wording a rung of the confidence ladder (tools.confidence)."""
+    return f"verdict_{level}"
 
 
 def tiers(b: v.TiersView, lang: Lang) -> str:

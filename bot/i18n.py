@@ -269,7 +269,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "verdict_robust": ("这个顺序很稳健", "a robust order"),
     "verdict_likely": ("较可能,但并不确定", "likely, not certain"),
-    "verdict_coin": ("接近抛硬币", "close to a coin flip"),
+    "verdict_lean": ("略占上风", "a lean"),
+    "verdict_coin_flip": ("接近抛硬币", "close to a coin flip"),
+    "verdict_doubtful": ("这个顺序存疑", "doubtful"),
+    "verdict_old_order_holds": ("旧顺序大概率仍成立", "the old order probably still holds"),
     "ans_tiers": (
         "{name}({period}{est})的 AI 业务在四层中的分布:{mix}。",
         "{name}'s AI business by layer ({period}{est}): {mix}.",

@@ -60,11 +60,11 @@ def _rank_row(r: RankRow, unit: str, lang: Lang) -> str:
         "rank_detail",
         lang,
         archetype=render_text.archetype(r.archetype, r.tags, lang),
-        ranks=f"{r.rank_p10}–{r.rank_p90}",
+        ranks="–" if r.rank_p10 is None else f"{r.rank_p10}–{r.rank_p90}",
     )
-    if r.p_above_next is not None:
-        detail += " · " + t("rank_p_next", lang, p=fmt.prob(r.p_above_next))
-    head = f"{r.rank}. <b>{_name(r, lang)}</b> · {esc(r.period)} — <b>{esc(value)}</b>"
+    if r.above_next is not None:
+        detail += " · " + t("rank_p_next", lang, p=fmt.prob(r.above_next.p))
+    head = f"{r.rank or '–'}. <b>{_name(r, lang)}</b> · {esc(r.period)} — <b>{esc(value)}</b>"
     return f"{head} ({esc(t('col_range', lang))} {esc(spread)})\n    <i>{esc(detail)}</i>"
 
 
@@ -193,14 +193,10 @@ def comparison(c: Comparison, lang: Lang) -> str:
     lines = [f"<b>{esc(t('compare_title', lang, metric=METRICS[c.metric].name(lang)))}</b>", ""]
     lines += [_rank_row(row, unit, lang) for row in c.rows]
     names = {r.company: render_text.name(r, lang) for r in c.rows}
-    done: set[frozenset[str]] = set()
     lines.append("")
-    for a, others in c.p_above.items():
-        for b, p in others.items():
-            if frozenset((a, b)) not in done:
-                done.add(frozenset((a, b)))
-                text = t("p_above_line", lang, a=names[a], b=names[b], p=fmt.prob(p))
-                lines.append(f"• {esc(text)}")
+    for p in c.pairs:
+        text = t("p_above_line", lang, a=names[p.leader], b=names[p.other], p=fmt.prob(p.p))
+        lines.append(f"• {esc(text)}")
     return "\n".join(lines)
 
 

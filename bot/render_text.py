@@ -29,13 +29,13 @@ def archetype(arch: str, tags: list[str], lang: Lang) -> str:
 def _rank_rows(rows: list[RankRow], unit: str, lang: Lang) -> list[list[str]]:
     return [
         [
-            str(r.rank),
+            "–" if r.rank is None else str(r.rank),
             name(r, lang),
             r.period,
             fmt.metric_value(r.value, unit, lang) + ("*" if r.estimated else ""),
             fmt.metric_range(r.p10, r.p90, unit, lang),
-            f"{r.rank_p10}–{r.rank_p90}",
-            fmt.prob(r.p_above_next) if r.p_above_next is not None else "",
+            "–" if r.rank_p10 is None else f"{r.rank_p10}–{r.rank_p90}",
+            fmt.prob(r.above_next.p) if r.above_next else "",
             archetype(r.archetype, r.tags, lang),
         ]
         for r in rows
@@ -169,12 +169,8 @@ def comparison(c: Comparison, lang: Lang) -> str:
     lines.append(table(_rank_headers(lang), _rank_rows(c.rows, unit, lang), right=[0, 3, 6]))
     lines.append("")
     names = {r.company: name(r, lang) for r in c.rows}
-    done: set[frozenset[str]] = set()
-    for a, others in c.p_above.items():
-        for b, p in others.items():
-            if frozenset((a, b)) not in done:
-                done.add(frozenset((a, b)))
-                lines.append(t("p_above_line", lang, a=names[a], b=names[b], p=fmt.prob(p)))
+    for p in c.pairs:
+        lines.append(t("p_above_line", lang, a=names[p.leader], b=names[p.other], p=fmt.prob(p.p)))
     return "\n".join(lines)
 
 
@@ -206,7 +202,7 @@ def move(m: Move, metric: str, lang: Lang, label: str) -> str:
     if fields:
         lines.append("  " + t("changed_inputs", lang, fields=", ".join(fields)))
     if m.passed:
-        items = ", ".join(f"P(>{p.company})={fmt.prob(p.p_above)}" for p in m.passed)
+        items = ", ".join(f"{p.company} {fmt.prob(p.p)}" for p in m.passed)
         lines.append("  " + t("passed_line", lang, items=items))
     return "\n".join(lines)
 
