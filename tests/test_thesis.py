@@ -45,14 +45,14 @@ def test_every_company_has_history(universe):
 
 def test_ordering_robustness_is_reported(universe):
     c = compare(universe, ["xiaomi", "bytedance", "tencent", "alibaba"])
-    p = c.p_above
     # reported, not assumed: the gaps the thesis rests on should hold in most samples
-    assert p["bytedance"]["tencent"] > 0.9
-    assert p["bytedance"]["alibaba"] > 0.9
-    assert 0.5 < p["xiaomi"]["bytedance"] <= 1.0
-    print(
-        {
-            pair: p[pair[0]][pair[1]]
-            for pair in [("xiaomi", "bytedance"), ("bytedance", "tencent"), ("tencent", "alibaba")]
-        }
-    )
+    assert c.p_above("bytedance", "tencent") > 0.9
+    assert c.p_above("bytedance", "alibaba") > 0.9
+    assert 0.5 < c.p_above("xiaomi", "bytedance") <= 1.0
+    # every pair is stated from the side shown first
+    assert [(p.leader, p.other) for p in c.pairs][:3] == [
+        ("xiaomi", "bytedance"),
+        ("xiaomi", "tencent"),
+        ("xiaomi", "alibaba"),
+    ]
+    print({(p.leader, p.other): (p.p, p.level) for p in c.pairs})

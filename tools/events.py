@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
-from tools.confidence import OrderConfidence
+from tools.confidence import OrderConfidence, order_confidence
 from tools.history import EventKind, InputChange, Move, diff
 from tools.ranking import ordered, select
 from tools.taxonomy import DEFAULT_METRIC, METRICS
@@ -42,6 +42,14 @@ class Confidence(OrderConfidence):
     name: str
     name_zh: str
     above: bool  # the event's company is now above this one
+
+    @model_validator(mode="before")
+    @classmethod
+    def _level_of_older_events(cls, data: Any) -> Any:
+        """Events stored before the ladder existed carry only `p`: place it on the ladder."""
+        if isinstance(data, dict) and "level" not in data and "p" in data:
+            return {**data, "level": order_confidence(data["p"], move=True).level}
+        return data
 
 
 class AlertEvent(BaseModel):
