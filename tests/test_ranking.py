@@ -95,6 +95,19 @@ def test_pair_probability_is_the_same_in_compare_and_ranking(make_dataset):
     assert c.p_above("a", "b") + c.p_above("b", "a") == pytest.approx(1.0)
 
 
+def test_compare_states_pairs_from_the_leader_and_next_within_the_set(make_dataset):
+    records = [company(c, v, spread=0.15) for c, v in (("a", 0.5), ("b", 0.45), ("c", 0.3))]
+    u = universe(make_dataset, *records)
+    full = {r.company: r for r in rank(u).rows}
+    c = compare(u, ["c", "a"])  # named loser first
+    assert [r.company for r in c.rows] == ["a", "c"]
+    assert [r.rank for r in c.rows] == [1, 3]  # ranks stay those of the full ranking
+    [pair] = c.pairs
+    assert (pair.leader, pair.other) == ("a", "c") and pair.p > 0.5
+    assert c.rows[0].above_next.p == pair.p != full["a"].above_next.p  # a vs c, not a vs b
+    assert c.rows[1].above_next is None
+
+
 shares = st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4).filter(lambda xs: sum(xs) > 0.05)
 
 
