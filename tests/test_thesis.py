@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tools.ranking import compare, rank
@@ -56,3 +59,18 @@ def test_ordering_robustness_is_reported(universe):
         ("xiaomi", "alibaba"),
     ]
     print({(p.leader, p.other): (p.p, p.level) for p in c.pairs})
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "methodology.md"
+NAMES = {"Xiaomi": "xiaomi", "ByteDance": "bytedance", "Meituan": "meituan"}
+NAMES |= {"Tencent": "tencent", "Baidu": "baidu", "Alibaba": "alibaba"}
+
+
+def test_the_methodology_reports_the_figures_the_model_gives(universe):
+    """The robustness figures of docs/methodology.md §5.5 are today's, not a past model's."""
+    text = DOCS.read_text(encoding="utf-8").split("### 5.5", 1)[1].split("\n## ", 1)[0]
+    stated = re.findall(r"P\((\w+) above (\w+)\) =\s+(\d\.\d\d)", text)
+    assert len(stated) == 5
+    c = compare(universe, list(NAMES.values()))
+    for a, b, p in stated:
+        assert round(c.p_above(NAMES[a], NAMES[b]), 2) == float(p), (a, b)
