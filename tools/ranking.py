@@ -6,7 +6,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
@@ -103,25 +103,32 @@ def spreads(draws: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return np.vstack([values, low, high])
 
 
-def _figures(value: float, spread: np.ndarray, rank: int) -> dict[str, float | int]:
-    """A ranked row's figures. p10-p90 and the rank range are stretched to reach the value and
-    rank shown when these fall outside (a lopsided range, a crowd of near-ties), so that no row
-    contradicts itself; on the shipped data no stretch exceeds rounding (test_consistency)."""
-    p10, p50, p90, rank_p10, rank_p90 = (float(x) for x in spread)
-    return {
-        "rank": rank,
-        "value": round(value, 4),
-        "p10": round(min(p10, value), 4),
-        "p50": round(p50, 4),
-        "p90": round(max(p90, value), 4),
-        "rank_p10": int(min(rank_p10, rank)),
-        "rank_p90": int(max(rank_p90, rank)),
-    }
+FIGURES = ("rank", "value", "p10", "p50", "p90", "rank_p10", "rank_p90")
 
 
-def _unranked(metric: str) -> dict[str, str | None]:
-    figures = ("rank", "value", "p10", "p50", "p90", "rank_p10", "rank_p90")
-    return {**dict.fromkeys(figures), "reason": UNDEFINED_REASON.get(metric, "undefined_ratio")}
+def _figures(values: np.ndarray, spread: np.ndarray, shown: list[int]) -> list[dict[str, Any]]:
+    """The ranked rows' figures, in the order shown, computed for all rows at once.
+
+    p10-p90 and the rank range are stretched to reach the value and rank shown when these fall
+    outside (a lopsided range, a crowd of near-ties), so that no row contradicts itself; on the
+    shipped data no stretch exceeds rounding (tests/test_consistency.py).
+    """
+    value, (p10, p50, p90, rank_p10, rank_p90) = values[shown], spread[:, shown]
+    rank = np.arange(1, len(shown) + 1)
+    columns = [
+        rank.tolist(),
+        np.round(value, 4).tolist(),
+        np.round(np.minimum(p10, value), 4).tolist(),
+        np.round(p50, 4).tolist(),
+        np.round(np.maximum(p90, value), 4).tolist(),
+        np.minimum(rank_p10, rank).astype(int).tolist(),
+        np.maximum(rank_p90, rank).astype(int).tolist(),
+    ]
+    return [dict(zip(FIGURES, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _unranked(metric: str) -> dict[str, Any]:
+    return {**dict.fromkeys(FIGURES), "reason": UNDEFINED_REASON.get(metric, "undefined_ratio")}
 
 
 def _round(value: float) -> float | None:
@@ -182,6 +189,7 @@ def rank(
     order = order_of(values, tiebreak=spread[1])
     shown = order[: int((~np.isnan(values)).sum())]  # ranked rows; unranked (NaN) rows follow
     nexts = [order_confidence(float(p)) for p in prob_above_pairs(draws, shown[:-1], shown[1:])]
+    figures = _figures(values, spread, shown)
     rows = []
     for position, i in enumerate(order):
         info = universe.info[frame.companies[i]]
@@ -194,11 +202,7 @@ def rank(
                 name_zh=info.name.zh,
                 region=info.region,
                 period=frame.periods[i],
-                **(
-                    _figures(float(values[i]), spread[:, i], position + 1)
-                    if ranked
-                    else _unranked(metric)
-                ),
+                **(figures[position] if ranked else _unranked(metric)),
                 above_next=nexts[position] if position < len(nexts) else None,
                 tied=any(j != i and values[j] == values[i] for j in neighbours),
                 estimated=bool(estimated[i]),

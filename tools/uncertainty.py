@@ -12,6 +12,7 @@ of the joint distribution, and a share without a range never moves. docs/methodo
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Sequence
 
@@ -54,29 +55,63 @@ def pert_variance(mode: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.nda
     return (mean - low) * (high - mean) / (PERT_WEIGHT + 3)
 
 
-def _betas(
-    keys: Sequence[str], alpha: np.ndarray, beta: np.ndarray, group: str, samples: int, seed: int
-) -> np.ndarray:
-    """Beta(alpha, beta) draws (shapes (inputs, rows)) of shape (inputs, rows, samples), one
-    random stream per row.
+def _uniforms(keys: Sequence[str], group: str, samples: int, width: int, seed: int) -> np.ndarray:
+    """U[0, 1) draws of shape (width, len(keys), samples), one random stream per key.
 
     Each company-period has its own counter-based Philox stream, keyed by (seed, input
     group) and a hash of its key, so its samples are the same whichever other companies
     are ranked beside it: a pair's P(A above B) in a comparison equals the one shown in
-    the full ranking. A beta draw is G(alpha) / (G(alpha) + G(beta)) of two gamma draws,
-    which numpy makes in single precision: ample for shares shown to 0.1%, and fast.
+    the full ranking. Philox takes its key directly (no seed hashing), which keeps
+    5,000 streams cheap.
     """
     salt = (seed * len(_GROUPS) + _GROUPS.index(group)) % 2**64
-    a32, b32 = alpha.astype(np.float32), beta.astype(np.float32)
-    out = np.empty((alpha.shape[0], len(keys), samples), dtype=np.float32)
+    # One contiguous (companies, samples) block per input: each company's samples in a row.
+    # Single precision: ample for shares shown to 0.1%, and half the memory traffic.
+    out = np.empty((width, len(keys), samples), dtype=np.float32)
     for j, key in enumerate(keys):
         stream = np.random.Philox(key=np.array([salt, zlib.crc32(key.encode())], dtype=np.uint64))
-        rng = np.random.Generator(stream)
-        size = (alpha.shape[0], samples)
-        ga = rng.standard_gamma(np.broadcast_to(a32[:, j, None], size), dtype=np.float32)
-        gb = rng.standard_gamma(np.broadcast_to(b32[:, j, None], size), dtype=np.float32)
-        out[:, j, :] = ga / (ga + gb)
+        out[:, j, :] = np.random.Generator(stream).random((width, samples), dtype=np.float32)
     return out
+
+
+# PERT shapes always sum to 2 + PERT_WEIGHT, so one parameter (alpha, from 1 to 1 + PERT_WEIGHT)
+# names the distribution: its quantile function is tabulated once and draws are looked up from
+# uniforms, several times faster than drawing two gamma variates per sample.
+_ALPHAS = 401  # alpha in steps of 0.01: the nearest row is within 0.1% of the range's width
+_QUANTILES = 2049
+
+
+@functools.cache
+def _pert_quantiles() -> np.ndarray:
+    """Quantile function of Beta(alpha, 2 + PERT_WEIGHT - alpha) on a grid: (_ALPHAS, _QUANTILES).
+
+    The CDF is integrated with the midpoint rule on 4,096 cells (no density at 0 or 1, where a
+    log would be infinite), then inverted by interpolation.
+    """
+    edges = np.linspace(0.0, 1.0, 4097)
+    mid = (edges[1:] + edges[:-1]) / 2
+    alpha = np.linspace(1.0, 1.0 + PERT_WEIGHT, _ALPHAS)[:, None]
+    density = np.exp((alpha - 1) * np.log(mid) + (1 + PERT_WEIGHT - alpha) * np.log1p(-mid))
+    cdf = np.concatenate([np.zeros((_ALPHAS, 1)), np.cumsum(density, axis=1)], axis=1)
+    cdf /= cdf[:, -1:]
+    u = np.linspace(0.0, 1.0, _QUANTILES)
+    return np.array([np.interp(u, c, edges) for c in cdf], dtype=np.float32)
+
+
+def _pert_unit(alpha: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """PERT draws on [0, 1] from uniforms (inputs, rows, samples), in place; alpha (inputs, rows)."""
+    table = _pert_quantiles()
+    row = np.rint((alpha - 1.0) / PERT_WEIGHT * (_ALPHAS - 1)).astype(np.int64) * _QUANTILES
+    uniforms *= np.float32(_QUANTILES - 1)
+    index = uniforms.astype(np.int64)
+    np.minimum(index, _QUANTILES - 2, out=index)
+    uniforms -= index  # the fraction between two grid points
+    index += row[:, :, None]
+    flat = table.ravel()
+    low = flat.take(index)
+    uniforms *= flat.take(index + 1) - low
+    uniforms += low
+    return uniforms
 
 
 def _draw(
@@ -89,7 +124,8 @@ def _draw(
     seed: int,
 ) -> np.ndarray:
     """PERT draws of each input (mode, low, high shaped (inputs, rows)): (inputs, rows, samples)."""
-    draws = _betas(keys, *pert_shapes(mode, low, high), group, samples, seed)
+    alpha, _ = pert_shapes(mode, low, high)
+    draws = _pert_unit(alpha, _uniforms(keys, group, samples, low.shape[0], seed))
     draws *= (high - low).astype(np.float32)[:, :, None]
     draws += low.astype(np.float32)[:, :, None]
     return draws
