@@ -39,18 +39,17 @@ _NEEDS = {
 }
 
 
-def pert_shapes(
-    mode: np.ndarray, low: np.ndarray, high: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """PERT-beta shape parameters (alpha, beta); a range of zero width gets (1, 1), unused."""
+def pert_alpha(mode: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The PERT-beta shape alpha = 1 + 4·(mode − low)/(high − low); beta = 6 − alpha.
+    A range of zero width gets 1 (its draws are scaled by the width, 0, so it stays put)."""
     width = high - low
     safe = np.where(width > 0, width, 1.0)
     alpha = np.where(width > 0, 1 + PERT_WEIGHT * (mode - low) / safe, 1.0)
-    beta = np.where(width > 0, 1 + PERT_WEIGHT * (high - mode) / safe, 1.0)
-    return alpha, beta
+    return np.clip(alpha, 1.0, 1.0 + PERT_WEIGHT)
 
 
 def pert_variance(mode: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Variance of PERT(low, mode, high): (mean − low)(high − mean) / 7."""
     mean = (low + PERT_WEIGHT * mode + high) / (PERT_WEIGHT + 2)
     return (mean - low) * (high - mean) / (PERT_WEIGHT + 3)
 
@@ -124,7 +123,7 @@ def _draw(
     seed: int,
 ) -> np.ndarray:
     """PERT draws of each input (mode, low, high shaped (inputs, rows)): (inputs, rows, samples)."""
-    alpha, _ = pert_shapes(mode, low, high)
+    alpha = pert_alpha(mode, low, high)
     draws = _pert_unit(alpha, _uniforms(keys, group, samples, low.shape[0], seed))
     draws *= (high - low).astype(np.float32)[:, :, None]
     draws += low.astype(np.float32)[:, :, None]
