@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from tools.ranking import compare, order_of, rank, spreads
 from tools.store import Store
@@ -132,3 +133,27 @@ def test_the_new_order_is_stated_after_a_move(tmp_path, universe):
     p_new = compare(universe, ["baidu", "xai"], period="2025").p_above("xai", "baidu")
     assert (xai["company"], xai["above"], xai["p"]) == ("xai", False, p_new)
     assert xai["p"] > 0.5 and xai["level"] in ("likely", "robust")
+
+
+def cli(db: Path, *argv: str) -> str:
+    done = subprocess.run([CLI, "--db", str(db), *argv], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_the_import_report_states_p_of_the_new_order(tmp_path):
+    """An edit moves Baidu above Tencent: the report gives P(the new order holds), the same
+    figure `compare` states from the new leader's side."""
+    db = tmp_path / "lens.db"
+    data = yaml.safe_load(cli(db, "export"))
+    baidu = next(c for c in data["companies"] if c["id"] == "baidu")
+    allocation = baidu["snapshots"][-1]["allocation"]
+    allocation["own_inference"].update(value=0.47, high=0.55)
+    allocation["own_training"].update(value=0.12, low=0.05)
+    path = tmp_path / "edit.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    report = json.loads(cli(db, "import", str(path), "--json"))
+    move = next(m for m in report["moves"] if m["company"] == "baidu")
+    [tencent] = move["passed"]
+    [pair] = json.loads(cli(db, "compare", "baidu", "tencent", "--json"))["pairs"]
+    assert (pair["leader"], tencent["company"], tencent["above"]) == ("baidu", "tencent", True)
+    assert tencent["p"] == pair["p"] and tencent["level"] == pair["level"]
