@@ -90,6 +90,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "rank_of": ("第 {rank}/{of} 名", "rank {rank}/{of}"),
     "revision_label": ("数据修订", "data revision"),
     "layers_title": ("业务四层(毛利从低到高)", "Business by layer (margin low → high)"),
+    "reason_undefined_ratio": (
+        "n/a:推理不足算力的 5%,两个接近零的份额之比没有意义,因此不参与排名。",
+        "n/a: inference is under 5% of compute, so this ratio of two near-zero shares means nothing; not ranked.",
+    ),
     "star_note": ("* 为估算值(公司未披露)。", "* marks estimates (not disclosed by the company)."),
     "alloc_own_training": ("自用训练", "own training"),
     "alloc_own_inference": ("自用推理", "own inference"),

@@ -77,6 +77,7 @@ def ranking(r: Ranking, lang: Lang) -> str:
     lines += [_rank_row(row, r.unit, lang) for row in r.rows]
     if any(x.estimated for x in r.rows):
         lines += ["", f"<i>{esc(t('estimated_note', lang, samples=r.samples, seed=r.seed))}</i>"]
+    lines += [f"<i>{esc(note)}</i>" for note in render_text.unranked_notes(r.rows, lang)]
     return "\n".join(lines)
 
 
@@ -192,6 +193,7 @@ def comparison(c: Comparison, lang: Lang) -> str:
     unit = METRICS[c.metric].unit
     lines = [f"<b>{esc(t('compare_title', lang, metric=METRICS[c.metric].name(lang)))}</b>", ""]
     lines += [_rank_row(row, unit, lang) for row in c.rows]
+    lines += [f"<i>{esc(note)}</i>" for note in render_text.unranked_notes(c.rows, lang)]
     names = {r.company: render_text.name(r, lang) for r in c.rows}
     lines.append("")
     for p in c.pairs:

@@ -56,6 +56,13 @@ def _rank_headers(lang: Lang) -> list[str]:
     return [t(k, lang) for k in keys]
 
 
+def unranked_notes(rows: list[RankRow], lang: Lang) -> list[str]:
+    """Why the unranked rows (value n/a) are not ranked, once per reason."""
+    return [
+        t(f"reason_{reason}", lang) for reason in dict.fromkeys(r.reason for r in rows if r.reason)
+    ]
+
+
 def ranking(r: Ranking, lang: Lang) -> str:
     period = t("latest", lang) if r.period == "latest" else r.period
     title = t("rank_title", lang, metric=METRICS[r.metric].name(lang), period=period)
@@ -67,7 +74,8 @@ def ranking(r: Ranking, lang: Lang) -> str:
         if any(x.estimated for x in r.rows)
         else ""
     )
-    return "\n".join(x for x in [title, "", body, "", note] if x is not None).rstrip()
+    parts = [title, "", body, "", note, *unranked_notes(r.rows, lang)]
+    return "\n".join(x for x in parts if x is not None).rstrip()
 
 
 def _sources(sources: list[Source], lang: Lang) -> str:
@@ -167,7 +175,7 @@ def comparison(c: Comparison, lang: Lang) -> str:
     unit = METRICS[c.metric].unit
     lines = [t("compare_title", lang, metric=METRICS[c.metric].name(lang)), ""]
     lines.append(table(_rank_headers(lang), _rank_rows(c.rows, unit, lang), right=[0, 3, 6]))
-    lines.append("")
+    lines += ["", *unranked_notes(c.rows, lang)]
     names = {r.company: name(r, lang) for r in c.rows}
     for p in c.pairs:
         lines.append(t("p_above_line", lang, a=names[p.leader], b=names[p.other], p=fmt.prob(p.p)))

@@ -157,3 +157,13 @@ def test_the_import_report_states_p_of_the_new_order(tmp_path):
     [pair] = json.loads(cli(db, "compare", "baidu", "tencent", "--json"))["pairs"]
     assert (pair["leader"], tencent["company"], tencent["above"]) == ("baidu", "tencent", True)
     assert tencent["p"] == pair["p"] and tencent["level"] == pair["level"]
+
+
+def test_the_text_says_why_a_row_is_unranked(tmp_path):
+    db = tmp_path / "lens.db"
+    out = cli(db, "rank", "--metric", "inference_self_use_ratio", "--period", "2024")
+    assert "inference is under 5% of compute" in out
+    zh = cli(
+        db, "--lang", "zh", "compare", "coreweave", "oracle", "--metric", "inference_self_use_ratio"
+    )
+    assert "不参与排名" in zh
