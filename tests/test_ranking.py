@@ -95,6 +95,18 @@ def test_pair_probability_is_the_same_in_compare_and_ranking(make_dataset):
     assert c.p_above("a", "b") + c.p_above("b", "a") == pytest.approx(1.0)
 
 
+def test_pair_probability_is_the_same_in_a_region_ranking(make_dataset):
+    records = [
+        company("a", 0.5, spread=0.15),
+        company("x", 0.47, spread=0.15, region="CN"),
+        company("b", 0.45, spread=0.15),
+    ]
+    u = universe(make_dataset, *records)
+    us = rank(u, region="US").rows
+    assert [r.company for r in us] == ["a", "b"]
+    assert us[0].above_next.p == compare(u, ["a", "b"]).p_above("a", "b")
+
+
 def test_compare_states_pairs_from_the_leader_and_next_within_the_set(make_dataset):
     records = [company(c, v, spread=0.15) for c, v in (("a", 0.5), ("b", 0.45), ("c", 0.3))]
     u = universe(make_dataset, *records)
