@@ -71,9 +71,22 @@ def test_confidence_names_the_weakest_pairs_first():
         for i in range(5)
     ]
     text = render([event(confidence=pairs)], "en")
-    assert "Now above C4: P = 59% (close to a coin flip)" in text
+    assert "Now above C4: P = 59% (a lean)" in text
     assert "Now above C2: P = 79% (likely, not certain)" in text
     assert "C0" not in text and "…and 2 more, none less sure" in text
+
+
+def test_an_unlikely_new_order_says_the_old_one_probably_holds():
+    """A 9% chance is not a coin flip: the ladder's bottom rung, for a move."""
+    pairs = [
+        Confidence(company="c", name="C", name_zh="C", above=True, p=0.09),
+        Confidence(company="d", name="D", name_zh="D", above=True, p=0.5),
+    ]
+    assert [c.level for c in pairs] == ["old_order_holds", "coin_flip"]
+    en, zh = render([event(confidence=pairs)], "en"), render([event(confidence=pairs)], "zh")
+    assert "Now above C: P = 9% (the old order probably still holds)" in en
+    assert "Now above D: P = 50% (close to a coin flip)" in en
+    assert "旧顺序大概率仍成立" in zh and "9%(接近抛硬币)" not in zh
 
 
 def test_a_huge_change_still_fits_one_message():

@@ -28,7 +28,8 @@ def test_ranking_chart_draws_every_glyph(store: Store, lang):
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
         png = charts.ranking_chart(r, lang)
     width, height = png_size(png)
-    assert width == 1120 and 1000 < height < 2000  # legible at phone width, not a strip
+    # legible at phone width, within Telegram's photo limits (width + height ≤ 10,000, ratio ≤ 20)
+    assert width == 1120 and height > 1000 and width + height <= 10_000 and height / width <= 20
     assert len(png) > 30_000
 
 

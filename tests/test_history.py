@@ -35,10 +35,12 @@ def test_diff_between_revisions(two_revisions: Store):
     changed = {c.field: (c.old, c.new) for c in b.changes}
     assert changed["allocation.own_inference"] == (0.4, 0.7)
     assert changed["allocation.external_iaas"] == (0.25, 0.05)
-    assert [p.company for p in b.passed] == ["a"] and b.passed[0].p_above > 0.95
+    # P(the new order holds): b now above a, with ranges that never cross
+    assert [(p.company, p.above) for p in b.passed] == [("a", True)] and b.passed[0].p > 0.95
     a = moves["a"]
     assert a.kinds == ["order"] and a.changes == []  # a moved only because b passed it
-    assert [p.company for p in a.passed] == ["b"] and a.passed[0].p_above < 0.05
+    assert [(p.company, p.above) for p in a.passed] == [("b", False)] and a.passed[0].p > 0.95
+    assert a.passed[0].level == "robust"
 
 
 def test_no_change_no_moves(two_revisions: Store):

@@ -7,6 +7,7 @@ import ast
 import gettext
 import io
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,13 @@ def string_constants() -> set[str]:
 # with the names that complete it, so a phrase nobody can reach still fails the test below.
 def dynamic_keys() -> set[str]:
     from bot.telegram.pages import COMMANDS
+    from tools.confidence import Level
     from tools.models import ALLOCATION_KEYS, SourceKind
+    from tools.ranking import Reason
 
     kinds = {f"kind_{k.value}" for k in SourceKind}
+    kinds |= {f"verdict_{level}" for level in typing.get_args(Level)}
+    kinds |= {f"reason_{reason}" for reason in typing.get_args(Reason)}
     return (
         {f"cmd_{c}" for c in (*COMMANDS, "start")} | {f"alloc_{k}" for k in ALLOCATION_KEYS} | kinds
     )

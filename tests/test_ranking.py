@@ -30,15 +30,17 @@ def test_orders_high_to_low_with_ranges(make_dataset):
     for row in r.rows:
         assert row.p10 <= row.p50 <= row.p90
         assert row.rank_p10 == row.rank == row.rank_p90  # the ranges never overlap
-    assert r.rows[0].p_above_next > 0.99  # 0.7 vs 0.5 with ±0.05 ranges never cross
-    assert r.rows[-1].p_above_next is None
+    assert r.rows[0].above_next.p > 0.99  # 0.7 vs 0.5 with ±0.05 ranges never cross
+    assert r.rows[0].above_next.level == "robust"
+    assert r.rows[-1].above_next is None
 
 
 def test_ties_are_flagged_and_broken_by_id(make_dataset):
     u = universe(make_dataset, company("zeta", 0.5), company("alpha", 0.5), company("mid", 0.2))
     rows = rank(u).rows
     assert [(r.company, r.tied) for r in rows] == [("alpha", True), ("zeta", True), ("mid", False)]
-    assert rows[0].p_above_next == 0.5  # identical degenerate ranges: a coin flip
+    assert rows[0].above_next.p == 0.5  # identical degenerate ranges: a coin flip
+    assert rows[0].above_next.tie
 
 
 def test_region_top_and_metric(make_dataset):
@@ -88,9 +90,34 @@ def test_pair_probability_is_the_same_in_compare_and_ranking(make_dataset):
     u = universe(make_dataset, *records)
     first = rank(u).rows[0]
     assert first.company == "a"
-    assert compare(u, ["a", "b"]).p_above["a"]["b"] == first.p_above_next
     c = compare(u, ["a", "b"])
-    assert c.p_above["a"]["b"] + c.p_above["b"]["a"] == pytest.approx(1.0)
+    assert c.p_above("a", "b") == first.above_next.p
+    assert c.p_above("a", "b") + c.p_above("b", "a") == pytest.approx(1.0)
+
+
+def test_pair_probability_is_the_same_in_a_region_ranking(make_dataset):
+    records = [
+        company("a", 0.5, spread=0.15),
+        company("x", 0.47, spread=0.15, region="CN"),
+        company("b", 0.45, spread=0.15),
+    ]
+    u = universe(make_dataset, *records)
+    us = rank(u, region="US").rows
+    assert [r.company for r in us] == ["a", "b"]
+    assert us[0].above_next.p == compare(u, ["a", "b"]).p_above("a", "b")
+
+
+def test_compare_states_pairs_from_the_leader_and_next_within_the_set(make_dataset):
+    records = [company(c, v, spread=0.15) for c, v in (("a", 0.5), ("b", 0.45), ("c", 0.3))]
+    u = universe(make_dataset, *records)
+    full = {r.company: r for r in rank(u).rows}
+    c = compare(u, ["c", "a"])  # named loser first
+    assert [r.company for r in c.rows] == ["a", "c"]
+    assert [r.rank for r in c.rows] == [1, 3]  # ranks stay those of the full ranking
+    [pair] = c.pairs
+    assert (pair.leader, pair.other) == ("a", "c") and pair.p > 0.5
+    assert c.rows[0].above_next.p == pair.p != full["a"].above_next.p  # a vs c, not a vs b
+    assert c.rows[1].above_next is None
 
 
 shares = st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4).filter(lambda xs: sum(xs) > 0.05)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tools.ranking import compare, rank
@@ -65,14 +68,29 @@ def test_every_company_has_history(universe):
 
 def test_ordering_robustness_is_reported(universe):
     c = compare(universe, ["xiaomi", "bytedance", "tencent", "alibaba"])
-    p = c.p_above
     # reported, not assumed: the gaps the thesis rests on should hold in most samples
-    assert p["bytedance"]["tencent"] > 0.9
-    assert p["bytedance"]["alibaba"] > 0.9
-    assert 0.5 < p["xiaomi"]["bytedance"] <= 1.0
-    print(
-        {
-            pair: p[pair[0]][pair[1]]
-            for pair in [("xiaomi", "bytedance"), ("bytedance", "tencent"), ("tencent", "alibaba")]
-        }
-    )
+    assert c.p_above("bytedance", "tencent") > 0.9
+    assert c.p_above("bytedance", "alibaba") > 0.9
+    assert 0.5 < c.p_above("xiaomi", "bytedance") <= 1.0
+    # every pair is stated from the side shown first
+    assert [(p.leader, p.other) for p in c.pairs][:3] == [
+        ("xiaomi", "bytedance"),
+        ("xiaomi", "tencent"),
+        ("xiaomi", "alibaba"),
+    ]
+    print({(p.leader, p.other): (p.p, p.level) for p in c.pairs})
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "methodology.md"
+NAMES = {"Xiaomi": "xiaomi", "ByteDance": "bytedance", "Meituan": "meituan"}
+NAMES |= {"Tencent": "tencent", "Baidu": "baidu", "Alibaba": "alibaba"}
+
+
+def test_the_methodology_reports_the_figures_the_model_gives(universe):
+    """The robustness figures of docs/methodology.md §5.5 are today's, not a past model's."""
+    text = DOCS.read_text(encoding="utf-8").split("### 5.5", 1)[1].split("\n## ", 1)[0]
+    stated = re.findall(r"P\((\w+) above (\w+)\) =\s+(\d\.\d\d)", text)
+    assert len(stated) == 5
+    c = compare(universe, list(NAMES.values()))
+    for a, b, p in stated:
+        assert round(c.p_above(NAMES[a], NAMES[b]), 2) == float(p), (a, b)

@@ -168,7 +168,7 @@ def check(
     neighbours = []
     rows = rank(universe).rows
     for upper, lower in itertools.pairwise(rows):
-        p = upper.p_above_next or 0.0
+        p = upper.above_next.p if upper.above_next else 0.0
         neighbours.append(Neighbours(upper=upper.company, lower=lower.company, p_above=p))
         if COIN_FLIP[0] <= p <= COIN_FLIP[1]:
             message = f"P({upper.company} above {lower.company}) = {p:.2f}: the order is close to a coin flip"

@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
+from tools.confidence import OrderConfidence, order_confidence
 from tools.history import EventKind, InputChange, Move, diff
 from tools.ranking import ordered, select
 from tools.taxonomy import DEFAULT_METRIC, METRICS
@@ -33,14 +34,22 @@ class Revisions(Protocol):
     def universe(self, revision: int | None = None) -> Universe: ...
 
 
-class Confidence(BaseModel):
-    """A company the event's company changed places with, and how sure the new order is."""
+class Confidence(OrderConfidence):
+    """A company the event's company changed places with: `p` = P(the new order of the pair
+    holds), `level` its rung on the ladder (tools.confidence)."""
 
     company: str
     name: str
     name_zh: str
     above: bool  # the event's company is now above this one
-    p: float  # P(the new order of the pair holds), from the uncertainty model
+
+    @model_validator(mode="before")
+    @classmethod
+    def _level_of_older_events(cls, data: Any) -> Any:
+        """Events stored before the ladder existed carry only `p`: place it on the ladder."""
+        if isinstance(data, dict) and "level" not in data and "p" in data:
+            return {**data, "level": order_confidence(data["p"], move=True).level}
+        return data
 
 
 class AlertEvent(BaseModel):
@@ -120,7 +129,7 @@ def _event(
         new_archetype=move.new_archetype,
         currency=_capex_currency(move, after),
         changes=move.changes,
-        confidence=_confidence(move, ranks, after) if kind == "order" else [],
+        confidence=_confidence(move, after) if kind == "order" else [],
     )
 
 
@@ -132,22 +141,13 @@ def _capex_currency(move: Move, after: Universe) -> str | None:
     return snapshot.ai_capex.currency if snapshot else None
 
 
-def _confidence(move: Move, ranks: dict[str, int], after: Universe) -> list[Confidence]:
+def _confidence(move: Move, after: Universe) -> list[Confidence]:
     """P(the new order holds) against each company the mover changed places with."""
     out = []
     for passed in move.passed:
-        above = ranks[move.company] < ranks[passed.company]
         info = after.info[passed.company]
-        p = passed.p_above if above else 1 - passed.p_above
-        out.append(
-            Confidence(
-                company=passed.company,
-                name=info.name.en,
-                name_zh=info.name.zh,
-                above=above,
-                p=round(p, 3),
-            )
-        )
+        pair = passed.model_dump(include={"company", "above", "p", "level"})
+        out.append(Confidence(name=info.name.en, name_zh=info.name.zh, **pair))
     return out
 
 

@@ -90,8 +90,7 @@ class Frame:
         """Whether every input in `columns` was disclosed by the company, per row."""
         return self.table[:, columns, DISCLOSED].reshape(len(self), -1).all(axis=1)
 
-    def bounds(self, columns: slice | int) -> tuple[np.ndarray, np.ndarray]:
-        """Low and high of the inputs in `columns`, shaped (inputs, rows)."""
-        part = self.table[:, columns]
-        part = part.reshape(len(self), -1, 4)
-        return part[:, :, LOW].T, part[:, :, HIGH].T
+    def three_point(self, columns: slice | int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Value (the mode), low and high of the inputs in `columns`, each shaped (inputs, rows)."""
+        part = self.table[:, columns].reshape(len(self), -1, 4)
+        return part[:, :, VALUE].T, part[:, :, LOW].T, part[:, :, HIGH].T

@@ -8,8 +8,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
+from tools.confidence import OrderConfidence, order_confidence
 from tools.frame import Frame
-from tools.models import Snapshot
+from tools.models import Company, Snapshot
 from tools.ranking import check_metric, ordered, select
 from tools.taxonomy import DEFAULT_METRIC
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, sample_metric
@@ -26,11 +27,13 @@ class InputChange(BaseModel):
     new: float | str | None
 
 
-class Passed(BaseModel):
-    """A company this one changed places with, and how sure the new order is."""
+class Passed(OrderConfidence):
+    """A company this one changed places with: `p` = P(the new order of the pair holds)."""
 
     company: str
-    p_above: float
+    name: str
+    name_zh: str
+    above: bool  # the mover is now above this company
 
 
 class Move(BaseModel):
@@ -183,7 +186,7 @@ def _add_confidence(
     samples: int,
     seed: int,
 ) -> None:
-    """For each order change, P(mover above / below each company it changed places with)."""
+    """For each order change, P(the new order holds) against each company it changed places with."""
     both = [c for c in new if c in old]
     if not both:
         return
@@ -200,8 +203,16 @@ def _add_confidence(
             items = [(c, new[c][1].snapshot) for c in both]
             draws = sample_metric(Frame.from_snapshots(items, after.fx), metric, samples, seed)
         move.passed = [
-            Passed(company=both[y], p_above=round(prob_above(draws, x, int(y)), 3)) for y in flipped
+            _passed(new[both[y]][1].company, prob_above(draws, x, int(y)), new_r[x] < new_r[y])
+            for y in flipped
         ]
+
+
+def _passed(other: Company, p_above: float, above: bool) -> Passed:
+    """P(mover above `other`) turned into how sure the new order is."""
+    c = order_confidence(p_above, above, move=True)
+    names = {"name": other.name.en, "name_zh": other.name.zh}
+    return Passed(company=other.id, above=above, p=c.p, level=c.level, **names)
 
 
 class PeriodRank(BaseModel):

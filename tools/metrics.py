@@ -41,25 +41,39 @@ def normalise(shares: Mapping[str, Num]) -> dict[str, Num]:
     return {k: v / safe for k, v in shares.items()}
 
 
-def _ratio(part: Num, whole: Num) -> Num:
-    """part / whole, NaN where whole is 0: a company that runs no inference has no
-    self-use ratio (shown as n/a)."""
+# A ratio whose whole is under this share of compute is a ratio of two near-zero shares
+# (CoreWeave: 1% own inference, 0-2% model APIs): any value from 0 to 100% fits the ranges, so
+# it is undefined, not ranked (reason UNDEFINED_REASON), rather than shown as a confident 100%.
+RATIO_MIN_BASE = 0.05
+UNDEFINED_REASON = {"inference_self_use_ratio": "undefined_ratio"}
+
+
+def _ratio(part: Num, whole: Num, min_base: float) -> Num:
+    """part / whole, NaN (shown as n/a) where whole is 0 or under min_base."""
     if isinstance(whole, np.ndarray):
+        defined = (whole > 0) & (whole >= min_base)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), np.nan)
-    return part / whole if whole > 0 else math.nan
+            return np.where(defined, part / np.where(defined, whole, 1.0), np.nan)
+    return part / whole if whole > 0 and whole >= min_base else math.nan
 
 
 def compute(
-    allocation: Mapping[str, Num], layer_mix: Mapping[str, Num], capex: Num
+    allocation: Mapping[str, Num],
+    layer_mix: Mapping[str, Num],
+    capex: Num,
+    ratio_min_base: float = RATIO_MIN_BASE,
 ) -> dict[str, Num]:
-    """All derived metrics from (renormalised) inputs: floats in, floats out; arrays alike."""
+    """All derived metrics from (renormalised) inputs: floats in, floats out; arrays alike.
+
+    Point values leave a ratio undefined under RATIO_MIN_BASE; the Monte Carlo samples of a
+    figure that is defined pass 0, so a sample is never dropped for dipping under it.
+    """
     a = normalise(allocation)
     m = normalise(layer_mix)
     own, ext_maas = a["own_inference"], a["external_maas"]
     return {
         "self_use_inference_share": own,
-        "inference_self_use_ratio": _ratio(own, own + ext_maas),
+        "inference_self_use_ratio": _ratio(own, own + ext_maas, ratio_min_base),
         "external_supply_share": a["external_iaas"] + ext_maas,
         "self_use_inference_usd": capex * own,
         "margin_position": sum(m[layer] * margin_rank(layer) for layer in LAYERS) / 4,

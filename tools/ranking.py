@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
 
 from tools.archetypes import classify_all
+from tools.confidence import OrderConfidence, order_confidence
 from tools.errors import BadArgument
 from tools.frame import ALLOCATION, CAPEX, LAYER_MIX, Frame
+from tools.metrics import UNDEFINED_REASON
 from tools.taxonomy import DEFAULT_METRIC, METRICS
 from tools.uncertainty import (
     DEFAULT_SAMPLES,
@@ -23,21 +27,27 @@ from tools.uncertainty import (
 )
 from tools.universe import Assessment, Universe
 
+Reason = Literal["undefined_ratio"]
+
 
 class RankRow(BaseModel):
-    rank: int
+    """One company-period. An unranked row (a figure that is not meaningful) has `rank`,
+    `value` and every spread None and a machine `reason`; it is listed after the ranked rows."""
+
+    rank: int | None
     company: str
     name: str
     name_zh: str
     region: str
     period: str
     value: float | None
+    reason: Reason | None = None
     p10: float | None
     p50: float | None
     p90: float | None
-    rank_p10: int
-    rank_p90: int
-    p_above_next: float | None
+    rank_p10: int | None
+    rank_p90: int | None
+    above_next: OrderConfidence | None  # the order shown against the next ranked row
     tied: bool
     estimated: bool
     archetype: str
@@ -79,8 +89,9 @@ def _keys(frame: Frame) -> list[tuple[str, str]]:
     return list(zip(frame.companies, frame.periods, strict=True))
 
 
-def _spreads(draws: np.ndarray, ranks: np.ndarray) -> list[tuple[float | None, ...]]:
-    """Per company: metric p10, p50, p90 and rank p10, p90, computed for all rows at once."""
+def spreads(draws: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Per company, the p10, p50, p90 of its samples and the p10, p90 of its rank, computed for
+    all rows at once: shape (5, companies), NaN for a row without a defined sample."""
     if np.isnan(draws).any():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: undefined metric
@@ -89,24 +100,47 @@ def _spreads(draws: np.ndarray, ranks: np.ndarray) -> list[tuple[float | None, .
         values = np.quantile(draws, [0.1, 0.5, 0.9], axis=1)  # many times faster than nan*
     low = np.quantile(ranks, 0.1, axis=1, method="lower")
     high = np.quantile(ranks, 0.9, axis=1, method="higher")
-    return [
-        (
-            *(None if np.isnan(v) else round(float(v), 4) for v in values[:, i]),
-            int(low[i]),
-            int(high[i]),
-        )
-        for i in range(draws.shape[0])
+    return np.vstack([values, low, high])
+
+
+FIGURES = ("rank", "value", "p10", "p50", "p90", "rank_p10", "rank_p90")
+
+
+def _figures(values: np.ndarray, spread: np.ndarray, shown: list[int]) -> list[dict[str, Any]]:
+    """The ranked rows' figures, in the order shown, computed for all rows at once.
+
+    p10-p90 and the rank range are stretched to reach the value and rank shown when these fall
+    outside (a lopsided range, a crowd of near-ties), so that no row contradicts itself; on the
+    shipped data no stretch exceeds rounding (tests/test_consistency.py).
+    """
+    value, (p10, p50, p90, rank_p10, rank_p90) = values[shown], spread[:, shown]
+    rank = np.arange(1, len(shown) + 1)
+    columns = [
+        rank.tolist(),
+        np.round(value, 4).tolist(),
+        np.round(np.minimum(p10, value), 4).tolist(),
+        np.round(p50, 4).tolist(),
+        np.round(np.maximum(p90, value), 4).tolist(),
+        np.minimum(rank_p10, rank).astype(int).tolist(),
+        np.maximum(rank_p90, rank).astype(int).tolist(),
     ]
+    return [dict(zip(FIGURES, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _unranked(metric: str) -> dict[str, Any]:
+    return {**dict.fromkeys(FIGURES), "reason": UNDEFINED_REASON.get(metric, "undefined_ratio")}
 
 
 def _round(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 4)
 
 
-def order_of(values: np.ndarray) -> list[int]:
-    """Indices from highest value to lowest; NaN last, ties in row (company id) order."""
+def order_of(values: np.ndarray, tiebreak: np.ndarray | None = None) -> list[int]:
+    """Indices from highest value to lowest; NaN last. Equal values are ordered by `tiebreak`
+    (higher first) when given, then by row (company id) order."""
     keyed = np.where(np.isnan(values), -np.inf, values)
-    return [int(i) for i in np.argsort(-keyed, kind="stable")]
+    second = np.zeros_like(keyed) if tiebreak is None else np.nan_to_num(tiebreak, nan=-np.inf)
+    return [int(i) for i in np.lexsort((np.arange(len(keyed)), -second, -keyed))]
 
 
 def ordered(chosen: Sequence[Assessment], metric: str) -> list[int]:
@@ -136,7 +170,7 @@ def rank(
     """Rank companies by a metric, high to low, with p10-p90 ranges and rank spreads.
 
     Works on the numbers alone (a Frame), so thousands of companies rank quickly. Ties in
-    the point value share an order by company id and are flagged `tied`.
+    the point value are ordered by median sample, then company id, and flagged `tied`.
     """
     check_metric(metric)
     _check_period(universe, period)
@@ -148,31 +182,29 @@ def rank(
     archetypes, tags = classify_all(points, frame.edge_share(), universe.thresholds)
     estimated = ~frame.disclosed(_READS.get(metric, ALLOCATION))
     draws = sample_metric(frame, metric, samples, seed)
-    spread = _spreads(draws, ranks_of(draws))
-    order = order_of(values)
-    p_next = prob_above_pairs(draws, order[:-1], order[1:])
+    draws[np.isnan(values)] = np.nan  # an unranked row takes no place in any sample
+    spread = spreads(draws, ranks_of(draws))
+    # Equal point values (several companies at 0% or 100%) are ordered by their median sample,
+    # the model's own tie-break, so their ranks agree with their rank ranges.
+    order = order_of(values, tiebreak=spread[1])
+    shown = order[: int((~np.isnan(values)).sum())]  # ranked rows; unranked (NaN) rows follow
+    nexts = [order_confidence(float(p)) for p in prob_above_pairs(draws, shown[:-1], shown[1:])]
+    figures = _figures(values, spread, shown)
     rows = []
     for position, i in enumerate(order):
-        below = order[position + 1] if position + 1 < len(order) else None
-        above = order[position - 1] if position > 0 else None
         info = universe.info[frame.companies[i]]
-        p10, p50, p90, rank_p10, rank_p90 = spread[i]
+        ranked = position < len(shown)
+        neighbours = shown[max(position - 1, 0) : position + 2] if ranked else []
         rows.append(
             RankRow(
-                rank=position + 1,
                 company=info.id,
                 name=info.name.en,
                 name_zh=info.name.zh,
                 region=info.region,
                 period=frame.periods[i],
-                value=_round(float(values[i])),
-                p10=p10,
-                p50=p50,
-                p90=p90,
-                rank_p10=rank_p10,
-                rank_p90=rank_p90,
-                p_above_next=None if below is None else round(float(p_next[position]), 3),
-                tied=any(j is not None and values[j] == values[i] for j in (above, below)),
+                **(figures[position] if ranked else _unranked(metric)),
+                above_next=nexts[position] if position < len(nexts) else None,
+                tied=any(j != i and values[j] == values[i] for j in neighbours),
                 estimated=bool(estimated[i]),
                 archetype=archetypes[i],
                 tags=tags[i],
@@ -190,10 +222,22 @@ def rank(
     )
 
 
+class PairOrder(OrderConfidence):
+    """A compared pair, stated from the leader's side: `p` = P(leader ranks above other)."""
+
+    leader: str
+    other: str
+
+
 class Comparison(BaseModel):
     metric: str
-    rows: list[RankRow]
-    p_above: dict[str, dict[str, float]]
+    rows: list[RankRow]  # in the order shown; `above_next` is against the next compared row
+    pairs: list[PairOrder]  # every pair of ranked companies compared, leader first
+
+    def p_above(self, a: str, b: str) -> float:
+        """P(a ranks above b), from whichever side the pair is stated."""
+        pair = next(x for x in self.pairs if {x.leader, x.other} == {a, b})
+        return pair.p if pair.leader == a else round(1 - pair.p, 3)
 
 
 def compare(
@@ -204,13 +248,21 @@ def compare(
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> Comparison:
-    """The named companies' rows from the full ranking, plus P(A above B) for each pair."""
+    """The named companies' rows, ranks from the full ranking, with P(leader above other) for
+    each pair and "above next" taken within the compared set."""
     ranking = rank(universe, metric, period, samples=samples, seed=seed)
     rows = [r for r in ranking.rows if r.company in companies]
-    items = [(c, universe.assess(universe.companies[c], period).snapshot) for c in companies]
+    ranked = [r.company for r in rows if r.rank is not None]
+    items = [(c, universe.assess(universe.companies[c], period).snapshot) for c in ranked]
     draws = sample_metric(Frame.from_snapshots(items, universe.fx), metric, samples, seed)
-    p_above = {
-        a: {b: round(prob_above(draws, i, j), 3) for j, b in enumerate(companies) if j != i}
-        for i, a in enumerate(companies)
-    }
-    return Comparison(metric=metric, rows=rows, p_above=p_above)
+    pairs = []
+    for i, j in itertools.combinations(range(len(ranked)), 2):
+        c = order_confidence(prob_above(draws, i, j))
+        pairs.append(PairOrder(leader=ranked[i], other=ranked[j], p=c.p, level=c.level))
+    nexts = {p.leader: p for p in pairs if ranked.index(p.other) == ranked.index(p.leader) + 1}
+    shown = [r.model_copy(update={"above_next": _confidence(nexts.get(r.company))}) for r in rows]
+    return Comparison(metric=metric, rows=shown, pairs=pairs)
+
+
+def _confidence(pair: PairOrder | None) -> OrderConfidence | None:
+    return None if pair is None else OrderConfidence(p=pair.p, level=pair.level)

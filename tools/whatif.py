@@ -77,7 +77,7 @@ def apply(snap: Snapshot, overrides: Mapping[str, float]) -> Snapshot:
         "allocation": {k: s.value for k, s in snap.allocation.shares().items()},
         "layer_mix": {k: s.value for k, s in snap.layer_mix.shares().items()},
     }
-    fixed: dict[str, set[str]] = {"allocation": set(), "layer_mix": set()}
+    fixed: dict[str, set[str]] = {"allocation": set(), "layer_mix": set(), "ai_capex": set()}
     capex = snap.ai_capex.value
     for key, value in overrides.items():
         field = _field(key)
@@ -87,6 +87,7 @@ def apply(snap: Snapshot, overrides: Mapping[str, float]) -> Snapshot:
             if value < 0:
                 raise BadArgument("ai_capex must not be negative")
             capex = value
+            fixed["ai_capex"] = {"value"}
         else:
             group, name = field.split(".")
             if not 0 <= value <= 1:
@@ -95,11 +96,16 @@ def apply(snap: Snapshot, overrides: Mapping[str, float]) -> Snapshot:
             fixed[group].add(name)
     for group, shares in groups.items():
         _rebalance(shares, fixed[group], group)
+    # An overridden group (or capex) becomes a point; an untouched one keeps its values and
+    # ranges, so a scenario without overrides ranks exactly like the baseline (ties included,
+    # which the ranking orders by their samples).
     data = snap.model_dump()
-    data["ai_capex"].update(value=capex, low=None, high=None)
+    if fixed["ai_capex"]:
+        data["ai_capex"].update(value=capex, low=None, high=None)
     for group, shares in groups.items():
-        for name, value in shares.items():
-            data[group][name].update(value=value, low=None, high=None)
+        if fixed[group]:
+            for name, value in shares.items():
+                data[group][name].update(value=value, low=None, high=None)
     try:
         return Snapshot.model_validate(data)
     except ValidationError as exc:
@@ -170,7 +176,7 @@ def whatif(
 
 def _outcome(universe: Universe, company_id: str, metric: str, period: str | None) -> Outcome:
     """The company's place in the same ranking the `rank` command shows for `period`."""
-    ranking = rank(universe, metric, period, samples=1)
+    ranking = rank(universe, metric, period)  # the same samples: ties are ordered by them
     row = next(r for r in ranking.rows if r.company == company_id)
     a = universe.assess(universe.companies[company_id], period)
     return Outcome(

@@ -91,14 +91,15 @@ class FindView(View):
 
 
 class RankItem(View):
-    rank: int
+    rank: int | None = None
+    reason: str | None = None  # why an unranked figure is not meaningful (tools.ranking.RankRow)
     company: str
     name: str
     period: str
     value: float | None = None
     p10: float | None = None
     p90: float | None = None
-    rank_range: list[int]
+    rank_range: list[int] | None = None
     p_above_next: float | None = None
     estimate: bool
     archetype: str
@@ -261,14 +262,15 @@ def rank_item(row: RankRow, metric: str, universe: Universe, lang: Lang) -> Rank
     snap = universe.snapshot(universe.companies[row.company], row.period)
     return RankItem(
         rank=row.rank,
+        reason=row.reason,
         company=row.company,
         name=name(row, lang),
         period=row.period,
         value=r4(row.value),
         p10=r4(row.p10),
         p90=r4(row.p90),
-        rank_range=[row.rank_p10, row.rank_p90],
-        p_above_next=row.p_above_next,
+        rank_range=None if row.rank_p10 is None else [row.rank_p10, row.rank_p90],
+        p_above_next=row.above_next.p if row.above_next else None,
         estimate=row.estimated,
         archetype=row.archetype,
         tags=row.tags,
@@ -292,12 +294,7 @@ def rank_view(r: Ranking, universe: Universe, lang: Lang) -> RankView:
 def compare_view(
     c: Comparison, unit: str, period: str, universe: Universe, lang: Lang
 ) -> CompareView:
-    ids = [r.company for r in c.rows]
-    pairs = [
-        PairProb(a=a, b=b, p_a_above_b=c.p_above[a][b])
-        for i, a in enumerate(ids)
-        for b in ids[i + 1 :]
-    ]
+    pairs = [PairProb(a=p.leader, b=p.other, p_a_above_b=p.p) for p in c.pairs]
     return CompareView(
         metric=c.metric,
         unit=unit,
@@ -375,7 +372,7 @@ def move_view(m: Move, kind: Literal["period", "revision"]) -> MoveView:
             )
             for c in fields
         ],
-        passed={p.company: p.p_above for p in m.passed},
+        passed={p.company: p.p for p in m.passed},  # P(the new order holds)
     )
 
 

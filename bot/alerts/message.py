@@ -92,7 +92,7 @@ def _confidences(items: list[Confidence], lang: Lang) -> list[str]:
 def _confidence(c: Confidence, lang: Lang) -> str:
     key = "alert_above" if c.above else "alert_below"
     other = terms.name(c, lang)
-    return t(key, lang, other=other, p=fmt.prob(c.p), verdict=terms.verdict(c.p, lang))
+    return t(key, lang, other=other, p=fmt.prob(c.p), verdict=terms.confidence(c, lang))
 
 
 def _why(changes: list[InputChange], currency: str | None, lang: Lang) -> str:

@@ -86,8 +86,10 @@ def move(m: Move, metric: str, lang: Lang, label: str) -> list[Line]:
     if inputs:
         lines.append(Line(t("changed_inputs", lang, fields=terms.join(inputs, lang)), indent=1))
     if m.passed:
-        items = terms.join([f"{p.company} {fmt.prob(p.p_above)}" for p in m.passed], lang)
-        lines.append(Line(t("passed_line", lang, items=items), indent=1))
+        items = [
+            f"{terms.name(p, lang)} {fmt.prob(p.p)} ({terms.confidence(p, lang)})" for p in m.passed
+        ]
+        lines.append(Line(t("passed_line", lang, items=terms.join(items, lang)), indent=1))
     return lines
 
 

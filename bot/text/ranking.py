@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.text import fmt, terms
 from bot.text.doc import Col, Doc, Line, Table
 from bot.text.i18n import Lang, t
-from tools.ranking import Comparison, Ranking, RankRow
+from tools.ranking import Comparison, PairOrder, Ranking, RankRow
 
 
 def title(metric: str, period: str, region: str | None, lang: Lang) -> str:
@@ -33,16 +33,30 @@ def _cols(lang: Lang) -> list[Col]:
 
 
 def _row(r: RankRow, metric: str, lang: Lang) -> list[str]:
+    """A ranked row, or an unranked one (its figure is not meaningful: '–' and the reason)."""
+    above = r.above_next
+    shown = r.value is not None
     return [
-        str(r.rank),
+        "–" if r.rank is None else str(r.rank),
         terms.name(r, lang),
         r.period,
-        terms.metric_value(metric, r.value, lang) + ("*" if r.estimated else ""),
-        terms.metric_range(metric, r.p10, r.p90, lang),
-        f"{r.rank_p10}–{r.rank_p90}",
-        fmt.prob(r.p_above_next) if r.p_above_next is not None else "",
+        terms.metric_value(metric, r.value, lang) + ("*" if r.estimated and shown else ""),
+        terms.metric_range(metric, r.p10, r.p90, lang) if shown else "",
+        "" if r.rank_p10 is None else f"{r.rank_p10}–{r.rank_p90}",
+        fmt.prob(above.p) + terms.tie_mark(above) if above else "",
         terms.archetype(r.archetype, r.tags, lang),
     ]
+
+
+def _unranked(rows: Sequence[RankRow], lang: Lang) -> list[Line]:
+    """Why the unranked rows are not ranked, once per reason."""
+    reasons = dict.fromkeys(r.reason for r in rows if r.reason)
+    return [Line(t(f"reason_{reason}", lang), "note") for reason in reasons]
+
+
+def _ties(rows: Sequence[RankRow], lang: Lang) -> list[Line]:
+    marked = any(r.above_next is not None and r.above_next.tie for r in rows)
+    return [Line(t("tie_note", lang), "note")] if marked else []
 
 
 def _table(rows: Sequence[RankRow], metric: str, lang: Lang) -> Table:
@@ -57,28 +71,22 @@ def _estimates_note(rows: Sequence[RankRow], samples: int, seed: int, lang: Lang
 
 def ranking(r: Ranking, lang: Lang) -> Doc:
     doc = Doc(title(r.metric, r.period, r.region, lang), [_table(r.rows, r.metric, lang)])
-    return doc.add(*_estimates_note(r.rows, r.samples, r.seed, lang))
+    doc.add(*_estimates_note(r.rows, r.samples, r.seed, lang), *_ties(r.rows, lang))
+    return doc.add(*_unranked(r.rows, lang))
 
 
-def pair(a: str, b: str, p_a_above_b: float, lang: Lang) -> str:
-    """'P(Xiaomi above ByteDance) = 76%: likely, not certain', stated from the leader's side."""
-    if p_a_above_b < 0.5:
-        a, b, p_a_above_b = b, a, 1 - p_a_above_b
-    shown = t("p_above_line", lang, a=a, b=b, p=fmt.prob(p_a_above_b))
-    return f"{shown} ({terms.verdict(p_a_above_b, lang)})"
+def pair(p: PairOrder, names: dict[str, str], lang: Lang) -> str:
+    """'P(Xiaomi above ByteDance) = 93% (a robust order)', from the leader's side."""
+    shown = t("p_above_line", lang, a=names[p.leader], b=names[p.other], p=fmt.prob(p.p))
+    return f"{shown}{terms.tie_mark(p)} ({terms.confidence(p, lang)})"
 
 
 def comparison(c: Comparison, lang: Lang) -> Doc:
     names = {r.company: terms.name(r, lang) for r in c.rows}
-    ids = [r.company for r in c.rows]
-    pairs = [
-        Line(pair(names[a], names[b], c.p_above[a][b], lang))
-        for i, a in enumerate(ids)
-        for b in ids[i + 1 :]
-    ]
     title_ = t("compare_title", lang, metric=terms.metric(c.metric, lang))
-    doc = Doc(title_, [_table(c.rows, c.metric, lang), *pairs])
-    return doc
+    doc = Doc(title_, [_table(c.rows, c.metric, lang)])
+    doc.add(*(Line(pair(p, names, lang)) for p in c.pairs))
+    return doc.add(*_ties(c.rows, lang), *_unranked(c.rows, lang))
 
 
 def position(r: Ranking, company: str, lang: Lang) -> Doc:
@@ -101,7 +109,9 @@ def position(r: Ranking, company: str, lang: Lang) -> Doc:
         range=terms.metric_range(r.metric, row.p10, row.p90, lang),
         ranks=f"{row.rank_p10}–{row.rank_p90}",
     )
-    others = [x for x in r.rows if x.rank <= 3 and x.company != company]
+    if row.rank is None:  # not meaningful for this company: say why instead
+        return Doc("", _unranked([row], lang))
+    others = [x for x in r.rows if x.rank is not None and x.rank <= 3 and x.company != company]
     top = [
         f"{x.rank}. {terms.name(x, lang)} {terms.metric_value(r.metric, x.value, lang)}"
         for x in others

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bot.text import fmt
 from bot.text.i18n import Lang, t
 from tools.archetypes import RuleCheck
+from tools.confidence import OrderConfidence
 from tools.models import Names, Source, Text
 from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
 
@@ -130,16 +131,14 @@ def fact(value: float | Text, unit: str | None, lang: Lang) -> str:
     return f"{number} {unit}" if unit else number
 
 
-# How sure an order is, in words: one ladder for every surface.
-P_ROBUST, P_LIKELY = 0.9, 0.7
+def confidence(c: OrderConfidence, lang: Lang) -> str:
+    """How sure the order shown is, in the words of its rung (tools.confidence's one ladder)."""
+    return t(f"verdict_{c.level}", lang)
 
 
-def verdict(p: float, lang: Lang) -> str:
-    """P(the order shown holds) in words."""
-    key = (
-        "verdict_robust" if p >= P_ROBUST else "verdict_likely" if p >= P_LIKELY else "verdict_coin"
-    )
-    return t(key, lang)
+def tie_mark(c: OrderConfidence | None) -> str:
+    """A visible marker for a near-tie (45–55%): the order shown is a coin flip."""
+    return " ≈" if c is not None and c.tie else ""
 
 
 def join(items: Sequence[str], lang: Lang) -> str:
