@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from tools.archetypes import RuleCheck
-from tools.models import Estimate, Fact, Snapshot, Source, Text
+from tools.models import DisplayNames, Estimate, Fact, Snapshot, Source, Text
 from tools.universe import Universe
 
 
@@ -70,6 +70,7 @@ class Profile(BaseModel):
     archetype: str
     tags: list[str]
     facts: dict[str, Fact]
+    names: DisplayNames  # of the facts' keys and unit words
     sources: list[Source]
 
 
@@ -135,5 +136,16 @@ def profile(universe: Universe, company_id: str, period: str | None = None) -> P
         archetype=a.classification.archetype,
         tags=a.classification.tags,
         facts=snap.facts,
+        names=_names_of(universe, snap),
         sources=cited_sources(universe, snap),
+    )
+
+
+def _names_of(universe: Universe, snap: Snapshot) -> DisplayNames:
+    """The display names of the snapshot's fact keys and unit words (no more: results stay small)."""
+    names = universe.names
+    units = {f.unit for f in snap.facts.values() if f.unit}
+    return DisplayNames(
+        facts={k: names.facts[k] for k in snap.facts if k in names.facts},
+        units={u: names.units[u] for u in units if u in names.units},
     )

@@ -20,6 +20,7 @@ from bot.agent import prose, registry
 from bot.agent.loop import Answer, answer
 from bot.agent.registry import ToolContext
 from bot.settings import LLMSettings
+from bot.text import fmt
 from bot.text.i18n import Lang, t
 from tools.store import Store
 from tools.taxonomy import METRICS
@@ -56,7 +57,7 @@ def contract(a: Answer) -> str:
         "ungrounded": a.ungrounded,
         "llm_requests": a.llm_requests,
     }
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    return json.dumps(fmt.tidy(data), ensure_ascii=False, indent=2)
 
 
 def shown(a: Answer) -> str:

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel
 
 from bot.settings import Settings, SettingsError
-from bot.text import changes, company, terms
+from bot.text import changes, company, fmt, terms
 from bot.text import ranking as ranking_text
 from bot.text import whatif as whatif_text
 from bot.text.doc import plain
@@ -54,10 +54,9 @@ class Context:
         return Resolver(self.universe.companies.values()).resolve(query)
 
     def out(self, result: BaseModel | dict[str, Any], text: Callable[[], str]) -> None:
-        if self.args.json and isinstance(result, BaseModel):
-            print(result.model_dump_json(indent=2))  # pydantic's serializer: fast on big rankings
-        elif self.args.json:
-            print(json.dumps(result, ensure_ascii=False, indent=2))
+        if self.args.json:
+            data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+            print(json.dumps(fmt.tidy(data), ensure_ascii=False, indent=2))
         else:
             print(text())
 

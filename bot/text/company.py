@@ -83,7 +83,7 @@ def _allocation(p: Profile, lang: Lang) -> Section:
 
 def _facts(p: Profile, lang: Lang) -> list[Section]:
     items = [
-        Item(key, terms.fact(fact.value, fact.unit, lang), terms.text(fact.note, lang))
+        Item(p.names.fact(key, lang), terms.fact(fact, p.names, lang), terms.text(fact.note, lang))
         for key, fact in p.facts.items()
     ]
     return [Section(f"{t('facts_title', lang)} ({p.period})", items)] if items else []

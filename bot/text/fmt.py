@@ -51,3 +51,15 @@ def metric_range(low: float | None, high: float | None, unit: str, lang: str = "
 def prob(p: float | None) -> str:
     """P(A above B) as a percentage: 0.934 → '93%'."""
     return pct(p)
+
+
+def tidy(data: object) -> object:
+    """JSON-ready data without float noise (0.35000000000000003 → 0.35): floats keep 12
+    significant digits, far more than any input was measured to."""
+    if isinstance(data, float):
+        return float(f"{data:.12g}")
+    if isinstance(data, dict):
+        return {k: tidy(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [tidy(v) for v in data]
+    return data

@@ -10,7 +10,7 @@ from bot.text import fmt
 from bot.text.i18n import Lang, t
 from tools.archetypes import RuleCheck
 from tools.confidence import OrderConfidence
-from tools.models import Names, Source, Text
+from tools.models import DisplayNames, Fact, Names, Source, Text
 from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
 
 # The names of inputs that are not metrics or shares (see input_name).
@@ -119,16 +119,20 @@ def source(s: Source, lang: Lang) -> str:
     return f"{s.title} ({s.publisher}{date}; {t('kind_' + s.kind.value, lang)})"
 
 
-def fact(value: float | Text, unit: str | None, lang: Lang) -> str:
-    """A context fact, formatted once: money in its currency, counts with separators."""
-    if not isinstance(value, float | int):
+def fact(f: Fact, names: DisplayNames, lang: Lang) -> str:
+    """A context fact, formatted once for every surface: money in its currency, shares as
+    percentages, counts with separators and the unit in the reader's words."""
+    value, unit = f.value, f.unit
+    if isinstance(value, Text):
         return value.pick(lang)
-    if unit in fmt.CURRENCY_SYMBOL:
+    if unit in fmt.CURRENCY_SYMBOL or (unit and len(unit) == 3 and unit.isupper()):
         return fmt.amount(value, unit, lang)
     if unit == "share":
         return fmt.pct(value, 1)
     number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
-    return f"{number} {unit}" if unit else number
+    if not unit:
+        return number
+    return f"{number}{'' if lang == 'zh' else ' '}{names.unit(unit, lang)}"
 
 
 def confidence(c: OrderConfidence, lang: Lang) -> str:
