@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -143,7 +143,7 @@ class Settings(BaseSettings):
         """The environment and `.env`, or exactly `env` (tests); SettingsError names the
         variable that is wrong."""
         try:
-            return cls() if env is None else _Given(**env)
+            return cls() if env is None else _Given.model_validate_env(env)
         except ValidationError as exc:
             raise SettingsError(_problems(exc, {})) from None
 
@@ -192,15 +192,22 @@ class _Given(Settings):
         cls,
         settings_cls: type[BaseSettings],
         init_settings: PydanticBaseSettingsSource,
-        **_: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
+
+    @classmethod
+    def model_validate_env(cls, env: Mapping[str, str]) -> Settings:
+        values: dict[str, Any] = dict(env)
+        return cls(**values)
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validated(model: type[M], values: dict[str, object], names: dict[str, str]) -> M:
+def _validated(model: type[M], values: Mapping[str, object], names: dict[str, str]) -> M:
     """The model from the values that are set, with errors named by environment variable."""
     try:
         return model.model_validate({k: v for k, v in values.items() if v is not None})

@@ -170,7 +170,7 @@ def followed_metrics(db: sqlite_utils.Database) -> list[str]:
 
 def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    db["alert_events"].insert_all(
+    db.table("alert_events").insert_all(
         {
             "id": e.id,
             "revision_id": e.revision,

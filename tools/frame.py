@@ -79,7 +79,7 @@ class Frame:
         return allocation, mix, t[:, CAPEX] * self.usd
 
     def point_metrics(self) -> dict[str, np.ndarray]:
-        return compute(*self.inputs())
+        return {k: np.asarray(v) for k, v in compute(*self.inputs()).items()}
 
     def edge_share(self) -> np.ndarray:
         mix = self.table[:, LAYER_MIX, VALUE]
@@ -88,7 +88,7 @@ class Frame:
 
     def disclosed(self, columns: slice | list[int]) -> np.ndarray:
         """Whether every input in `columns` was disclosed by the company, per row."""
-        return self.table[:, columns, DISCLOSED].reshape(len(self), -1).all(axis=1)
+        return np.asarray(self.table[:, columns, DISCLOSED].reshape(len(self), -1).all(axis=1))
 
     def three_point(self, columns: slice | int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Value (the mode), low and high of the inputs in `columns`, each shaped (inputs, rows)."""

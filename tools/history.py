@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 
 from tools.confidence import OrderConfidence, order_confidence
 from tools.frame import Frame
-from tools.models import Company, Snapshot
+from tools.models import Company, Estimate, Snapshot
 from tools.ranking import check_metric, ordered, select
 from tools.taxonomy import DEFAULT_METRIC
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, sample_metric
@@ -68,7 +69,7 @@ def flatten(snap: Snapshot | None) -> dict[str, float | str | None]:
         "period": snap.period,
         "ai_capex.currency": snap.ai_capex.currency,
     }
-    groups = {
+    groups: dict[str, Mapping[str, Estimate]] = {
         "ai_capex": {"": snap.ai_capex},
         "allocation": snap.allocation.shares(),
         "layer_mix": snap.layer_mix.shares(),

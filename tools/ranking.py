@@ -151,7 +151,7 @@ def ordered(chosen: Sequence[Assessment], metric: str) -> list[int]:
 
 
 # The inputs each metric reads, for the disclosed/estimated flag.
-_READS = {
+_READS: dict[str, slice | list[int]] = {
     "ai_capex_usd": [CAPEX],
     "margin_position": LAYER_MIX,
     "self_use_inference_usd": [*range(4), CAPEX],

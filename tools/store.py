@@ -87,7 +87,7 @@ class ImportResult(BaseModel):
 
 
 def m001_versioned_records(db: sqlite_utils.Database) -> None:
-    db["revisions"].create(
+    db.table("revisions").create(
         {
             "id": int,
             "created_at": str,
@@ -116,7 +116,7 @@ def m001_versioned_records(db: sqlite_utils.Database) -> None:
 
 def m002_conversations(db: sqlite_utils.Database) -> None:
     """Recent turns per chat, so follow-ups ("and Tencent?") survive a restart."""
-    db["conversation_turns"].create(
+    db.table("conversation_turns").create(
         {
             "id": int,
             "chat_id": str,
@@ -128,26 +128,28 @@ def m002_conversations(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["conversation_turns"].create_index(["chat_id", "id"])
+    db.table("conversation_turns").create_index(["chat_id", "id"])
 
 
 def m003_telegram(db: sqlite_utils.Database) -> None:
     """Telegram bot state: each user's language and daily LLM questions, chats' subscriptions
     to ranking changes ('' company = the whole ranking), and the update ids already handled
     (Telegram redelivers an update whose offset was not confirmed, e.g. after a crash)."""
-    db["bot_users"].create({"user_id": int, "lang": str, "updated_at": str}, pk="user_id")
-    db["llm_usage"].create({"user_id": int, "day": str, "questions": int}, pk=("user_id", "day"))
-    db["subscriptions"].create(
+    db.table("bot_users").create({"user_id": int, "lang": str, "updated_at": str}, pk="user_id")
+    db.table("llm_usage").create(
+        {"user_id": int, "day": str, "questions": int}, pk=("user_id", "day")
+    )
+    db.table("subscriptions").create(
         {"chat_id": int, "company": str, "metric": str, "lang": str, "created_at": str},
         pk=("chat_id", "company", "metric"),
     )
-    db["handled_updates"].create({"update_id": int, "handled_at": str}, pk="update_id")
+    db.table("handled_updates").create({"update_id": int, "handled_at": str}, pk="update_id")
 
 
 def m004_alerts(db: sqlite_utils.Database) -> None:
     """Ranking-change events found at import, and the outbox of alerts to send: one row per
     (chat, event), written in the import's transaction and sent by the bot's alerts job."""
-    db["alert_events"].create(
+    db.table("alert_events").create(
         {
             "id": str,
             "revision_id": int,
@@ -160,7 +162,7 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("revision_id", "revisions", "id")],
     )
-    db["alert_outbox"].create(
+    db.table("alert_outbox").create(
         {
             "id": int,
             "chat_id": int,
@@ -177,15 +179,15 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("event_id", "alert_events", "id")],
     )
-    db["alert_outbox"].create_index(["chat_id", "event_id"], unique=True)
-    db["alert_outbox"].create_index(["status", "due_at"])
+    db.table("alert_outbox").create_index(["chat_id", "event_id"], unique=True)
+    db.table("alert_outbox").create_index(["status", "due_at"])
 
 
 def m005_snapshot_numbers(db: sqlite_utils.Database) -> None:
     """Keep each snapshot's inputs as numbers beside its JSON, so rankings over thousands of
     companies read a few hundred bytes a row instead of parsing every record."""
-    db["snapshots"].add_column("currency", str)
-    db["snapshots"].add_column("numbers", bytes)
+    db.table("snapshots").add_column("currency", str)
+    db.table("snapshots").add_column("numbers", bytes)
     for rowid, body in db.execute("SELECT rowid, body FROM snapshots").fetchall():
         snap = Snapshot.model_validate_json(body, context=TRUSTED)
         db.execute(
@@ -197,7 +199,7 @@ def m005_snapshot_numbers(db: sqlite_utils.Database) -> None:
 def m006_display_names(db: sqlite_utils.Database) -> None:
     """Display names of fact keys and unit words (data/facts.yaml), versioned like the rest:
     kind is 'fact' or 'unit', key the fact key or unit word, body a {zh, en} text."""
-    db["display_names"].create(
+    db.table("display_names").create(
         {"kind": str, "key": str, "revision_id": int, "body": str},
         pk=("kind", "key", "revision_id"),
         foreign_keys=[("revision_id", "revisions", "id")],
@@ -283,13 +285,15 @@ class Store:
         """Apply the migrations this database has not seen yet; returns their names."""
         with self.write() as db:
             if "migrations" not in db.table_names():
-                db["migrations"].create({"name": str, "applied_at": str}, pk="name")
+                db.table("migrations").create({"name": str, "applied_at": str}, pk="name")
             done = {r["name"] for r in db["migrations"].rows}
             applied = []
             for migration in MIGRATIONS:
                 if migration.__name__ not in done:
                     migration(db)
-                    db["migrations"].insert({"name": migration.__name__, "applied_at": _now()})
+                    db.table("migrations").insert(
+                        {"name": migration.__name__, "applied_at": _now()}
+                    )
                     applied.append(migration.__name__)
         return applied
 

@@ -168,7 +168,7 @@ def sample_metric(
     if "ai_capex" in needs:
         drawn = _draw(frame.keys(), *frame.three_point(CAPEX), "ai_capex", samples, seed)
         capex = drawn[0] * frame.usd[:, None].astype(np.float32)
-    return compute(allocation, mix, capex, ratio_min_base=0.0)[metric]
+    return np.asarray(compute(allocation, mix, capex, ratio_min_base=0.0)[metric])
 
 
 def ranks_of(values: np.ndarray) -> np.ndarray:

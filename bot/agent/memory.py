@@ -40,7 +40,7 @@ def _recent(store: Store, chat_id: str, n: int) -> list[Turn]:
 
 def _remember(store: Store, chat_id: str, turn: Turn) -> None:
     with store.write() as db:
-        db["conversation_turns"].insert(
+        db.table("conversation_turns").insert(
             {
                 "chat_id": chat_id,
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

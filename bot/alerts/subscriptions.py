@@ -37,7 +37,7 @@ def subscribe(store: Store, chat_id: int, company: str | None, metric: str, lang
                 [lang, *key],
             )
             return False
-        db["subscriptions"].insert(
+        db.table("subscriptions").insert(
             {
                 "chat_id": chat_id,
                 "company": company or WHOLE_RANKING,

@@ -21,7 +21,9 @@ def set_lang(store: Store, user_id: int, lang: Lang) -> None:
     """Remember a user's language, and speak it in the user's private-chat subscriptions too."""
     now = _now()
     with store.write() as db:
-        db["bot_users"].upsert({"user_id": user_id, "lang": lang, "updated_at": now}, pk="user_id")
+        db.table("bot_users").upsert(
+            {"user_id": user_id, "lang": lang, "updated_at": now}, pk="user_id"
+        )
         # A private chat's id is the user's id.
         db.execute("UPDATE subscriptions SET lang = ? WHERE chat_id = ?", [lang, user_id])
 
@@ -36,7 +38,7 @@ def take_llm_question(store: Store, user_id: int, limit: int, day: dt.date | Non
         used = row[0] if row else 0
         if used >= limit:
             return False
-        db["llm_usage"].upsert(
+        db.table("llm_usage").upsert(
             {"user_id": user_id, "day": today, "questions": used + 1}, pk=("user_id", "day")
         )
     return True

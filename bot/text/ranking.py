@@ -110,7 +110,7 @@ def position(r: Ranking, company: str, lang: Lang) -> Doc:
         ranks=f"{row.rank_p10}–{row.rank_p90}",
     )
     if row.rank is None:  # not meaningful for this company: say why instead
-        return Doc("", _unranked([row], lang))
+        return Doc("", [*_unranked([row], lang)])
     others = [x for x in r.rows if x.rank is not None and x.rank <= 3 and x.company != company]
     top = [
         f"{x.rank}. {terms.name(x, lang)} {terms.metric_value(r.metric, x.value, lang)}"
