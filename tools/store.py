@@ -32,7 +32,6 @@ import sqlite_utils
 from pydantic import BaseModel
 from pysqlite3 import dbapi2 as sqlite3
 
-from tools.events import record_changes
 from tools.dataio import (
     check_references,
     gc_paused,
@@ -41,6 +40,7 @@ from tools.dataio import (
     shipped_files,
     validate,
 )
+from tools.events import record_changes
 from tools.frame import encode
 from tools.models import (
     TRUSTED,
@@ -379,10 +379,9 @@ class Store:
 
     def import_file(self, path: Path, author: str = "cli") -> ImportResult:
         """Validate a whole file, then import it in one transaction (or raise DataError)."""
-        dataset = validate(read_file(path))
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        parsed = read_file(path)
         return self.import_dataset(
-            dataset, author=author, source_name=path.name, source_hash=digest
+            validate(parsed), author=author, source_name=path.name, source_hash=parsed.sha256
         )
 
     def import_dataset(
