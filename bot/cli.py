@@ -26,7 +26,7 @@ from tools import check as checks
 from tools import history as hist
 from tools import whatif as wi
 from tools.dataio import check_references, load_files
-from tools.errors import BadArgument, DataError, UnknownCompany, UnknownPeriod
+from tools.errors import BadArgument, DataError, StoreError, UnknownCompany, UnknownPeriod
 from tools.resolve import Resolver
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC, METRICS
@@ -368,7 +368,28 @@ def main(argv: list[str] | None = None) -> int:
     except BadArgument as exc:
         print(t("error", lang, message=exc), file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(store_message(exc, lang), file=sys.stderr)
+        return 2
     return 0
+
+
+# Every StoreError code, and the phrase that words it for the user.
+STORE_MESSAGES = {
+    "is_directory": "store_is_directory",
+    "read_only": "store_read_only",
+    "corrupt": "store_corrupt",
+    "foreign": "store_foreign",
+    "newer_schema": "store_newer_schema",
+    "incompatible_schema": "store_incompatible_schema",
+    "disk_full": "store_disk_full",
+    "busy": "store_busy",
+    "unavailable": "store_unavailable",
+}
+
+
+def store_message(exc: StoreError, lang: Lang) -> str:
+    return t(STORE_MESSAGES[exc.code], lang, path=exc.path, detail=exc.detail, **exc.facts)
 
 
 if __name__ == "__main__":

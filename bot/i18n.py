@@ -84,6 +84,43 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "unknown_company": ("找不到公司“{query}”。", "No company called '{query}'."),
     "did_you_mean": ("你是不是想找:{names}?", "Did you mean: {names}?"),
     "error": ("错误:{message}", "Error: {message}"),
+    # --- the database file (CLI); each says the file was left as it was ---
+    "store_is_directory": (
+        "数据库路径 {path} 是一个目录,不是数据库文件。",
+        "The database path {path} is a directory, not a database file.",
+    ),
+    "store_read_only": (
+        "无法写入数据库 {path}:文件、所在目录或磁盘是只读的。文件未改动。",
+        "Cannot write the database {path}: the file, its directory or the disk is read-only. The file is unchanged.",
+    ),
+    "store_corrupt": (
+        "数据库 {path} 已损坏或不是 SQLite 数据库。文件未改动。",
+        "The database {path} is damaged or not an SQLite database. The file is unchanged.",
+    ),
+    "store_foreign": (
+        "{path} 是其他应用的数据库(非空,且不是 Inference Lens 的数据库),拒绝使用。文件未改动。",
+        "{path} belongs to another application (not empty, and not an Inference Lens database); refusing to use it. The file is unchanged.",
+    ),
+    "store_newer_schema": (
+        "数据库 {path} 由更新版本的 Inference Lens 创建(结构版本 {found},本版本为 {known}),本版本只读取、不写入。文件未改动。",
+        "The database {path} was made by a newer version of Inference Lens (schema {found}; this version knows {known}): this version only reads it, never writes. The file is unchanged.",
+    ),
+    "store_incompatible_schema": (
+        "数据库 {path} 由更新版本的 Inference Lens 创建(结构版本 {found},本版本为 {known}),本版本无法读取;请升级。文件未改动。",
+        "The database {path} was made by a newer version of Inference Lens (schema {found}; this version knows {known}) that this version cannot read; please upgrade. The file is unchanged.",
+    ),
+    "store_disk_full": (
+        "磁盘已满,无法写入数据库 {path};本次操作已撤销,文件未改动。",
+        "The disk is full: the database {path} could not be written; the operation was undone and the file is unchanged.",
+    ),
+    "store_busy": (
+        "数据库 {path} 被另一个进程锁定,请稍后重试。",
+        "The database {path} is locked by another process; try again later.",
+    ),
+    "store_unavailable": (
+        "无法打开数据库 {path}({detail})。",
+        "Cannot open the database {path} ({detail}).",
+    ),
     # --- Telegram bot ---
     "rank_detail": ("{archetype} · 排名区间 {ranks}", "{archetype} · rank range {ranks}"),
     "rank_p_next": ("高于下一名概率 {p}", "P(above next) {p}"),
