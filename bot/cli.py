@@ -90,6 +90,7 @@ def cmd_compare(ctx: Context) -> None:
 
     Example: inference-lens compare tencent alibaba bytedance
     """
+    ranking.check_compare_size(ctx.args.companies)
     ids = list(dict.fromkeys(ctx.company(q) for q in ctx.args.companies))
     if len(ids) < 2:
         raise BadArgument("name at least two different companies")

@@ -23,6 +23,10 @@ from tools.uncertainty import (
 )
 from tools.universe import Assessment, Universe
 
+# Companies one comparison may name: its pairs grow with the square of the count, and 500
+# companies took 90+ s and 490 MB. The CLI, the LLM's tools and Telegram all come here.
+MAX_COMPARE = 10
+
 
 class RankRow(BaseModel):
     rank: int
@@ -53,6 +57,15 @@ class Ranking(BaseModel):
     seed: int
     total: int
     rows: list[RankRow]
+
+
+def check_compare_size(companies: Sequence[str]) -> None:
+    """Refuse a comparison of more than MAX_COMPARE companies (callers that resolve names
+    first call it on the names too, so 500 names are not looked up one by one)."""
+    if len(companies) > MAX_COMPARE:
+        raise BadArgument(
+            f"compare at most {MAX_COMPARE} companies at a time (got {len(companies)})"
+        )
 
 
 def check_metric(metric: str) -> str:
@@ -205,6 +218,7 @@ def compare(
     seed: int = DEFAULT_SEED,
 ) -> Comparison:
     """The named companies' rows from the full ranking, plus P(A above B) for each pair."""
+    check_compare_size(companies)
     ranking = rank(universe, metric, period, samples=samples, seed=seed)
     rows = [r for r in ranking.rows if r.company in companies]
     items = [(c, universe.assess(universe.companies[c], period).snapshot) for c in companies]

@@ -1,0 +1,71 @@
+"""What one request may ask is bounded in the tools, so the CLI, the LLM's tools and
+Telegram share the limits: companies per comparison, overrides per what-if."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import main
+from bot.llm_tools import ToolContext, call
+from tools import ranking
+from tools.errors import BadArgument
+from tools.ranking import MAX_COMPARE
+from tools.store import Store
+from tools.whatif import MAX_OVERRIDES, parse_overrides, whatif
+
+
+def ids(store: Store, n: int) -> list[str]:
+    return sorted(store.universe().companies)[:n]
+
+
+def test_compare_refuses_more_than_the_limit(store):
+    with pytest.raises(BadArgument, match=f"at most {MAX_COMPARE} companies"):
+        ranking.compare(store.universe(), ids(store, MAX_COMPARE + 1))
+    assert len(ranking.compare(store.universe(), ids(store, MAX_COMPARE)).rows) == MAX_COMPARE
+
+
+def test_cli_compare_is_bounded_before_names_are_looked_up(store, capsys):
+    names = [*ids(store, MAX_COMPARE), "no-such-company"]
+    assert main(["compare", *names]) == 2
+    err = capsys.readouterr().err
+    assert f"compare at most {MAX_COMPARE} companies at a time (got 11)" in err
+
+
+def test_whatif_refuses_more_than_the_limit(store, capsys):
+    pairs = [f"own_inference=0.{i % 9}" for i in range(MAX_OVERRIDES + 1)]
+    with pytest.raises(BadArgument, match=f"at most {MAX_OVERRIDES} overrides"):
+        parse_overrides(pairs)
+    many = {f"key{i}": 0.1 for i in range(MAX_OVERRIDES + 1)}
+    with pytest.raises(BadArgument, match=f"at most {MAX_OVERRIDES} overrides"):
+        whatif(store.universe(), "xiaomi", many)
+    assert main(["whatif", "xiaomi", *pairs]) == 2
+    assert f"at most {MAX_OVERRIDES} overrides (got 13)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_whatif_refuses_non_finite_values(store, capsys, value):
+    assert main(["whatif", "xiaomi", f"ai_capex={value}"]) == 2
+    assert "ai_capex must be a finite number" in capsys.readouterr().err
+
+
+@pytest.fixture
+def ctx(store: Store) -> ToolContext:
+    return ToolContext(store, store.universe(), "en", chat_id="c", user_id="u")
+
+
+def test_llm_what_if_gets_the_limit_as_an_error_result(ctx):
+    overrides = {f"key{i}": 0.1 for i in range(MAX_OVERRIDES + 1)}
+    outcome = call("what_if", {"company": "xiaomi", "overrides": overrides}, ctx)
+    assert not outcome.ok
+    assert f"at most {MAX_OVERRIDES} overrides" in outcome.result()["error"]
+    nan = call("what_if", '{"company": "xiaomi", "overrides": {"ai_capex": NaN}}', ctx)
+    assert not nan.ok and "finite number" in nan.result()["error"]
+    json.loads(nan.content())  # still valid JSON for the LLM
+
+
+def test_llm_compare_stays_within_the_limit(ctx, store):
+    """The LLM's compare schema allows fewer companies than the tool's limit."""
+    outcome = call("compare", {"companies": ids(store, MAX_COMPARE + 1)}, ctx)
+    assert not outcome.ok and "companies" in outcome.result()["error"]
