@@ -4,8 +4,12 @@ Telegram share the limits: companies per comparison, overrides per what-if."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
+from fake_telegram import FakeTelegram
+from telegram.ext import Application
+from telegram_harness import running_bot
 
 from bot.cli import main
 from bot.llm_tools import ToolContext, call
@@ -69,3 +73,21 @@ def test_llm_compare_stays_within_the_limit(ctx, store):
     """The LLM's compare schema allows fewer companies than the tool's limit."""
     outcome = call("compare", {"companies": ids(store, MAX_COMPARE + 1)}, ctx)
     assert not outcome.ok and "companies" in outcome.result()["error"]
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegram, store: Store) -> AsyncIterator[Application]:
+    async with running_bot(telegram, store) as app:
+        yield app
+
+
+async def test_telegram_gets_the_limits(telegram, bot, store):
+    user = telegram.user(1001, "Alice", language_code="en")
+    telegram.user_says(user, "/compare " + " ".join(ids(store, MAX_COMPARE + 1)))
+    (reply,) = await telegram.wait_for(user.id, 1)
+    assert f"compare at most {MAX_COMPARE} companies" in reply.text
+    telegram.clear(user.id)
+    pairs = " ".join(f"own_inference=0.{i % 9}" for i in range(MAX_OVERRIDES + 1))
+    telegram.user_says(user, f"/whatif xiaomi {pairs}")
+    (reply,) = await telegram.wait_for(user.id, 1)
+    assert f"at most {MAX_OVERRIDES} overrides" in reply.text
