@@ -1,7 +1,8 @@
 """The `inference-lens` command line: the toolkit for people and scripts.
 
 Human output is an aligned table in the chosen language; `--json` is a stable contract.
-Exit codes: 0 ok, 1 unknown company or period, 2 bad input (arguments or data files).
+Exit codes: 0 ok, 1 unknown company or period, 2 bad input (arguments or data files) or a
+database that cannot be used as asked (StoreError: worded here, in the user's language).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def cmd_company(ctx: Context) -> None:
 
 
 def cmd_compare(ctx: Context) -> None:
-    """Compare companies on a metric, with P(A ranks above B) for each pair.
+    """Compare companies on a metric, with P(A ranks above B) for each pair (at most 10).
 
     Example: inference-lens compare tencent alibaba bytedance
     """
@@ -114,6 +115,7 @@ def cmd_whatif(ctx: Context) -> None:
     Keys: ai_capex, allocation.<own_training|own_inference|external_iaas|external_maas>,
     layer_mix.<iaas|maas|solutions|edge> (or the short name), external_supply_share.
     Shares as 0.2 or 20%; the other shares of the group are rescaled to keep the sum at 1.
+    At most 12 overrides.
     Example: inference-lens whatif alibaba external_supply_share=20%
     """
     overrides = wi.parse_overrides(ctx.args.overrides)
@@ -150,6 +152,7 @@ def cmd_sources(ctx: Context) -> None:
 def cmd_import(ctx: Context) -> None:
     """Validate a YAML or JSON data file and import it as a new revision (all or nothing).
 
+    The file may hold at most 32 MB (MAX_FILE_BYTES); no inf/NaN, no key given twice.
     Example: inference-lens import my-estimates.yaml
     """
     before = ctx.universe

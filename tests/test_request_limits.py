@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from fake_telegram import FakeTelegram
@@ -14,6 +15,7 @@ from telegram_harness import running_bot
 from bot.cli import main
 from bot.llm_tools import ToolContext, call
 from tools import ranking
+from tools.dataio import MAX_FILE_BYTES
 from tools.errors import BadArgument
 from tools.ranking import MAX_COMPARE
 from tools.store import Store
@@ -91,3 +93,11 @@ async def test_telegram_gets_the_limits(telegram, bot, store):
     telegram.user_says(user, f"/whatif xiaomi {pairs}")
     (reply,) = await telegram.wait_for(user.id, 1)
     assert f"at most {MAX_OVERRIDES} overrides" in reply.text
+
+
+def test_readme_states_the_limits_in_force():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("Behaviour under load and bad input") :]
+    assert f"at most {MAX_COMPARE} companies per compare" in section
+    assert f"{MAX_OVERRIDES} overrides per what-if" in section
+    assert f"{MAX_FILE_BYTES // 2**20} MB" in section
