@@ -34,6 +34,7 @@ PHRASES = {
     "incompatible_schema": {"en": "cannot read; please upgrade", "zh": "无法读取"},
     "read_only": {"en": "read-only", "zh": "只读"},
     "disk_full": {"en": "The disk is full", "zh": "磁盘已满"},
+    "unavailable": {"en": "Cannot open the database", "zh": "无法打开数据库"},
 }
 LANGS = ["en", "zh"]
 
@@ -98,6 +99,17 @@ def test_directory_as_the_path(tmp_path, lang):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert PHRASES["is_directory"][lang] in result.stderr
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_path_below_a_file(tmp_path, lang):
+    """The database's folder cannot be created: a file stands where it would be."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder")
+    result = cli(blocker / "lens.db", "rank", lang=lang)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert PHRASES["unavailable"][lang] in result.stderr and "Not a directory" in result.stderr
+    assert blocker.read_text() == "not a folder"
 
 
 CORRUPTIONS: dict[str, Callable[[bytes], bytes]] = {

@@ -9,6 +9,7 @@ to WAL, as the store's own connections do, would already change a foreign file's
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -51,6 +52,13 @@ class Identity:
 
 def identify(path: Path, known: Sequence[str]) -> Identity:
     """What the file at `path` is, read without changing a byte of it."""
+    try:
+        return _identify(path, known)
+    except OSError as exc:  # e.g. a file this user may not read
+        raise StoreError(path, exc.strerror or str(exc)) from None
+
+
+def _identify(path: Path, known: Sequence[str]) -> Identity:
     if path.is_dir():
         raise StoreIsDirectory(path)
     if not path.exists() or path.stat().st_size == 0:
@@ -131,6 +139,8 @@ def store_error(exc: sqlite3.Error, path: Path) -> StoreError:
 
 def os_error(exc: OSError, path: Path) -> StoreError:
     """A failure to create the database's directory."""
+    if isinstance(exc, FileExistsError):  # mkdir(exist_ok=True) met a file on the way
+        return StoreError(path, os.strerror(errno.ENOTDIR))
     if not writable(path):
         return StoreReadOnly(path)
     return StoreError(path, exc.strerror or str(exc))
