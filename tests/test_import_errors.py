@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ import yaml
 from conftest import BASE, company
 
 from bot.cli.main import main
+from tools.dataio import MAX_FILE_BYTES
 from tools.store import Store
 
 GOOD: dict[str, Any] = {**BASE, "companies": [company("good", 0.5), company("fine", 0.3)]}
@@ -101,6 +106,48 @@ CASES = {
         "period listed twice: 2025",
     ),
     "bad slug": (mutated(set_in(["companies", 1, "id"], "Bad Id")), "field id"),
+    "yaml infinity": (
+        mutated(set_in([*ALLOC, "own_inference", "value"], 0.123456)).replace("0.123456", ".inf"),
+        "field allocation.own_inference.value): Input should be a finite number",
+    ),
+    "yaml nan": (
+        mutated(lambda d: snap(d, 1)["ai_capex"].update(value=12345.5)).replace("12345.5", ".nan"),
+        "(id fine, period 2025, field ai_capex.value): Input should be a finite number",
+    ),
+    "full-width period": (
+        mutated(set_in(["companies", 1, "snapshots", 0, "period"], "２０２５")),
+        "period '２０２５' is not a year in ASCII digits",
+    ),
+    "arabic-indic period": (
+        mutated(set_in(["fx", 0, "period"], "٢٠٢٥")),
+        "period '٢٠٢٥' is not a year in ASCII digits",
+    ),
+    "yaml nested too deeply": ("companies: " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+}
+
+JSON_CASES = {
+    "json NaN": (
+        json.dumps(GOOD).replace('"value": 1000000000.0', '"value": NaN', 1),
+        "(id good, period 2025, field ai_capex.value): Input should be a finite number",
+    ),
+    "json Infinity": (
+        json.dumps(GOOD).replace('"usd_per_unit": 1.0', '"usd_per_unit": Infinity', 1),
+        "(period 2024, field usd_per_unit): Input should be a finite number",
+    ),
+    "json overflow to infinity": (
+        json.dumps(GOOD).replace('"value": 1000000000.0', '"value": 1e400', 1),
+        "Input should be a finite number",
+    ),
+    "json duplicate key": (
+        '{\n  "companies": [],\n  "companies": []\n}',
+        "bad.json:3: key 'companies' given twice",
+    ),
+    "json lone surrogate": (
+        json.dumps(GOOD).replace('"en": "Good"', '"en": "Go\\ud800od"', 1),
+        "(id good, field name.en): text with an unpaired surrogate",
+    ),
+    "json huge integer": ('{"fx": 1' + "0" * 5000 + "}", "unreadable number"),
+    "json nested too deeply": ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
 }
 
 
@@ -110,7 +157,7 @@ def test_bad_file_is_refused_and_nothing_changes(tmp_path, capsys, isolated_db, 
     before = state(isolated_db)
     name = "bad.json" if case == "malformed json" else "bad.yaml"
     code, err = run_import(tmp_path, capsys, text, name)
-    assert code == 2
+    assert code == 2, err
     assert expected in err
     assert "Traceback" not in err
     assert "the database is unchanged" in err
@@ -159,3 +206,66 @@ def test_good_file_imports(tmp_path, capsys):
     code, out = run_import(tmp_path, capsys, json.dumps(GOOD), "good.json")
     assert code == 0
     assert "Imported as revision 2: 7 records changed." in out
+
+
+@pytest.mark.parametrize("case", JSON_CASES)
+def test_bad_json_is_refused_and_nothing_changes(tmp_path, capsys, isolated_db, case):
+    text, expected = JSON_CASES[case]
+    before = state(isolated_db)
+    code, err = run_import(tmp_path, capsys, text, "bad.json")
+    assert code == 2, err
+    assert expected in err
+    assert "Traceback" not in err and "the database is unchanged" in err
+    assert state(isolated_db) == before
+
+
+def test_paired_surrogate_escapes_are_text(tmp_path, capsys, isolated_db):
+    """An emoji written as a JSON escape pair is a character, not an error."""
+    text = json.dumps(GOOD).replace('"en": "Good"', '"en": "Good \\ud83d\\ude00"', 1)
+    code, out = run_import(tmp_path, capsys, text, "good.json")
+    assert code == 0, out
+    assert Store.open(isolated_db).universe().companies["good"].name.en == "Good \U0001f600"
+
+
+def test_endless_file_is_refused_after_the_limit(capsys, isolated_db):
+    """`import /dev/zero` reads MAX_FILE_BYTES + 1 bytes, then stops."""
+    before = state(isolated_db)
+    assert main(["import", "/dev/zero"]) == 2
+    err = capsys.readouterr().err
+    assert f"larger than {MAX_FILE_BYTES // 2**20} MB" in err
+    assert state(isolated_db) == before
+
+
+def test_file_over_the_limit_is_refused(tmp_path, capsys, isolated_db):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as f:
+        f.write(b"# padding\n")
+        f.truncate(MAX_FILE_BYTES + 1)
+    assert main(["import", str(big)]) == 2
+    assert "larger than" in capsys.readouterr().err
+
+
+def test_revision_hashes_the_bytes_it_imported(tmp_path, capsys):
+    """The file is read once: a file that changes between reads (here a pipe that yields
+    two different texts) is hashed and parsed from the same bytes."""
+    fifo = tmp_path / "data.json"
+    os.mkfifo(fifo)
+    first = json.dumps(GOOD).encode()
+    second = json.dumps({**GOOD, "companies": [company("other", 0.1)]}).encode()
+
+    def feed() -> None:
+        for content in (first, second):
+            with fifo.open("wb") as f:
+                f.write(content)
+            time.sleep(0.5)  # let the reader see the end of the first text before the next
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    code = main(["import", str(fifo)])
+    # A second reader for the second text, if the import did not take it (never blocks).
+    release = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    writer.join(timeout=10)
+    os.close(release)
+    assert code == 0, capsys.readouterr().err
+    latest = Store.open(os.environ["INFERENCE_LENS_DB"]).revisions()[-1]
+    assert latest.source_hash == hashlib.sha256(first).hexdigest()

@@ -9,6 +9,7 @@ from conftest import company
 
 from tools.models import Dataset
 from tools.store import MIGRATIONS, Store
+from tools.storefile import APPLICATION_ID
 
 
 def test_new_database_is_loaded_with_shipped_data(store: Store):
@@ -22,6 +23,8 @@ def test_wal_foreign_keys_and_schema_version(store: Store):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.schema_version() == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert store.migrate() == []  # idempotent
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +20,15 @@ from pydantic import ValidationError
 from tools.errors import DataError, Problem
 from tools.models import Company, Dataset, FxRate, Source, Text, Thresholds
 
+# The largest data file `import` reads (the Telegram upload has its own, smaller limit): the
+# toolkit benchmark's 5,000 companies x 3 periods are 19 MB of YAML; `import /dev/zero` must
+# be refused after reading this much, not after filling the memory.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+# A lone surrogate can only come from an escape (raw UTF-8 cannot encode one): `\ud800` in
+# JSON. Only files with such escapes pay for the walk that finds the string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_TOO_DEEP = "nested too deeply (a data file needs fewer than 10 levels)"
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -27,18 +37,17 @@ class Parsed:
     name: str
     text: str
     data: Any
+    sha256: str  # of the bytes parsed, so a revision records exactly what it imported
 
     def node_tree(self) -> yaml.Node | None:
         """The YAML node tree (JSON is YAML too), for mapping error paths to lines."""
         try:
-            return yaml.compose(
-                self.text, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-            )
-        except yaml.YAMLError:
+            return yaml.compose(self.text, Loader=_loader())
+        except (yaml.YAMLError, RecursionError):
             return None
 
 
-def parse_text(text: str, name: str) -> Parsed:
+def parse_text(text: str, name: str, sha256: str) -> Parsed:
     """Parse YAML or JSON text; syntax errors become a DataError naming the line.
 
     YAML is read by yaml_rs (YAML 1.2, so `4.0e9` is a number; duplicate keys are errors),
@@ -48,16 +57,95 @@ def parse_text(text: str, name: str) -> Parsed:
     if not text.strip():
         raise DataError([Problem(name, None, "", "the file is empty")])
     try:
-        data = json.loads(text) if name.endswith(".json") else yaml_rs.loads(text)
+        data = _json(text) if name.endswith(".json") else yaml_rs.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError([Problem(name, exc.lineno, "", f"malformed JSON: {exc.msg}")]) from None
+    except _DuplicateKey as exc:
+        line = _duplicate_line(text, exc.key)
+        raise DataError([Problem(name, line, "", f"key '{exc.key}' given twice")]) from None
     except yaml_rs.YAMLDecodeError as exc:
         raise DataError([_yaml_problem(name, str(exc))]) from None
+    except RecursionError:
+        raise DataError([Problem(name, None, "", _TOO_DEEP)]) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise DataError([Problem(name, None, "", f"unreadable number: {exc}")]) from None
     if not isinstance(data, dict):
         kind = type(data).__name__
         message = f"expected a mapping with companies/sources/fx sections, got {kind}"
         raise DataError([Problem(name, 1, "", message)])
-    return Parsed(name, text, data)
+    parsed = Parsed(name, text, data, sha256)
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_surrogates(parsed)
+    return parsed
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _json(text: str) -> Any:
+    """JSON with duplicate keys refused, as the YAML reader refuses them."""
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
+
+
+def _duplicate_line(text: str, key: str) -> int | None:
+    """The line of a key's second appearance in one mapping (JSON is YAML to PyYAML)."""
+    try:
+        nodes: list[yaml.Node] = [yaml.compose(text, Loader=_loader())]
+    except (yaml.YAMLError, RecursionError):
+        return None
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, yaml.MappingNode):
+            keys = [k for k, _ in node.value if k.value == key]
+            if len(keys) > 1:
+                return int(keys[1].start_mark.line) + 1
+            nodes += [v for _, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            nodes += node.value
+    return None
+
+
+def _refuse_surrogates(parsed: Parsed) -> None:
+    """A string holding half a UTF-16 pair is not text: it cannot be stored or shown."""
+    stack: list[tuple[Any, list[Any]]] = [(parsed.data, [])]
+    while stack:
+        node, loc = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if _broken(key) or _broken(value):
+                problem = Problem(
+                    parsed.name,
+                    _line_of(parsed.node_tree(), [*loc, key]),
+                    _where(parsed.data, [*loc, key]),
+                    "text with an unpaired surrogate escape (such as \\ud800), which is not a character",
+                )
+                raise DataError([problem])
+            if isinstance(value, dict | list):
+                stack.append((value, [*loc, key]))
+
+
+def _broken(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
+    return yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
 
 def _yaml_problem(name: str, message: str) -> Problem:
@@ -71,19 +159,19 @@ def _yaml_problem(name: str, message: str) -> Problem:
     reason = lines[-1] if lines else message
     reason = re.sub(r"^\d+\s*\|.*", "", reason) or message
     column = f" (column {place.group(2)})" if place else ""
+    if "recursion limit exceeded" in reason:
+        return Problem(name, int(place.group(1)) if place else None, "", _TOO_DEEP)
     return Problem(
         name, int(place.group(1)) if place else None, "", f"malformed YAML: {reason}{column}"
     )
 
 
 def read_file(path: Path) -> Parsed:
-    """Read a data file from disk, refusing missing, binary and undecodable files."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError([Problem(str(path), None, "", "no such file")]) from None
-    except IsADirectoryError:
-        raise DataError([Problem(str(path), None, "", "is a directory, not a data file")]) from None
+    """Read a data file from disk once, refusing missing, oversized, binary and undecodable files."""
+    raw = _read_bounded(path)
+    if len(raw) > MAX_FILE_BYTES:
+        message = f"larger than {MAX_FILE_BYTES // 2**20} MB, the most a data file may hold"
+        raise DataError([Problem(str(path), None, "", message)])
     if b"\x00" in raw:
         raise DataError([Problem(str(path), None, "", "binary data, not a YAML or JSON file")])
     try:
@@ -91,7 +179,20 @@ def read_file(path: Path) -> Parsed:
     except UnicodeDecodeError as exc:
         message = f"not UTF-8 text (bad byte at offset {exc.start})"
         raise DataError([Problem(str(path), None, "", message)]) from None
-    return parse_text(text, str(path))
+    return parse_text(text, str(path), hashlib.sha256(raw).hexdigest())
+
+
+def _read_bounded(path: Path) -> bytes:
+    """At most one byte over the limit, so an endless file (/dev/zero) is refused at once."""
+    try:
+        with path.open("rb") as file:
+            return file.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise DataError([Problem(str(path), None, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise DataError([Problem(str(path), None, "", "is a directory, not a data file")]) from None
+    except OSError as exc:
+        raise DataError([Problem(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
 
 
 @contextmanager
@@ -131,6 +232,8 @@ def _problem(parsed: Parsed, root: yaml.Node | None, err: Any) -> Problem:
         message = f"unknown field '{loc[-1]}'"
     elif err["type"] == "missing":
         message = f"missing field '{loc[-1]}'"
+    elif err["type"] == "string_pattern_mismatch" and loc[-1] == "period":
+        message = f"period '{err['input']}' is not a year in ASCII digits, such as 2025"
     return Problem(parsed.name, _line_of(root, loc), _where(parsed.data, loc), message)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,64 @@ class UnknownPeriod(ToolkitError):
 
 class BadArgument(ToolkitError):
     """An argument outside what a tool accepts (unknown metric, bad override...)."""
+
+
+class StoreError(ToolkitError):
+    """The database cannot be used as asked; it was left as it was.
+
+    `code` names the cause for callers that word it themselves (the CLI, in the user's
+    language); `facts` fill the placeholders of that wording.
+    """
+
+    code: ClassVar[str] = "unavailable"
+    summary: ClassVar[str] = "cannot be opened"
+
+    def __init__(self, path: Path | str, detail: str = "", **facts: int | str) -> None:
+        self.path = str(path)
+        self.detail = detail
+        self.facts = facts
+        super().__init__(
+            f"database {self.path} {self.summary}" + (f" ({detail})" if detail else "")
+        )
+
+
+class StoreIsDirectory(StoreError):
+    code = "is_directory"
+    summary = "is a directory, not a database file"
+
+
+class StoreReadOnly(StoreError):
+    code = "read_only"
+    summary = "cannot be written: the file, its directory or the disk is read-only"
+
+
+class StoreCorrupt(StoreError):
+    code = "corrupt"
+    summary = "is damaged or not an SQLite database"
+
+
+class ForeignDatabase(StoreError):
+    code = "foreign"
+    summary = "belongs to another application: it is not empty and not an Inference Lens database"
+
+
+class NewerSchema(StoreError):
+    """Raised on a write: a newer build's database is only read by this one."""
+
+    code = "newer_schema"
+    summary = "was made by a newer version of Inference Lens; this version only reads it"
+
+
+class IncompatibleSchema(StoreError):
+    code = "incompatible_schema"
+    summary = "was made by a newer version of Inference Lens that this version cannot read"
+
+
+class StoreFull(StoreError):
+    code = "disk_full"
+    summary = "could not be written: the disk is full"
+
+
+class StoreBusy(StoreError):
+    code = "busy"
+    summary = "is locked by another process"

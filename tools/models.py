@@ -23,7 +23,8 @@ from pydantic import (
 
 SHARE_TOLERANCE = 0.01
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
-PERIOD = r"^\d{4}$"
+# ASCII digits only: `\d` would also take "２０２５" and "٢٠٢٥" as periods beside "2025".
+PERIOD = r"^[0-9]{4}$"
 FACT_KEY = r"^[a-z][a-z0-9_]*$"  # snake_case: rd_expense, maas_arr_target
 CURRENCY = r"^[A-Z]{3}$"  # ISO 4217; a fact unit of this form is money, not a word
 
@@ -32,7 +33,9 @@ ALLOCATION_KEYS = ("own_training", "own_inference", "external_iaas", "external_m
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or NaN anywhere: JSON cannot store them, so a revision holding one breaks
+    # every later read of the company.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # Rows read back from the database were validated when imported; passing this context skips

@@ -29,6 +29,10 @@ from tools.universe import Assessment, Universe
 
 Reason = Literal["undefined_ratio"]
 
+# Companies one comparison may name: its pairs grow with the square of the count, and 500
+# companies took 90+ s and 490 MB. The CLI, the LLM's tools and Telegram all come here.
+MAX_COMPARE = 10
+
 
 class RankRow(BaseModel):
     """One company-period. An unranked row (a figure that is not meaningful) has `rank`,
@@ -63,6 +67,15 @@ class Ranking(BaseModel):
     seed: int
     total: int
     rows: list[RankRow]
+
+
+def check_compare_size(companies: Sequence[str]) -> None:
+    """Refuse a comparison of more than MAX_COMPARE companies (callers that resolve names
+    first call it on the names too, so 500 names are not looked up one by one)."""
+    if len(companies) > MAX_COMPARE:
+        raise BadArgument(
+            f"compare at most {MAX_COMPARE} companies at a time (got {len(companies)})"
+        )
 
 
 def check_metric(metric: str) -> str:
@@ -250,6 +263,7 @@ def compare(
 ) -> Comparison:
     """The named companies' rows, ranks from the full ranking, with P(leader above other) for
     each pair and "above next" taken within the compared set."""
+    check_compare_size(companies)
     ranking = rank(universe, metric, period, samples=samples, seed=seed)
     rows = [r for r in ranking.rows if r.company in companies]
     ranked = [r.company for r in rows if r.rank is not None]

@@ -31,6 +31,7 @@ import sqlite_utils
 from pydantic import BaseModel
 from pysqlite3 import dbapi2 as sqlite3
 
+from tools import storefile
 from tools.dataio import (
     check_references,
     gc_paused,
@@ -39,6 +40,7 @@ from tools.dataio import (
     shipped_files,
     validate,
 )
+from tools.errors import ForeignDatabase, IncompatibleSchema, NewerSchema
 from tools.events import record_changes
 from tools.frame import encode
 from tools.models import (
@@ -229,8 +231,16 @@ _KINDS: dict[str, tuple[str, ...]] = {
 class Store:
     """The project's database. Open with `Store.open()`; safe to use from any thread."""
 
-    def __init__(self, path: Path, revision_hooks: list[RevisionHook] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        revision_hooks: list[RevisionHook] | None = None,
+        *,
+        newer: storefile.Identity | None = None,
+    ) -> None:
         self.path = path
+        # Set when a newer build made the database: it is then read, never written.
+        self.newer = newer
         self._local = threading.local()
         self._universe: Universe | None = None
         # Every import, by the CLI or an admin's upload, records the ranking changes it makes.
@@ -238,11 +248,27 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, seed: bool = True) -> Store:
-        """Open (creating and migrating if needed); a new database gets the shipped data."""
+        """Open (creating and migrating if needed); a new database gets the shipped data.
+
+        Refuses, before writing anything, a file that is not ours (StoreError); a newer
+        build's database is opened read-only.
+        """
         target = Path(path) if path else default_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storefile.os_error(exc, target) from None
         if sqlite3.sqlite_version_info < WAL_RESET_FIXED:
             log.warning("SQLite %s has the WAL-reset bug; see README", sqlite3.sqlite_version)
+        known = [m.__name__ for m in MIGRATIONS]
+        identity = storefile.identify(target, known)
+        if identity.kind is storefile.Kind.foreign:
+            raise ForeignDatabase(target)
+        if identity.kind is storefile.Kind.newer:
+            facts = {"found": len(identity.migrations), "known": len(known)}
+            if not identity.readable_by(known):
+                raise IncompatibleSchema(target, **facts)
+            return cls(target, newer=identity)
         store = cls(target)
         store.migrate()
         if seed and store.latest_revision() is None:
@@ -253,13 +279,18 @@ class Store:
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-            db = sqlite_utils.Database(conn)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite_utils.Database(self._connect())
+            if self.newer is None:
+                db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._local.db = db
         return db
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.newer is not None:
+            return storefile.read_only_connection(self.path)
+        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
 
     def close(self) -> None:
         """Close this thread's connection (others close with their threads)."""
@@ -271,18 +302,24 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         """One write transaction, taking the write lock up front (BEGIN IMMEDIATE), so a
-        read-then-write cannot interleave with another process's writer."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.rollback()
-            raise
-        db.commit()
+        read-then-write cannot interleave with another process's writer. SQLite's failures
+        (read-only, disk full, locked) leave as StoreErrors, after the rollback."""
+        if self.newer is not None:
+            found = len(self.newer.migrations)
+            raise NewerSchema(self.path, found=found, known=len(MIGRATIONS))
+        with storefile.translated(self.path):
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            db.commit()
 
     def migrate(self) -> list[str]:
-        """Apply the migrations this database has not seen yet; returns their names."""
+        """Apply the migrations this database has not seen yet, and stamp it as ours with
+        its schema version; returns the migrations' names."""
         with self.write() as db:
             if "migrations" not in db.table_names():
                 db.table("migrations").create({"name": str, "applied_at": str}, pk="name")
@@ -295,6 +332,11 @@ class Store:
                         {"name": migration.__name__, "applied_at": _now()}
                     )
                     applied.append(migration.__name__)
+            stamp = {"application_id": storefile.APPLICATION_ID, "user_version": len(MIGRATIONS)}
+            for pragma, value in stamp.items():
+                # Set only when different, so opening an up-to-date database writes nothing.
+                if db.execute(f"PRAGMA {pragma}").fetchone()[0] != value:
+                    db.execute(f"PRAGMA {pragma} = {value}")
         return applied
 
     def schema_version(self) -> int:
@@ -400,10 +442,9 @@ class Store:
 
     def import_file(self, path: Path, author: str = "cli") -> ImportResult:
         """Validate a whole file, then import it in one transaction (or raise DataError)."""
-        dataset = validate(read_file(path))
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        parsed = read_file(path)
         return self.import_dataset(
-            dataset, author=author, source_name=path.name, source_hash=digest
+            validate(parsed), author=author, source_name=path.name, source_hash=parsed.sha256
         )
 
     def import_dataset(

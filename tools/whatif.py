@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sized
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,6 +18,9 @@ OVERRIDABLE = (
     *(f"allocation.{k}" for k in ALLOCATION_KEYS),
     *(f"layer_mix.{k}" for k in LAYERS),
 )
+# Overrides one scenario may hold: every input once, with room for aliases. The CLI, the
+# LLM's tools and Telegram all come here.
+MAX_OVERRIDES = 12
 _ALIASES = {k.split(".")[1]: k for k in OVERRIDABLE if "." in k} | {
     "external_supply_share": "external_supply_share"
 }
@@ -46,6 +50,7 @@ class WhatIf(BaseModel):
 
 def parse_overrides(pairs: list[str]) -> dict[str, float]:
     """`key=value` strings to overrides; values may be 0.2, 20% or 1.5e9."""
+    _check_count(pairs)
     out: dict[str, float] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -59,6 +64,13 @@ def parse_overrides(pairs: list[str]) -> dict[str, float]:
             raise BadArgument(f"'{raw}' is not a number (in '{pair}')") from None
         out[key.strip()] = value / 100 if percent else value
     return out
+
+
+def _check_count(overrides: Sized) -> None:
+    if len(overrides) > MAX_OVERRIDES:
+        raise BadArgument(
+            f"a what-if takes at most {MAX_OVERRIDES} overrides (got {len(overrides)})"
+        )
 
 
 def _field(key: str) -> str:
@@ -81,6 +93,8 @@ def apply(snap: Snapshot, overrides: Mapping[str, float]) -> Snapshot:
     capex = snap.ai_capex.value
     for key, value in overrides.items():
         field = _field(key)
+        if not math.isfinite(value):
+            raise BadArgument(f"{key} must be a finite number (got {value})")
         if field == "external_supply_share":
             _split_external(groups["allocation"], value, fixed["allocation"])
         elif field == "ai_capex":
@@ -150,6 +164,7 @@ def whatif(
     period: str | None = None,
 ) -> WhatIf:
     """Baseline and scenario side by side; the universe itself is never changed."""
+    _check_count(overrides)
     company = universe.companies[company_id]
     snap = universe.snapshot(company, period)
     scenario_snap = apply(snap, overrides)

@@ -1,7 +1,8 @@
 """The `inference-lens` command line: the toolkit for people and scripts.
 
 Human output is an aligned table in the chosen language; `--json` is a stable contract.
-Exit codes: 0 ok, 1 unknown company or period, 2 bad input (arguments or data files).
+Exit codes: 0 ok, 1 unknown company or period, 2 bad input (arguments or data files) or a
+database that cannot be used as asked (StoreError: worded here, in the user's language).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tools import check as checks
 from tools import history as hist
 from tools import whatif as wi
 from tools.dataio import are_shipped, check_references, load_files
-from tools.errors import BadArgument, DataError, UnknownCompany, UnknownPeriod
+from tools.errors import BadArgument, DataError, StoreError, UnknownCompany, UnknownPeriod
 from tools.resolve import Resolver
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC, METRICS
@@ -90,10 +91,11 @@ def cmd_company(ctx: Context) -> None:
 
 
 def cmd_compare(ctx: Context) -> None:
-    """Compare companies on a metric, with P(A ranks above B) for each pair.
+    """Compare companies on a metric, with P(A ranks above B) for each pair (at most 10).
 
     Example: inference-lens compare tencent alibaba bytedance
     """
+    ranking.check_compare_size(ctx.args.companies)
     ids = list(dict.fromkeys(ctx.company(q) for q in ctx.args.companies))
     if len(ids) < 2:
         raise BadArgument("name at least two different companies")
@@ -117,6 +119,7 @@ def cmd_whatif(ctx: Context) -> None:
     Keys: ai_capex, allocation.<own_training|own_inference|external_iaas|external_maas>,
     layer_mix.<iaas|maas|solutions|edge> (or the short name), external_supply_share.
     Shares as 0.2 or 20%; the other shares of the group are rescaled to keep the sum at 1.
+    At most 12 overrides.
     Example: inference-lens whatif alibaba external_supply_share=20%
     """
     overrides = wi.parse_overrides(ctx.args.overrides)
@@ -153,6 +156,7 @@ def cmd_sources(ctx: Context) -> None:
 def cmd_import(ctx: Context) -> None:
     """Validate a YAML or JSON data file and import it as a new revision (all or nothing).
 
+    The file may hold at most 32 MB (MAX_FILE_BYTES); no inf/NaN, no key given twice.
     Example: inference-lens import my-estimates.yaml
     """
     before = ctx.universe
@@ -379,7 +383,28 @@ def main(argv: list[str] | None = None) -> int:
     except BadArgument as exc:
         print(t("error", lang, message=exc), file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(store_message(exc, lang), file=sys.stderr)
+        return 2
     return 0
+
+
+# Every StoreError code, and the phrase that words it for the user.
+STORE_MESSAGES = {
+    "is_directory": "store_is_directory",
+    "read_only": "store_read_only",
+    "corrupt": "store_corrupt",
+    "foreign": "store_foreign",
+    "newer_schema": "store_newer_schema",
+    "incompatible_schema": "store_incompatible_schema",
+    "disk_full": "store_disk_full",
+    "busy": "store_busy",
+    "unavailable": "store_unavailable",
+}
+
+
+def store_message(exc: StoreError, lang: Lang) -> str:
+    return t(STORE_MESSAGES[exc.code], lang, path=exc.path, detail=exc.detail, **exc.facts)
 
 
 if __name__ == "__main__":
