@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot.agent.registry import ToolContext, call
 from fake_telegram import FakeTelegram
 from telegram.ext import Application
 from telegram_harness import running_bot
 
+from bot.agent.registry import ToolContext, call
 from bot.cli.main import main
 from tools import ranking
 from tools.dataio import MAX_FILE_BYTES

@@ -7,8 +7,9 @@ import sqlite3
 
 from conftest import company
 
+from tools.migrations import MIGRATIONS
 from tools.models import Dataset
-from tools.store import MIGRATIONS, Store
+from tools.store import Store
 from tools.storefile import APPLICATION_ID
 
 

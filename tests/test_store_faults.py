@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import BASE, company
 
-from tools.store import MIGRATIONS
+from tools.migrations import MIGRATIONS
 from tools.storefile import APPLICATION_ID
 
 CLI = str(Path(sys.executable).with_name("inference-lens"))

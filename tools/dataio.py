@@ -93,14 +93,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
-        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return obj
 
 
 def _duplicate_line(text: str, key: str) -> int | None:
     """The line of a key's second appearance in one mapping (JSON is YAML to PyYAML)."""
     try:
-        nodes: list[yaml.Node] = [yaml.compose(text, Loader=_loader())]
+        root = yaml.compose(text, Loader=_loader())
+        nodes: list[yaml.Node] = [root] if root is not None else []
     except (yaml.YAMLError, RecursionError):
         return None
     while nodes:

@@ -43,6 +43,7 @@ from tools.dataio import (
 from tools.errors import ForeignDatabase, IncompatibleSchema, NewerSchema
 from tools.events import record_changes
 from tools.frame import encode
+from tools.migrations import MIGRATIONS
 from tools.models import (
     TRUSTED,
     Company,
@@ -60,7 +61,6 @@ from tools.universe import Loaders, Universe
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 WAL_RESET_FIXED = (3, 51, 3)  # the first SQLite without the WAL-reset corruption bug
-Migration = Callable[[sqlite_utils.Database], None]
 # Runs inside an import's write transaction (store, previous revision, new revision): what it
 # writes commits with the revision, and an exception rolls the whole import back.
 RevisionHook = Callable[["Store", int | None, int], None]
@@ -84,138 +84,6 @@ class ImportResult(BaseModel):
     revision: int | None
     changes: list[str]
 
-
-# --- migrations: small functions named for what they do, applied once each, in order ---
-
-
-def m001_versioned_records(db: sqlite_utils.Database) -> None:
-    db.table("revisions").create(
-        {
-            "id": int,
-            "created_at": str,
-            "author": str,
-            "source_name": str,
-            "source_hash": str,
-            "changes": str,
-        },
-        pk="id",
-    )
-    versioned = {
-        "companies": ["id"],
-        "snapshots": ["company_id", "period"],
-        "sources": ["id"],
-        "fx": ["period", "currency"],
-        "thresholds": ["id"],
-    }
-    for table, keys in versioned.items():
-        columns: dict[str, type] = {k: str for k in keys}
-        db[table].create(
-            {**columns, "revision_id": int, "body": str},
-            pk=(*keys, "revision_id"),
-            foreign_keys=[("revision_id", "revisions", "id")],
-        )
-
-
-def m002_conversations(db: sqlite_utils.Database) -> None:
-    """Recent turns per chat, so follow-ups ("and Tencent?") survive a restart."""
-    db.table("conversation_turns").create(
-        {
-            "id": int,
-            "chat_id": str,
-            "created_at": str,
-            "question": str,
-            "lang": str,
-            "plan": str,
-            "answer": str,
-        },
-        pk="id",
-    )
-    db.table("conversation_turns").create_index(["chat_id", "id"])
-
-
-def m003_telegram(db: sqlite_utils.Database) -> None:
-    """Telegram bot state: each user's language and daily LLM questions, chats' subscriptions
-    to ranking changes ('' company = the whole ranking), and the update ids already handled
-    (Telegram redelivers an update whose offset was not confirmed, e.g. after a crash)."""
-    db.table("bot_users").create({"user_id": int, "lang": str, "updated_at": str}, pk="user_id")
-    db.table("llm_usage").create(
-        {"user_id": int, "day": str, "questions": int}, pk=("user_id", "day")
-    )
-    db.table("subscriptions").create(
-        {"chat_id": int, "company": str, "metric": str, "lang": str, "created_at": str},
-        pk=("chat_id", "company", "metric"),
-    )
-    db.table("handled_updates").create({"update_id": int, "handled_at": str}, pk="update_id")
-
-
-def m004_alerts(db: sqlite_utils.Database) -> None:
-    """Ranking-change events found at import, and the outbox of alerts to send: one row per
-    (chat, event), written in the import's transaction and sent by the bot's alerts job."""
-    db.table("alert_events").create(
-        {
-            "id": str,
-            "revision_id": int,
-            "kind": str,
-            "company": str,
-            "metric": str,
-            "body": str,
-            "created_at": str,
-        },
-        pk="id",
-        foreign_keys=[("revision_id", "revisions", "id")],
-    )
-    db.table("alert_outbox").create(
-        {
-            "id": int,
-            "chat_id": int,
-            "event_id": str,
-            "revision_id": int,
-            "lang": str,
-            "status": str,  # pending, sending, sent, dead, failed, dropped: see bot/outbox.py
-            "attempts": int,
-            "due_at": float,  # unix time
-            "sent_at": float,
-            "message_id": int,
-            "error": str,
-        },
-        pk="id",
-        foreign_keys=[("event_id", "alert_events", "id")],
-    )
-    db.table("alert_outbox").create_index(["chat_id", "event_id"], unique=True)
-    db.table("alert_outbox").create_index(["status", "due_at"])
-
-
-def m005_snapshot_numbers(db: sqlite_utils.Database) -> None:
-    """Keep each snapshot's inputs as numbers beside its JSON, so rankings over thousands of
-    companies read a few hundred bytes a row instead of parsing every record."""
-    db.table("snapshots").add_column("currency", str)
-    db.table("snapshots").add_column("numbers", bytes)
-    for rowid, body in db.execute("SELECT rowid, body FROM snapshots").fetchall():
-        snap = Snapshot.model_validate_json(body, context=TRUSTED)
-        db.execute(
-            "UPDATE snapshots SET currency = ?, numbers = ? WHERE rowid = ?",
-            [snap.ai_capex.currency, encode(snap), rowid],
-        )
-
-
-def m006_display_names(db: sqlite_utils.Database) -> None:
-    """Display names of fact keys and unit words (data/facts.yaml), versioned like the rest:
-    kind is 'fact' or 'unit', key the fact key or unit word, body a {zh, en} text."""
-    db.table("display_names").create(
-        {"kind": str, "key": str, "revision_id": int, "body": str},
-        pk=("kind", "key", "revision_id"),
-        foreign_keys=[("revision_id", "revisions", "id")],
-    )
-
-
-MIGRATIONS: list[Migration] = [
-    m001_versioned_records,
-    m002_conversations,
-    m003_telegram,
-    m004_alerts,
-    m005_snapshot_numbers,
-    m006_display_names,
-]
 
 # Record kinds, their key columns, and how a body is rebuilt.
 _KINDS: dict[str, tuple[str, ...]] = {
@@ -265,9 +133,8 @@ class Store:
         if identity.kind is storefile.Kind.foreign:
             raise ForeignDatabase(target)
         if identity.kind is storefile.Kind.newer:
-            facts = {"found": len(identity.migrations), "known": len(known)}
             if not identity.readable_by(known):
-                raise IncompatibleSchema(target, **facts)
+                raise IncompatibleSchema(target, found=len(identity.migrations), known=len(known))
             return cls(target, newer=identity)
         store = cls(target)
         store.migrate()
@@ -380,7 +247,10 @@ class Store:
             sources={
                 k[0]: Source.model_validate_json(b) for k, b in self._bodies("sources", rev).items()
             },
-            fx={k: FxRate.model_validate_json(b) for k, b in self._bodies("fx", rev).items()},
+            fx={
+                (k[0], k[1]): FxRate.model_validate_json(b)
+                for k, b in self._bodies("fx", rev).items()
+            },
             thresholds=Thresholds.model_validate_json(thresholds) if thresholds else Thresholds(),
             names=self._display_names(rev),
             loaders=Loaders(
@@ -468,7 +338,10 @@ class Store:
         with self.write():
             previous = self.latest_revision()
             check_references(
-                ds, set(self._ids("sources")), set(self._bodies("fx", None)), source_name
+                ds,
+                set(self._ids("sources")),
+                {(k[0], k[1]) for k in self._bodies("fx", None)},
+                source_name,
             )
             changed = {table: self._changed(table, rows) for table, rows in _records(ds).items()}
             changes = [
@@ -476,23 +349,20 @@ class Store:
             ]
             if not changes:
                 return None, []
-            revision = (
-                self.db["revisions"]
-                .insert(
-                    {
-                        "created_at": _now(),
-                        "author": author,
-                        "source_name": source_name,
-                        "source_hash": source_hash,
-                        "changes": json.dumps(changes, ensure_ascii=False),
-                    }
-                )
-                .last_pk
-            )
-            snapshots = {(c.id, s.period): s for c in ds.companies for s in c.snapshots}
+            row = {
+                "created_at": _now(),
+                "author": author,
+                "source_name": source_name,
+                "source_hash": source_hash,
+                "changes": json.dumps(changes, ensure_ascii=False),
+            }
+            revision = int(self.db.table("revisions").insert(row).last_pk)
+            snapshots: dict[tuple[str, ...], Snapshot] = {
+                (c.id, s.period): s for c in ds.companies for s in c.snapshots
+            }
             for table, rows in changed.items():
                 keys = _KINDS[table]
-                self.db[table].insert_all(
+                self.db.table(table).insert_all(
                     {
                         **dict(zip(keys, key, strict=True)),
                         "revision_id": revision,
