@@ -356,7 +356,8 @@ class Store:
                 "source_hash": source_hash,
                 "changes": json.dumps(changes, ensure_ascii=False),
             }
-            revision = int(self.db.table("revisions").insert(row).last_pk)
+            revision = self.db.table("revisions").insert(row).last_pk
+            assert isinstance(revision, int)  # an INTEGER PRIMARY KEY
             snapshots: dict[tuple[str, ...], Snapshot] = {
                 (c.id, s.period): s for c in ds.companies for s in c.snapshots
             }
