@@ -115,7 +115,7 @@ def diff(
     new = _positions(after, metric, period)
     moves = []
     for cid in dict.fromkeys([*new, *old]):
-        move = _move(cid, old.get(cid), new.get(cid), metric)
+        move = _move(old.get(cid), new.get(cid), metric)
         if move.kinds:
             moves.append(move)
     _add_confidence(after, metric, new, old, moves, samples, seed)
@@ -141,7 +141,7 @@ def _positions(
 
 
 def _move(
-    cid: str, old: tuple[int, Assessment] | None, new: tuple[int, Assessment] | None, metric: str
+    old: tuple[int, Assessment] | None, new: tuple[int, Assessment] | None, metric: str
 ) -> Move:
     o, n = (old[1] if old else None), (new[1] if new else None)
     company = (n or o).company  # type: ignore[union-attr]
