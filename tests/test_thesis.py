@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
 import pytest
 
 from tools.ranking import compare, rank
+from tools.resolve import Resolver
 from tools.store import Store
 
 THESIS_SIX = ["xiaomi", "bytedance", "meituan", "tencent", "alibaba", "baidu"]
@@ -34,8 +36,9 @@ def order(universe, **kwargs) -> list[str]:
 
 @pytest.mark.parametrize("period", [None, "2025", "2026"])
 def test_thesis_ordering_among_chinese_companies(universe, period):
-    # The article orders the six companies it names; companies added later (PDD and NetEase
-    # rank above Xiaomi, a finding) are left out so the claim is tested as the article made it.
+    # The article orders the six companies it names; companies added later (PDD ranks above
+    # Xiaomi, NetEase ties it in 2026: findings, docs/methodology.md §11) are left out so the
+    # claim is tested as the article made it.
     everyone = order(universe, region="CN", period=period)
     assert set(THESIS_SIX) <= set(everyone)
     cn = [company for company in everyone if company in THESIS_SIX]
@@ -94,3 +97,31 @@ def test_the_methodology_reports_the_figures_the_model_gives(universe):
     c = compare(universe, list(NAMES.values()))
     for a, b, p in stated:
         assert round(c.p_above(NAMES[a], NAMES[b]), 2) == float(p), (a, b)
+
+
+NEIGHBOUR_LEVELS = {
+    "en": {"robust": "robust", "likely": "likely", "lean": "lean", "coin flip": "coin_flip"},
+    "zh": {"稳健": "robust", "较可能": "likely", "略占上风": "lean", "接近抛硬币": "coin_flip"},
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_methodology_states_every_chinese_neighbour_pair(universe, lang):
+    """§11's table: every neighbour pair of the Chinese ranking, with today's P and level."""
+    name = "methodology.md" if lang == "en" else "methodology.zh.md"
+    text = (DOCS.parent / name).read_text(encoding="utf-8").split("## 11.", 1)[1]
+    cells = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in text.splitlines()
+        if re.fullmatch(r"\|.*\| \d\.\d\d \|.*\|", line)
+    ]
+    resolver = Resolver(universe.companies.values())
+    pairs = [(resolver.resolve(row[0]), resolver.resolve(row[2])) for row in cells]
+    shown = order(universe, region="CN")
+    assert pairs == list(itertools.pairwise(shown))
+    c = compare(universe, shown)
+    for (leader, other), row in zip(pairs, cells, strict=True):
+        pair = next(p for p in c.pairs if (p.leader, p.other) == (leader, other))
+        assert round(pair.p, 2) == float(row[4]), (leader, other)
+        words = NEIGHBOUR_LEVELS[lang]
+        assert words[next(w for w in words if row[5].startswith(w))] == pair.level, row
