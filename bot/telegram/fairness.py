@@ -83,8 +83,8 @@ class FairUpdateProcessor(BaseUpdateProcessor):
             if self._running >= self.max_concurrent_updates:
                 return
             key = self._turns.popleft()
-            sender = self._senders[key]
-            if not sender.waiting or sender.running >= self._per_user:
+            sender = self._senders.get(key)
+            if sender is None or not _drop_cancelled(sender) or sender.running >= self._per_user:
                 continue  # comes back when one of its updates ends
             sender.waiting.popleft().set_result(None)
             sender.running += 1
@@ -97,15 +97,21 @@ class FairUpdateProcessor(BaseUpdateProcessor):
         self._running -= 1
         if sender.waiting and key not in self._turns:
             self._turns.append(key)
-        elif not sender.waiting and not sender.running:
-            del self._senders[key]  # also ends its flood: a later one gets a new note
+        self._forget_if_idle(key, sender)
         self._hand_out()
 
     def _withdraw(self, key: int, sender: _Sender, turn: asyncio.Future[None]) -> None:
+        if turn.done() and not turn.cancelled():
+            self._finish(key, sender)  # the turn was given just as the task was cancelled
+            return
         if turn in sender.waiting:
             sender.waiting.remove(turn)
-        elif turn.done() and not turn.cancelled():
-            self._finish(key, sender)  # the turn was given just as the task was cancelled
+        self._forget_if_idle(key, sender)
+
+    def _forget_if_idle(self, key: int, sender: _Sender) -> None:
+        if not sender.waiting and not sender.running:
+            # Keeps the map small, and ends the flood: a later one gets a new note.
+            self._senders.pop(key, None)
 
     def _drop(self, update: object, sender: _Sender, coroutine: Awaitable[Any]) -> None:
         _close(coroutine)
@@ -134,6 +140,13 @@ def _sender_of(update: object) -> int:
         return 0
     who = update.effective_user or update.effective_chat
     return who.id if who is not None else 0
+
+
+def _drop_cancelled(sender: _Sender) -> bool:
+    """Whether the sender still waits for a turn, past turns whose task was cancelled."""
+    while sender.waiting and sender.waiting[0].done():
+        sender.waiting.popleft()
+    return bool(sender.waiting)
 
 
 def _close(coroutine: Awaitable[Any]) -> None:
