@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,9 @@ from telegram.ext import BaseUpdateProcessor
 log = logging.getLogger(__name__)
 PER_USER = 2  # a second update may run while a slow question is answered (it says "busy")
 BACKLOG = 8  # queued per user beyond those running; more is a flood
+HELD = 4096  # updates held at once, running or waiting; beyond this they wait in arrival order
 
-OnDropped = Callable[[Update], Awaitable[None]]
+OnDropped = Callable[[Update], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -37,10 +38,22 @@ class _Sender:
 
 
 class FairUpdateProcessor(BaseUpdateProcessor):
+    """Runs `slots` updates at once, taken from the users in turn.
+
+    The base class's FIFO semaphore (final `process_update`) only bounds how many updates are
+    held here at all, running or waiting; `do_process_update` hands out the slots.
+    """
+
     def __init__(
-        self, max_concurrent_updates: int, *, per_user: int = PER_USER, backlog: int = BACKLOG
+        self,
+        slots: int,
+        *,
+        per_user: int = PER_USER,
+        backlog: int = BACKLOG,
+        held: int = HELD,
     ) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(max(held, slots))
+        self._slots = slots
         self._per_user = per_user
         self._backlog = backlog
         self._senders: dict[int, _Sender] = {}
@@ -54,8 +67,7 @@ class FairUpdateProcessor(BaseUpdateProcessor):
         """Called (in the background) for the first update dropped in each flood."""
         self._on_dropped = callback
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        # Replaces the base class's one FIFO semaphore with a turn per sender.
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _sender_of(update)
         sender = self._senders.setdefault(key, _Sender())
         if len(sender.waiting) >= self._backlog:
@@ -73,14 +85,14 @@ class FairUpdateProcessor(BaseUpdateProcessor):
             _close(coroutine)
             raise
         try:
-            await self.do_process_update(update, coroutine)
+            await coroutine
         finally:
             self._finish(key, sender)
 
     def _hand_out(self) -> None:
         """Give free slots to senders in turn: each gets one, then goes to the back."""
         for _ in range(len(self._turns)):
-            if self._running >= self.max_concurrent_updates:
+            if self._running >= self._slots:
                 return
             key = self._turns.popleft()
             sender = self._senders.get(key)
@@ -120,12 +132,9 @@ class FairUpdateProcessor(BaseUpdateProcessor):
             return
         sender.noted = True
         log.info("user %s is flooding; dropping their excess updates", _sender_of(update))
-        task = asyncio.create_task(self._on_dropped(update))
+        task: asyncio.Task[None] = asyncio.create_task(self._on_dropped(update))
         self._tasks.add(task)  # keep a reference until it ends
         task.add_done_callback(self._tasks.discard)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
