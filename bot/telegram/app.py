@@ -17,10 +17,11 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -33,16 +34,19 @@ from telegram.ext import (
 from bot.alerts import delivery
 from bot.settings import LLMSettings, TelegramSettings
 from bot.telegram import charts, handlers, pages, updates, users
+from bot.telegram.fairness import FairUpdateProcessor
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.poller_lock import PollerLock
-from bot.telegram.replies import Answerer, Services
+from bot.telegram.replies import Answerer, Services, lang_of
 from bot.text.i18n import Lang, t
+from bot.text.markup import esc
 from tools.store import Store
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 POLL_TIMEOUT_S = 10
 CONCURRENT_UPDATES = 64  # handlers await the LLM and worker threads; others go on meanwhile
+# (shared round-robin between users: see bot/telegram/fairness.py)
 KEEP_UPDATE_IDS = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 KEEP_USAGE_DAYS = 7
 IMPORT_CAPTION = filters.CaptionRegex(r"^/import(@\w+)?(\s|$)")
@@ -98,6 +102,7 @@ def build_application(
         chat_per_second=settings.chat_per_second,
         max_retries=settings.max_retries,
     )
+    processor = FairUpdateProcessor(CONCURRENT_UPDATES)
     defaults = Defaults(
         parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
     )
@@ -108,9 +113,10 @@ def build_application(
         .base_file_url(settings.file_url)
         .rate_limiter(limiter)
         .defaults(defaults)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(processor)
         .build()
     )
+    processor.on_dropped(lambda update: slow_down(app, update))
     charts.use_font(settings.cjk_font)
     app.bot_data["services"] = Services(
         store, settings, llm or LLMSettings(), answer or default_answerer()
@@ -129,6 +135,19 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(filters.TEXT, handlers.question))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE, handlers.unsupported))
     app.add_error_handler(handlers.on_error)
+
+
+async def slow_down(app: Application, update: Update) -> None:
+    """Tell a flooding user, once, that their extra messages were not read."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    context = CallbackContext.from_update(update, app)
+    lang = await lang_of(update, context)
+    try:
+        await app.bot.send_message(chat.id, esc(t("flood_note", lang)))
+    except TelegramError as exc:
+        log.warning("could not send the flood note to %s: %s", chat.id, exc)
 
 
 async def on_startup(app: Application) -> None:

@@ -1,25 +1,34 @@
 """Telegram's flood limits on top of python-telegram-bot's AIORateLimiter.
 
-AIORateLimiter paces the whole bot (30 messages a second) and each group (20 a minute), and
-retries after a 429 RetryAfter up to `max_retries` times (its default is 0: no retry). Two
-things it leaves out are added here: the pace of a private chat (about one message a second,
-with a short burst allowed), and a few retries after transient network errors and 5xx answers.
+AIORateLimiter paces the whole bot and each group (20 a minute), and retries after a 429
+RetryAfter. Three things are changed or added here:
+- the whole bot is paced evenly: AIORateLimiter's bucket of 30 lets 30 messages go at once and
+  30 more within the same second, which Telegram answers with a storm of 429s;
+- a private chat has its own pace (about one message a second, with a short burst allowed), and
+  a 429 in a private chat makes only that chat wait: AIORateLimiter pauses every request of the
+  bot until the retry, so one user's flood would hold up everyone;
+- a few retries after transient network errors and 5xx answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 MAX_CHAT_LIMITERS = 1024
 NETWORK_BACKOFF_S = (0.5, 1.0, 2.0)
+OVERALL_HEADROOM = 0.95  # pace a little under the limit: requests arrive with some jitter
+RETRY_MARGIN_S = 0.1
 
 Callback = Callable[..., Coroutine[Any, Any, Any]]
 
@@ -33,13 +42,17 @@ class FloodLimiter(AIORateLimiter):
         chat_per_second: float = 1.0,
         max_retries: int = 3,
     ) -> None:
+        # One request per interval, so no second ever holds more than the limit. The base
+        # class never retries a 429 itself (max_retries=0) unless asked to, for a group.
         super().__init__(
-            overall_max_rate=overall_per_second, overall_time_period=1, max_retries=max_retries
+            overall_max_rate=1,
+            overall_time_period=1 / (overall_per_second * OVERALL_HEADROOM),
+            max_retries=0,
         )
         self._chat_burst = chat_burst
         self._chat_period = chat_burst / chat_per_second
         self._chats: dict[int, AsyncLimiter] = {}
-        self._network_retries = max_retries
+        self._retries = max_retries
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         if len(self._chats) > MAX_CHAT_LIMITERS:
@@ -67,7 +80,7 @@ class FloodLimiter(AIORateLimiter):
                 raise
             except NetworkError as exc:
                 # The updater retries getUpdates itself.
-                if attempt >= self._network_retries or endpoint == "getUpdates":
+                if attempt >= self._retries or endpoint == "getUpdates":
                     raise
                 delay = NETWORK_BACKOFF_S[min(attempt, len(NETWORK_BACKOFF_S) - 1)]
                 log.warning("%s failed (%s); retrying in %.1fs", endpoint, exc, delay)
@@ -84,14 +97,23 @@ class FloodLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> Any:
         chat = _private_chat(data)
+        retries = rate_limit_args or self._retries
         if chat is None:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+            # A group's or the bot's own 429: the base class pauses all requests, then retries.
+            return await super().process_request(callback, args, kwargs, endpoint, data, retries)
         async with self._chat_limiter(chat):
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+            attempt = 0
+            while True:
+                try:
+                    return await super().process_request(
+                        callback, args, kwargs, endpoint, data, None
+                    )
+                except RetryAfter as exc:
+                    if attempt >= retries:
+                        raise
+                    # Holding this chat's limiter, only this chat waits.
+                    await asyncio.sleep(_seconds(exc) + RETRY_MARGIN_S)
+                    attempt += 1
 
 
 def _private_chat(data: dict[str, Any]) -> int | None:
@@ -101,3 +123,11 @@ def _private_chat(data: dict[str, Any]) -> int | None:
     except (TypeError, ValueError):
         return None
     return chat_id if chat_id > 0 else None
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # An int retry_after is deprecated in favour of a timedelta; either is read here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)

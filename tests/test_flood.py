@@ -1,0 +1,53 @@
+"""The outbound flood limits: the bot is paced evenly under 30 a second, and a 429 in one
+private chat makes only that chat wait."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from telegram.error import RetryAfter
+
+from bot.telegram.flood import FloodLimiter
+
+
+async def _send(limiter: FloodLimiter, chat_id: int, callback) -> object:
+    return await limiter.process_request(
+        callback, (), {}, "sendMessage", {"chat_id": chat_id}, None
+    )
+
+
+async def test_the_bot_never_sends_more_than_30_in_any_second():
+    limiter = FloodLimiter(overall_per_second=30)
+    sent: list[float] = []
+
+    async def record() -> bool:
+        sent.append(time.monotonic())
+        return True
+
+    # One message to each of 45 chats at once: a bucket of 30 would let 59 go in one second.
+    await asyncio.gather(*(_send(limiter, chat, record) for chat in range(1, 46)))
+    busiest = max(sum(1 for t in sent if start <= t < start + 1) for start in sent)
+    assert busiest <= 30
+    assert sent[-1] - sent[0] < 45 / 30 + 0.3  # and still close to the limit
+
+
+async def test_a_429_in_one_private_chat_does_not_pause_the_others():
+    limiter = FloodLimiter(max_retries=2)
+    attempts: list[int] = []
+
+    async def flooded() -> str:
+        attempts.append(5)
+        if len(attempts) == 1:
+            raise RetryAfter(1)
+        return "sent after waiting"
+
+    async def ok() -> str:
+        return "sent"
+
+    waiting = asyncio.create_task(_send(limiter, 5, flooded))
+    await asyncio.sleep(0.05)  # chat 5 got its 429 and waits
+    start = time.monotonic()
+    assert await _send(limiter, 6, ok) == "sent"
+    assert time.monotonic() - start < 0.3  # AIORateLimiter alone held every chat for 1.1 s
+    assert await waiting == "sent after waiting" and attempts == [5, 5]
