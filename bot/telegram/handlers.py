@@ -4,20 +4,35 @@ examples. Wiring lives in bot.telegram_app; the answers themselves in bot.views.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from telegram import Bot, Message, Update
-from telegram.constants import ChatType, MessageEntityType
-from telegram.error import Forbidden
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import commands, pages, updates, users
-from bot.telegram.replies import guarded, lang_of, run_view, send, send_html, services, typing
-from bot.text.i18n import t
+from bot.telegram import commands, navigation, pages, updates, users
+from bot.telegram.replies import (
+    drawing,
+    guarded,
+    keyboard,
+    lang_of,
+    run_view,
+    send,
+    send_html,
+    services,
+    show,
+    typing,
+)
+from bot.text.i18n import Lang, t
 from bot.text.markup import esc, visible
+from tools.store import Store
+from tools.taxonomy import DEFAULT_METRIC
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -127,6 +142,9 @@ async def _chat_view(
     if chat is None:
         return
     lang = await lang_of(update, context)
+    if action in TOAST_ACTIONS and not await may_change_subscriptions(update, context):
+        await send_html(update, context, esc(t("admins_only_subscriptions", lang)))
+        return
     store = services(context).store
     args = context.args or []
     reply = await asyncio.to_thread(
@@ -136,33 +154,125 @@ async def _chat_view(
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Run what a tapped inline button stands for: tiers, history, profile, (un)subscribe."""
+    """Run what a tapped inline button stands for, in place of the message it sits under:
+    a company view, a ranking page or toggle, a picker or sources page; (un)subscribe
+    answers in the small notice and flips the button."""
     query = update.callback_query
     if query is None:
         return
-    action, _, argument = (query.data or "").partition(":")
+    action, args = navigation.parse(query.data or "")
     if action in TOAST_ACTIONS:
-        await _toast(update, context, action, argument.split(":"))
+        await _toast(update, context, action, args)
         return
     await query.answer()
-    if action in commands.TAPPABLE and argument:
-        await run_view(update, context, action, [argument])
+    if action == "pick" and len(args) == 2 and args[1].isdigit():
+        await _turn_picker(update, context, args[0], int(args[1]))
+        return
+    lang = await lang_of(update, context)
+    store = services(context).store
+    make = _tapped(store, lang, action, args)
+    if make is not None:
+        await show(update, context, await drawing(update, context, make))
+
+
+def _tapped(
+    store: Store, lang: Lang, action: str, args: list[str]
+) -> Callable[[], commands.Reply] | None:
+    """What a button's data asks for, to be made in a worker thread; None for nothing."""
+    if action == "rank" and len(args) == 4 and args[3].isdigit():
+        metric = navigation.metric_of(args[0]) or DEFAULT_METRIC
+        period, region = (None if a == navigation.ALL else a for a in args[1:3])
+        return lambda: guarded(
+            action,
+            lambda: commands.rank_page(store, lang, metric, period, region, int(args[3])),
+            store,
+            lang,
+        )
+    if action == "srcs" and args and args[0].isdigit():
+        return lambda: commands.source_page(store, lang, int(args[0]))
+    if action in commands.COMMAND_VIEWS and args:
+        view = commands.COMMAND_VIEWS[action]
+
+        def make() -> commands.Reply:
+            cid = commands.company_id(store, args[0]) or args[0]
+            return guarded(action, lambda: view(store, lang, [cid]), store, lang)
+
+        return make
+    return None
+
+
+async def _turn_picker(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, page: int
+) -> None:
+    """Another page of a company picker: only the buttons change."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    lang = await lang_of(update, context)
+    store = services(context).store
+    rows = await asyncio.to_thread(commands.picker, store, lang, action, page)
+    with contextlib.suppress(BadRequest):  # the same page again: "message is not modified"
+        await context.bot.edit_message_reply_markup(
+            query.message.chat.id, query.message.message_id, reply_markup=keyboard(rows)
+        )
 
 
 async def _toast(
     update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, args: list[str]
 ) -> None:
-    """Run a chat view and say the outcome in the small notice over the chat."""
+    """(Un)subscribe, say the outcome in the small notice over the chat, and flip the
+    button between 🔔 and 🔕."""
     chat, query = update.effective_chat, update.callback_query
     if chat is None or query is None:
         return
     lang = await lang_of(update, context)
+    if not await may_change_subscriptions(update, context):
+        await query.answer(t("admins_only_subscriptions", lang))
+        return
     store = services(context).store
-    view, args = TOAST_ACTIONS[action], [a for a in args if a]
+    view = TOAST_ACTIONS[action]
+    words = _subscription_words(store, action, args)
     reply = await asyncio.to_thread(
-        guarded, action, lambda: view(store, lang, chat.id, args), store, lang
+        guarded, action, lambda: view(store, lang, chat.id, words), store, lang
     )
     await query.answer(visible(reply.html)[:200])
+    await _flip(context, query, lang)
+
+
+def _subscription_words(store: Store, action: str, args: list[str]) -> list[str]:
+    """Button data (company key, metric index) as the words /subscribe and /unsubscribe take;
+    a key that is not a company is passed on as a name (the view then suggests)."""
+    company = args[0] if args else ""
+    metric = navigation.metric_of(args[1]) if len(args) > 1 else None
+    cid = (commands.company_id(store, company) or company) if company else ""
+    if action == "unsub":
+        return [cid or commands.RANKING_WORDS[0]]
+    return [w for w in (cid, metric) if w]
+
+
+async def _flip(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, lang: Lang) -> None:
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    rows = [
+        [navigation.flipped(b.text, b.callback_data, query.data, lang) for b in row]
+        for row in message.reply_markup.inline_keyboard
+    ]
+    with contextlib.suppress(BadRequest):
+        await context.bot.edit_message_reply_markup(
+            message.chat.id, message.message_id, reply_markup=keyboard(rows)
+        )
+
+
+async def may_change_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In a private chat, the user; in a group, only its administrators."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return False
+    if chat.type == ChatType.PRIVATE:
+        return True
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
 def addressed_to(message: Message, bot: Bot) -> bool:
