@@ -1190,6 +1190,8 @@ class _ApiHandler(tornado.web.RequestHandler):
         for name, files in self.request.files.items():
             params[name] = files[0]["body"]
         for name in STRUCTURED & params.keys():
+            if isinstance(params[name], bytes):  # a JSON field sent as a multipart part
+                params[name] = params[name].decode()
             if isinstance(params[name], str):
                 params[name] = json.loads(params[name])
         return params

@@ -22,9 +22,11 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -32,7 +34,7 @@ from telegram.ext import (
 
 from bot.alerts import delivery
 from bot.settings import LLMSettings, TelegramSettings
-from bot.telegram import charts, handlers, pages, updates, users
+from bot.telegram import charts, handlers, pages, platform, updates, users
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.poller_lock import PollerLock
 from bot.telegram.replies import Answerer, Services
@@ -40,7 +42,13 @@ from bot.text.i18n import Lang, t
 from tools.store import Store
 
 log = logging.getLogger(__name__)
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,  # an edited question is answered again
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.MY_CHAT_MEMBER,  # the bot added to a group: it says hello
+]
 POLL_TIMEOUT_S = 10
 CONCURRENT_UPDATES = 64  # handlers await the LLM and worker threads; others go on meanwhile
 KEEP_UPDATE_IDS = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -60,7 +68,7 @@ class Webhook:
 
 
 COMMANDS = {
-    "start": handlers.start,
+    "start": platform.start,
     "help": handlers.help_command,
     "lang": handlers.lang,
     "rank": handlers.rank,
@@ -125,6 +133,8 @@ def add_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(MessageHandler(filters.Document.ALL & IMPORT_CAPTION, handlers.import_document))
     app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(InlineQueryHandler(platform.inline_query))
+    app.add_handler(ChatMemberHandler(platform.joined, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT, handlers.question))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE, handlers.unsupported))
@@ -135,6 +145,7 @@ async def on_startup(app: Application) -> None:
     """Publish the command menu in both languages and schedule the housekeeping jobs."""
     for lang, code in (("en", None), ("zh", "zh")):
         await app.bot.set_my_commands(bot_commands(lang), language_code=code)
+    await platform.describe(app.bot)
     jobs = app.job_queue
     if jobs is not None:
         services: Services = app.bot_data["services"]

@@ -206,6 +206,11 @@ def _resolve(store: Store, u: Universe, query: str) -> str:
     return _resolver(store, u).resolve(query)
 
 
+def resolve(store: Store, query: str) -> str:
+    """The id of the company a name, ticker or id names in the current data."""
+    return _resolve(store, _universe(store), query)
+
+
 def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) -> Reply:
     """'No company called x', with the suggestions as buttons that retry the command."""
     u = _universe(store)

@@ -50,12 +50,6 @@ async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         raise ApplicationHandlerStop
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what the bot is, the thesis and the commands when /start is issued."""
-    lang = await lang_of(update, context)
-    await send_html(update, context, pages.start(lang, context.bot.username))
-
-
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the commands with examples when /help is issued."""
     lang = await lang_of(update, context)

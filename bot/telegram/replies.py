@@ -81,7 +81,7 @@ def keyboard(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
 
 def _reply_to(update: Update) -> ReplyParameters | None:
     """In groups, answers quote the message that asked, so the thread stays readable."""
-    message = update.message
+    message = update.message or update.edited_message  # not a tapped button's message
     if message is None or update.effective_chat is None:
         return None
     if update.effective_chat.type == ChatType.PRIVATE:
@@ -212,7 +212,7 @@ async def _edit_chart(
         return
     s = services(context)
     file_id = s.file_ids.get(chart.key)
-    media = file_id or InputFile(chart.png, filename="chart.png")
+    media = file_id or InputFile(chart.png, filename="chart.png", attach=True)
     photo = InputMediaPhoto(media, caption=caption, parse_mode=ParseMode.HTML)
     edited = await context.bot.edit_message_media(
         photo, chat_id=chat_id, message_id=message_id, reply_markup=markup
