@@ -146,6 +146,7 @@ async def on_startup(app: Application) -> None:
     for lang, code in (("en", None), ("zh", "zh")):
         await app.bot.set_my_commands(bot_commands(lang), language_code=code)
     await platform.describe(app.bot)
+    charts.use_handle(app.bot.username)
     jobs = app.job_queue
     if jobs is not None:
         services: Services = app.bot_data["services"]

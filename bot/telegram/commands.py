@@ -175,10 +175,21 @@ def rank_page(
     if total > 1:
         html += "\n\n" + esc(t("page_of", lang, k=page, total=total))
     key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{region}:{page}:{lang}"
-    chart = _chart(key, lambda: charts.ranking_chart(shown, lang), html)
+    footer = _footer(store, u, lang)
+    chart = _chart(key, lambda: charts.ranking_chart(shown, lang, footer), html)
     choices = (u.periods(), _regions(u))
     buttons = navigation.rank_buttons(r.metric, period, region, page, total, choices, lang)
     return Reply(html, chart, buttons)
+
+
+def _footer(store: Store, u: Universe, lang: Lang) -> str:
+    """Sources, the date of the data's revision and the bot's handle, for a chart's foot."""
+    dates = _memo.get(
+        ("dates", str(store.path), u.revision),
+        lambda: {r.id: r.created_at[:10] for r in store.revisions()},
+    )
+    date = dates.get(u.revision, "") if u.revision is not None else ""
+    return t("chart_footer", lang, date=date, revision=u.revision, bot=charts.handle()).rstrip(" ·")
 
 
 def _chart(key: str, draw: Callable[[], bytes], html: str) -> Chart | None:
@@ -242,7 +253,8 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
     html = doc.html(company_text.tiers(b, lang))
     key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
-    chart = _chart(key, lambda: charts.tiers_chart(b, lang), html)
+    footer = _footer(store, u, lang)
+    chart = _chart(key, lambda: charts.tiers_chart(b, lang, footer), html)
     return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
 
 
