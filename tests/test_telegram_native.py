@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import threading
 import time
 import zlib
 
@@ -217,3 +218,35 @@ async def test_inline_mode_offers_the_tier_card_ranking_and_profile(telegram, st
         other = telegram.user_inline(reader, "")
         await until(lambda: other in telegram.inline_answers)
         assert [r["type"] for r in telegram.inline_answers[other]] == ["article"]
+
+
+def test_a_warm_up_chart_gives_way_to_a_live_one(store):
+    from bot.telegram import charts
+    from tools import ranking
+
+    r = ranking.rank(store.universe())
+    r = r.model_copy(update={"rows": r.rows[:3]})
+    order: list[str] = []
+
+    def warm() -> None:
+        with charts.background():
+            charts.ranking_chart(r, "en")
+        order.append("warm")
+
+    def live() -> None:
+        charts.ranking_chart(r, "en")
+        order.append("live")
+
+    charts._draw_lock.acquire()  # a chart is being drawn
+    try:
+        waiting = [threading.Thread(target=warm)]
+        waiting[0].start()
+        time.sleep(0.05)  # the warm-up asked first
+        waiting.append(threading.Thread(target=live))
+        waiting[1].start()
+        time.sleep(0.05)
+    finally:
+        charts._draw_lock.release()
+    for thread in waiting:
+        thread.join(30)
+    assert order == ["live", "warm"]

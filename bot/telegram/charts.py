@@ -8,8 +8,11 @@ fonts-wqy-microhei, see the Makefile); INFERENCE_LENS_CJK_FONT may name another 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
+import time
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -43,7 +46,10 @@ LAYER_COLOURS = ("#b0bec5", "#78909c", "#1e88e5", "#0d47a1")  # margin ladder, l
 ALLOCATION_COLOURS = ("#a5d6a7", "#2e7d32", "#ffb74d", "#e07a1f")  # own, own, sold, sold
 WIDTH_IN, DPI = 7.0, 160
 LABEL_PT, TITLE_PT = 14, 16
-_draw_lock = threading.Lock()
+_draw_lock = threading.Lock()  # matplotlib's rc settings and font cache are global
+_live_waiting = 0  # live requests waiting for the lock: a warm-up draw waits for them
+_count_lock = threading.Lock()
+_local = threading.local()
 
 
 class MissingCJKFont(RuntimeError):
@@ -87,6 +93,51 @@ def _registered(preferred: Path | None) -> str:
     )
 
 
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Charts drawn in this block (the warm-up) give way to any live request's chart."""
+    _local.background = True
+    try:
+        yield
+    finally:
+        _local.background = False
+
+
+@contextlib.contextmanager
+def _turn() -> Iterator[None]:
+    """The drawing lock; a live request goes before any warm-up chart not yet started, so
+    it waits at most for the one being drawn."""
+    global _live_waiting
+    if getattr(_local, "background", False):
+        _acquire_when_idle()
+        try:
+            yield
+        finally:
+            _draw_lock.release()
+        return
+    with _count_lock:
+        _live_waiting += 1
+    try:
+        _draw_lock.acquire()
+    finally:
+        with _count_lock:
+            _live_waiting -= 1
+    try:
+        yield
+    finally:
+        _draw_lock.release()
+
+
+def _acquire_when_idle() -> None:
+    """The lock, taken only while no live request waits for it (polled, never queued)."""
+    while True:
+        if not _live_waiting and _draw_lock.acquire(timeout=0.01):
+            if not _live_waiting:
+                return
+            _draw_lock.release()
+        time.sleep(0.005)
+
+
 def _figure(height: float) -> Figure:
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     fig.set_layout_engine("constrained", h_pad=0.12, w_pad=0.12)
@@ -115,7 +166,7 @@ def _style() -> dict[str, object]:
 def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
     the legend under the plot, the footer (sources, data date, bot) at the bottom."""
-    with _draw_lock, matplotlib.rc_context(_style()):
+    with _turn(), matplotlib.rc_context(_style()):
         fig = _figure(2.6 + 0.55 * len(r.rows))
         _draw_ranking(fig, r, lang)
         _footer(fig, footer)
@@ -234,7 +285,7 @@ def _footer(fig: Figure, footer: str) -> None:
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
     """Two panels: the business by layer in margin order, and where the compute goes."""
-    with _draw_lock, matplotlib.rc_context(_style()):
+    with _turn(), matplotlib.rc_context(_style()):
         fig = _figure(7.0)
         top, bottom = fig.subplots(2, 1, height_ratios=[1, 1])
         layers = list(b.layer_mix)

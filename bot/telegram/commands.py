@@ -403,12 +403,17 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
 
 
 def warm(store: Store) -> None:
-    """Compute the default ranking and every company's tiers, with charts, in both languages."""
-    for lang in ("zh", "en"):
-        rank(store, lang, [])
-    for cid in _universe(store).companies:
+    """Draw, in the background, the charts asked for most: the first page of the default
+    ranking and the tiers of its companies, in both languages. Live requests draw their own
+    chart first (charts.background gives way), so the warm-up never delays them."""
+    with charts.background():
         for lang in ("zh", "en"):
-            tiers(store, lang, [cid])
+            rank(store, lang, [])
+        u = _universe(store)
+        top = _ranking(store, u, DEFAULT_METRIC, None).rows[: navigation.PAGE_SIZE]
+        for row in top:
+            for lang in ("zh", "en"):
+                tiers(store, lang, [row.company])
 
 
 ChatView = Callable[[Store, Lang, int, list[str]], Reply]
