@@ -250,3 +250,15 @@ def test_a_warm_up_chart_gives_way_to_a_live_one(store):
     for thread in waiting:
         thread.join(30)
     assert order == ["live", "warm"]
+
+
+async def test_a_free_text_answer_about_one_company_carries_its_chart_and_buttons(
+    telegram, store
+):
+    reader = telegram.user(5601)
+    async with running_bot(telegram, store):  # the real agent, offline (no LLM configured)
+        got = await said(telegram, reader, "小米的四层拆分")
+        assert got[0].photo is not None and got[0].photo.startswith(PNG)
+        assert f"history:{navigation.key('xiaomi')}" in got[-1].button_data()
+        ranking = await said(telegram, reader, "rank companies")
+        assert ranking[0].photo is not None and "rank:" in " ".join(ranking[-1].button_data())

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from telegram import Bot, CallbackQuery, Message, Update
@@ -16,7 +16,7 @@ from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import commands, navigation, pages, updates, users
+from bot.telegram import commands, freetext, navigation, pages, updates, users
 from bot.telegram.replies import (
     drawing,
     guarded,
@@ -31,6 +31,7 @@ from bot.telegram.replies import (
 )
 from bot.text.i18n import Lang, t
 from bot.text.markup import esc, visible
+from tools.errors import ToolkitError
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC
 
@@ -337,7 +338,25 @@ async def _answer(
     if answer.note:
         notes.append(answer.note)
     footer = "\n".join(f"<i>{esc(n)}</i>" for n in notes)
-    await send_html(update, context, esc(answer.text) + ("\n\n" + footer if footer else ""))
+    html = esc(answer.text) + ("\n\n" + footer if footer else "")
+    await send(update, context, await _with_view(update, context, html, answer.tool_calls))
+
+
+async def _with_view(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    html: str,
+    calls: Sequence[freetext.ToolCall],
+) -> commands.Reply:
+    """The answer with the chart and buttons of the command it amounts to, if any."""
+    lang, store = await lang_of(update, context), services(context).store
+    try:
+        view = await drawing(update, context, lambda: freetext.matching(store, lang, calls))
+    except ToolkitError:  # the answer stands on its own
+        view = None
+    if view is None:
+        return commands.Reply(html)
+    return commands.Reply(html, view.chart, view.buttons)
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import (
     InlineKeyboardButton,
@@ -42,6 +42,7 @@ TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for 5 seconds per chat action
 DRAWING_AFTER_S = 0.3  # a memoised answer is quicker; a chart being drawn is not
 
 Answerer = Callable[..., Awaitable[Any]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -240,9 +241,7 @@ async def run_view(
     await send(update, context, reply)
 
 
-async def drawing(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, make: Callable[[], Reply]
-) -> Reply:
+async def drawing(update: Update, context: ContextTypes.DEFAULT_TYPE, make: Callable[[], T]) -> T:
     """A reply made in a worker thread, with "sending photo…" shown if it takes a while
     (a chart being drawn)."""
     chat = update.effective_chat
