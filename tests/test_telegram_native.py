@@ -262,3 +262,18 @@ async def test_a_free_text_answer_about_one_company_carries_its_chart_and_button
         assert f"history:{navigation.key('xiaomi')}" in got[-1].button_data()
         ranking = await said(telegram, reader, "rank companies")
         assert ranking[0].photo is not None and "rank:" in " ".join(ranking[-1].button_data())
+
+
+async def test_each_subscription_can_be_removed_from_the_list(telegram, store):
+    reader = telegram.user(5701)
+    async with running_bot(telegram, store):
+        await said(telegram, reader, "/subscribe")
+        await said(telegram, reader, "/subscribe xiaomi")
+        (listing,) = await said(telegram, reader, "/subscriptions")
+        rows = listing.button_data()
+        assert rows == ["rm::0", f"rm:{navigation.key('xiaomi')}:0"]
+        telegram.user_taps(reader, listing, rows[1])
+        await until(lambda: telegram.current(listing).method == "editMessageText")
+        assert [s.company for s in subscriptions.of_chat(store, reader.id)] == [None]
+        assert telegram.current(listing).button_data() == ["rm::0"]
+        assert "Xiaomi" not in telegram.current(listing).text

@@ -34,7 +34,7 @@ from telegram.ext import (
 
 from bot.alerts import delivery
 from bot.settings import LLMSettings, TelegramSettings
-from bot.telegram import charts, handlers, pages, platform, updates, users
+from bot.telegram import charts, following, handlers, pages, platform, updates, users
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.poller_lock import PollerLock
 from bot.telegram.replies import Answerer, Services
@@ -79,9 +79,9 @@ COMMANDS = {
     "whatif": handlers.whatif,
     "sources": handlers.sources,
     "methodology": handlers.methodology,
-    "subscribe": handlers.subscribe,
-    "unsubscribe": handlers.unsubscribe,
-    "subscriptions": handlers.subscriptions,
+    "subscribe": following.subscribe,
+    "unsubscribe": following.unsubscribe,
+    "subscriptions": following.subscriptions,
     "import": handlers.import_hint,
 }
 

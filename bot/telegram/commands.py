@@ -381,7 +381,22 @@ def subscription_list(store: Store, lang: Lang, chat_id: int, args: list[str]) -
     """What this chat follows."""
     u = _universe(store)
     names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}
-    return Reply(pages.subscriptions(subscriptions.of_chat(store, chat_id), names, lang))
+    items = subscriptions.of_chat(store, chat_id)
+    return Reply(pages.subscriptions(items, names, lang), buttons=_removers(items, names, lang))
+
+
+def _removers(
+    items: list[subscriptions.Subscription], names: dict[str, str], lang: Lang
+) -> list[list[Button]]:
+    """One 🔕 button per subscription: "rm:<company key>:<metric>" (no key: the ranking)."""
+    rows = []
+    for s in dict.fromkeys((s.company, s.metric) for s in items if s.metric in METRICS):
+        company, metric = s
+        name = names.get(company, company) if company else t("btn_rank", lang).split(" ", 1)[-1]
+        key = navigation.key(company) if company else ""
+        index = str(list(METRICS).index(metric))
+        rows.append([Button(t("btn_remove", lang, name=name), navigation.data("rm", key, index))])
+    return rows
 
 
 def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:

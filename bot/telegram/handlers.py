@@ -11,12 +11,12 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from telegram import Bot, CallbackQuery, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
+from telegram import Bot, Message, Update
+from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import commands, freetext, navigation, pages, updates, users
+from bot.telegram import commands, following, freetext, navigation, pages, updates, users
 from bot.telegram.replies import (
     drawing,
     guarded,
@@ -30,17 +30,13 @@ from bot.telegram.replies import (
     typing,
 )
 from bot.text.i18n import Lang, t
-from bot.text.markup import esc, visible
+from bot.text.markup import esc
 from tools.errors import ToolkitError
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
-TOAST_ACTIONS: dict[str, commands.ChatView] = {
-    "sub": commands.subscribe,
-    "unsub": commands.unsubscribe,
-}
 
 
 async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -110,44 +106,6 @@ async def methodology(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await run_view(update, context, "methodology", context.args or [])
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Follow the ranking or a company when /subscribe [company] [metric] is issued."""
-    await _chat_view(update, context, "sub", commands.subscribe)
-
-
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop following a company, or everything, when /unsubscribe [company] is issued."""
-    await _chat_view(update, context, "unsub", commands.unsubscribe)
-
-
-async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List what this chat follows when /subscriptions is issued."""
-    await _chat_view(
-        update,
-        context,
-        "subscriptions",
-        commands.subscription_list,
-    )
-
-
-async def _chat_view(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, view: commands.ChatView
-) -> None:
-    chat = update.effective_chat
-    if chat is None:
-        return
-    lang = await lang_of(update, context)
-    if action in TOAST_ACTIONS and not await may_change_subscriptions(update, context):
-        await send_html(update, context, esc(t("admins_only_subscriptions", lang)))
-        return
-    store = services(context).store
-    args = context.args or []
-    reply = await asyncio.to_thread(
-        guarded, action, lambda: view(store, lang, chat.id, args), store, lang
-    )
-    await send(update, context, reply)
-
-
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Run what a tapped inline button stands for, in place of the message it sits under:
     a company view, a ranking page or toggle, a picker or sources page; (un)subscribe
@@ -156,8 +114,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     action, args = navigation.parse(query.data or "")
-    if action in TOAST_ACTIONS:
-        await _toast(update, context, action, args)
+    if action in following.TOAST_ACTIONS:
+        await following.toast(update, context, action, args)
+        return
+    if action == "rm":
+        await following.remove(update, context, args)
         return
     await query.answer()
     if action == "pick" and len(args) == 2 and args[1].isdigit():
@@ -210,64 +171,6 @@ async def _turn_picker(
         await context.bot.edit_message_reply_markup(
             query.message.chat.id, query.message.message_id, reply_markup=keyboard(rows)
         )
-
-
-async def _toast(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, args: list[str]
-) -> None:
-    """(Un)subscribe, say the outcome in the small notice over the chat, and flip the
-    button between 🔔 and 🔕."""
-    chat, query = update.effective_chat, update.callback_query
-    if chat is None or query is None:
-        return
-    lang = await lang_of(update, context)
-    if not await may_change_subscriptions(update, context):
-        await query.answer(t("admins_only_subscriptions", lang))
-        return
-    store = services(context).store
-    view = TOAST_ACTIONS[action]
-    words = _subscription_words(store, action, args)
-    reply = await asyncio.to_thread(
-        guarded, action, lambda: view(store, lang, chat.id, words), store, lang
-    )
-    await query.answer(visible(reply.html)[:200])
-    await _flip(context, query, lang)
-
-
-def _subscription_words(store: Store, action: str, args: list[str]) -> list[str]:
-    """Button data (company key, metric index) as the words /subscribe and /unsubscribe take;
-    a key that is not a company is passed on as a name (the view then suggests)."""
-    company = args[0] if args else ""
-    metric = navigation.metric_of(args[1]) if len(args) > 1 else None
-    cid = (commands.company_id(store, company) or company) if company else ""
-    if action == "unsub":
-        return [cid or commands.RANKING_WORDS[0]]
-    return [w for w in (cid, metric) if w]
-
-
-async def _flip(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, lang: Lang) -> None:
-    message = query.message
-    if not isinstance(message, Message) or message.reply_markup is None:
-        return
-    rows = [
-        [navigation.flipped(b.text, b.callback_data, query.data, lang) for b in row]
-        for row in message.reply_markup.inline_keyboard
-    ]
-    with contextlib.suppress(BadRequest):
-        await context.bot.edit_message_reply_markup(
-            message.chat.id, message.message_id, reply_markup=keyboard(rows)
-        )
-
-
-async def may_change_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """In a private chat, the user; in a group, only its administrators."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None:
-        return False
-    if chat.type == ChatType.PRIVATE:
-        return True
-    member = await context.bot.get_chat_member(chat.id, user.id)
-    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
 def addressed_to(message: Message, bot: Bot) -> bool:
