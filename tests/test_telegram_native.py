@@ -252,9 +252,7 @@ def test_a_warm_up_chart_gives_way_to_a_live_one(store):
     assert order == ["live", "warm"]
 
 
-async def test_a_free_text_answer_about_one_company_carries_its_chart_and_buttons(
-    telegram, store
-):
+async def test_a_free_text_answer_about_one_company_carries_its_chart_and_buttons(telegram, store):
     reader = telegram.user(5601)
     async with running_bot(telegram, store):  # the real agent, offline (no LLM configured)
         got = await said(telegram, reader, "小米的四层拆分")
@@ -277,3 +275,13 @@ async def test_each_subscription_can_be_removed_from_the_list(telegram, store):
         assert [s.company for s in subscriptions.of_chat(store, reader.id)] == [None]
         assert telegram.current(listing).button_data() == ["rm::0"]
         assert "Xiaomi" not in telegram.current(listing).text
+
+
+async def test_what_the_chat_follows_shows_as_unsubscribe(telegram, store):
+    reader = telegram.user(5801)
+    async with running_bot(telegram, store):
+        await said(telegram, reader, "/subscribe xiaomi")
+        got = await said(telegram, reader, "/tiers xiaomi")
+        k = navigation.key("xiaomi")
+        assert f"unsub:{k}:0" in got[-1].button_data()
+        assert f"sub:{k}:0" not in got[-1].button_data()

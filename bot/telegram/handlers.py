@@ -28,6 +28,7 @@ from bot.telegram.replies import (
     services,
     show,
     typing,
+    with_followed,
 )
 from bot.text.i18n import Lang, t
 from bot.text.markup import esc
@@ -128,7 +129,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     store = services(context).store
     make = _tapped(store, lang, action, args)
     if make is not None:
-        await show(update, context, await drawing(update, context, make))
+        reply = await drawing(update, context, make)
+        await show(update, context, await with_followed(update, context, reply))
 
 
 def _tapped(

@@ -165,3 +165,16 @@ def flipped(label: str, data_: str | None, tapped: str | None, lang: Lang) -> Bu
     if action == "unsub":
         return Button(t("btn_subscribe", lang), data("sub", *args))
     return Button(label, data_)
+
+
+def followed(
+    buttons: list[list[Button]], subscribed: set[tuple[str | None, str]], lang: Lang
+) -> list[list[Button]]:
+    """The 🔔 of what the chat already follows shown as 🔕 (subscribed: (company, metric))."""
+    marked = {
+        data("sub", key(c) if c else "", _metric_index(m)) for c, m in subscribed if m in METRICS
+    }
+    return [
+        [flipped(b.label, b.data, b.data, lang) if b.data in marked else b for b in row]
+        for row in buttons
+    ]

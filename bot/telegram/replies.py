@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.alerts import subscriptions
 from bot.settings import LLMSettings, TelegramSettings
-from bot.telegram import commands, users
+from bot.telegram import commands, navigation, users
 from bot.telegram.commands import Button, Chart, Reply
 from bot.text.i18n import Lang, detect
 from bot.text.markup import CAPTION_LIMIT, size, split
@@ -238,7 +240,18 @@ async def run_view(
     reply = await drawing(
         update, context, lambda: guarded(command, lambda: view(store, lang, args), store, lang)
     )
-    await send(update, context, reply)
+    await send(update, context, await with_followed(update, context, reply))
+
+
+async def with_followed(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> Reply:
+    """The reply with 🔕 on what this chat already follows."""
+    chat = update.effective_chat
+    if chat is None or not any(b.data.startswith("sub:") for row in reply.buttons for b in row):
+        return reply
+    items = await asyncio.to_thread(subscriptions.of_chat, services(context).store, chat.id)
+    followed = {(s.company, s.metric) for s in items}
+    lang = await lang_of(update, context)
+    return dataclasses.replace(reply, buttons=navigation.followed(reply.buttons, followed, lang))
 
 
 async def drawing(update: Update, context: ContextTypes.DEFAULT_TYPE, make: Callable[[], T]) -> T:
