@@ -76,7 +76,14 @@ EDIT_METHODS = {
     "editMessageMedia",
     "editMessageReplyMarkup",
 }
-SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "sendChatAction", *EDIT_METHODS}
+SEND_METHODS = {
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendChatAction",
+    "sendMessageDraft",
+    *EDIT_METHODS,
+}
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup"
     " are exactly the same as a current content and reply markup of the message"
@@ -336,6 +343,7 @@ class FakeTelegram:
         self._users: dict[int, User] = {}
         self._members: dict[tuple[int, int], str] = {}  # (chat, user) → status
         self.descriptions: dict[tuple[str, str | None], str] = {}  # (field, language) → text
+        self.drafts: dict[int, list[str]] = {}  # chat → the drafts it was shown
         self.commands: dict[str | None, list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -943,6 +951,19 @@ class FakeTelegram:
             method, chat["id"], message_id, visible, raw, data, buttons, self._reply_to(params)
         )
         return self._deliver(chat, sent, message)
+
+    def _api_sendMessageDraft(self, params: dict[str, Any]) -> bool:
+        """A draft streamed into a private chat (Bot API 9.3); kept in `drafts`, not the inbox."""
+        chat = self._chat(params)
+        if chat["type"] != "private":
+            raise ApiError(400, "Bad Request: TEXTDRAFT_PEER_INVALID")
+        if not int(params.get("draft_id") or 0):
+            raise ApiError(400, "Bad Request: invalid draft_id")
+        text = params.get("text", "")
+        visible = self._visible(text, params.get("parse_mode"), TEXT_LIMIT, "message")
+        with self._lock:
+            self.drafts.setdefault(chat["id"], []).append(visible)
+        return True
 
     def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
         self._chat(params)

@@ -22,9 +22,10 @@ from fake_telegram import (
     parse_html,
     utf16_len,
 )
-from telegram_harness import running_bot
+from telegram_harness import StandInAnswer, running_bot
 
 from bot.alerts import subscriptions
+from bot.settings import LLMSettings
 from bot.telegram import navigation
 from tools.store import Store
 
@@ -285,3 +286,25 @@ async def test_what_the_chat_follows_shows_as_unsubscribe(telegram, store):
         k = navigation.key("xiaomi")
         assert f"unsub:{k}:0" in got[-1].button_data()
         assert f"sub:{k}:0" not in got[-1].button_data()
+
+
+class SlowAgent:
+    """An LLM answer that takes a moment, so the draft shows."""
+
+    async def __call__(self, question: str, **kwargs) -> StandInAnswer:
+        await asyncio.sleep(0.5)
+        return StandInAnswer("Xiaomi ranks 4th with 72%.", mode="llm")
+
+
+async def test_a_private_llm_answer_streams_a_draft_without_figures(telegram, store):
+    reader, other = telegram.user(5901), telegram.user(5902)
+    group = telegram.group(-5900)
+    llm = LLMSettings(base_url="http://127.0.0.1:9/v1")  # an LLM is configured
+    async with running_bot(telegram, store, answer=SlowAgent(), llm=llm):
+        (final,) = await said(telegram, reader, "how is xiaomi doing?")
+        assert final.text.startswith("Xiaomi ranks 4th")
+        drafts = telegram.drafts[reader.id]
+        assert drafts == ["🔎 Looking up the data…"]
+        assert not any(ch.isdigit() for d in drafts for ch in d)
+        await said(telegram, other, "@inference_lens_bot how is xiaomi?", chat_id=group)
+        assert group not in telegram.drafts and telegram.calls("sendChatAction")

@@ -22,12 +22,12 @@ from bot.telegram.replies import (
     guarded,
     keyboard,
     lang_of,
+    progress,
     run_view,
     send,
     send_html,
     services,
     show,
-    typing,
     with_followed,
 )
 from bot.text.i18n import Lang, t
@@ -230,7 +230,7 @@ async def _answer(
     )
     if not allowed:
         notes.append(t("quota_note", lang, n=limit))
-    async with typing(context, chat_id):
+    async with progress(update, context, lang, llm=s.llm.enabled and allowed):
         answer = await s.answer(
             text,
             store=s.store,

@@ -34,7 +34,7 @@ from bot.alerts import subscriptions
 from bot.settings import LLMSettings, TelegramSettings
 from bot.telegram import commands, navigation, users
 from bot.telegram.commands import Button, Chart, Reply
-from bot.text.i18n import Lang, detect
+from bot.text.i18n import Lang, detect, t
 from bot.text.markup import CAPTION_LIMIT, size, split
 from tools.errors import ToolkitError, UnknownCompany
 from tools.store import Store
@@ -42,6 +42,8 @@ from tools.store import Store
 log = logging.getLogger(__name__)
 TYPING_EVERY_S = 4.0  # Telegram shows "typing…" for 5 seconds per chat action
 DRAWING_AFTER_S = 0.3  # a memoised answer is quicker; a chart being drawn is not
+DRAFT_STEP_S = 3.0  # the draft moves on to its next step after this long
+DRAFT_STEPS = ("draft_looking_up", "draft_checking")
 
 Answerer = Callable[..., Awaitable[Any]]
 T = TypeVar("T")
@@ -293,6 +295,34 @@ async def typing(
             await asyncio.sleep(TYPING_EVERY_S)
 
     task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
+async def progress(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: Lang, llm: bool
+) -> AsyncIterator[None]:
+    """While an answer is made: in a private chat, when the LLM answers, a draft naming the
+    step (no figure ever: the answer itself comes as a normal message after the claim
+    check); elsewhere "typing…"."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or message is None or chat.type != ChatType.PRIVATE or not llm:
+        async with typing(context, chat.id if chat else 0):
+            yield
+        return
+
+    async def steps() -> None:
+        for step in DRAFT_STEPS:
+            with contextlib.suppress(Exception):  # a lost draft must not stop the answer
+                await context.bot.send_message_draft(chat.id, message.message_id, t(step, lang))
+            await asyncio.sleep(DRAFT_STEP_S)
+
+    task = asyncio.create_task(steps())
     try:
         yield
     finally:
