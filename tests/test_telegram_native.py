@@ -308,3 +308,14 @@ async def test_a_private_llm_answer_streams_a_draft_without_figures(telegram, st
         assert not any(ch.isdigit() for d in drafts for ch in d)
         await said(telegram, other, "@inference_lens_bot how is xiaomi?", chat_id=group)
         assert group not in telegram.drafts and telegram.calls("sendChatAction")
+
+
+async def test_a_revision_imported_elsewhere_is_warmed(telegram, many, make_dataset):
+    async with running_bot(telegram, many, warm_up=True) as app:
+        services = app.bot_data["services"]
+        await until(lambda: services.warmed == many.latest_revision())
+        data = make_dataset(company("co000", 0.5, spread=0.01))
+        await asyncio.to_thread(
+            many.import_dataset, data, author="cli", source_name="2", source_hash="2"
+        )
+        await until(lambda: services.warmed == many.latest_revision(), timeout=15)

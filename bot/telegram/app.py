@@ -53,6 +53,7 @@ POLL_TIMEOUT_S = 10
 CONCURRENT_UPDATES = 64  # handlers await the LLM and worker threads; others go on meanwhile
 KEEP_UPDATE_IDS = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 KEEP_USAGE_DAYS = 7
+WATCH_EVERY_S = 5  # how soon the charts of a revision imported elsewhere are warmed
 IMPORT_CAPTION = filters.CaptionRegex(r"^/import(@\w+)?(\s|$)")
 
 
@@ -152,6 +153,9 @@ async def on_startup(app: Application) -> None:
         services: Services = app.bot_data["services"]
         if services.settings.warm_up:
             jobs.run_once(handlers.warm_up, when=0, name="warm-up")
+            jobs.run_repeating(
+                handlers.watch_revisions, interval=WATCH_EVERY_S, first=WATCH_EVERY_S
+            )
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
         delivery.schedule(app, services.store, services.settings)  # ranking-change alerts
 

@@ -382,21 +382,9 @@ def subscription_list(store: Store, lang: Lang, chat_id: int, args: list[str]) -
     u = _universe(store)
     names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}
     items = subscriptions.of_chat(store, chat_id)
-    return Reply(pages.subscriptions(items, names, lang), buttons=_removers(items, names, lang))
-
-
-def _removers(
-    items: list[subscriptions.Subscription], names: dict[str, str], lang: Lang
-) -> list[list[Button]]:
-    """One 🔕 button per subscription: "rm:<company key>:<metric>" (no key: the ranking)."""
-    rows = []
-    for s in dict.fromkeys((s.company, s.metric) for s in items if s.metric in METRICS):
-        company, metric = s
-        name = names.get(company, company) if company else t("btn_rank", lang).split(" ", 1)[-1]
-        key = navigation.key(company) if company else ""
-        index = str(list(METRICS).index(metric))
-        rows.append([Button(t("btn_remove", lang, name=name), navigation.data("rm", key, index))])
-    return rows
+    return Reply(
+        pages.subscriptions(items, names, lang), buttons=navigation.removers(items, names, lang)
+    )
 
 
 def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
@@ -417,18 +405,20 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
     return Reply(doc.html(changes.import_report(result, moves, DEFAULT_METRIC, lang)))
 
 
-def warm(store: Store) -> None:
+def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> None:
     """Draw, in the background, the charts asked for most: the first page of the default
-    ranking and the tiers of its companies, in both languages. Live requests draw their own
-    chart first (charts.background gives way), so the warm-up never delays them."""
+    ranking and the tiers of its companies, in both languages, until `stopping()`. Live
+    requests draw their own chart first (charts.background gives way), so the warm-up
+    never delays them."""
+    u = _universe(store)
+    top = _ranking(store, u, DEFAULT_METRIC, None).rows[: navigation.PAGE_SIZE]
+    views = [(rank, lang, []) for lang in ("zh", "en")]
+    views += [(tiers, lang, [row.company]) for row in top for lang in ("zh", "en")]
     with charts.background():
-        for lang in ("zh", "en"):
-            rank(store, lang, [])
-        u = _universe(store)
-        top = _ranking(store, u, DEFAULT_METRIC, None).rows[: navigation.PAGE_SIZE]
-        for row in top:
-            for lang in ("zh", "en"):
-                tiers(store, lang, [row.company])
+        for view, lang, args in views:
+            if stopping():
+                return
+            view(store, lang, args)
 
 
 ChatView = Callable[[Store, Lang, int, list[str]], Reply]

@@ -326,7 +326,17 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Draw the charts users ask for most, so the first /rank and /tiers are quick too."""
-    await asyncio.to_thread(commands.warm, services(context).store)
+    s = services(context)
+    s.warmed = await asyncio.to_thread(s.store.latest_revision)
+    app = context.application
+    await asyncio.to_thread(commands.warm, s.store, lambda: not app.running)
+
+
+async def watch_revisions(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Warm the charts of a new revision however it came (the CLI's import included)."""
+    s = services(context)
+    if await asyncio.to_thread(s.store.latest_revision) != s.warmed:
+        await warm_up(context)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.alerts.subscriptions import Subscription
 from bot.text import terms
 from bot.text.i18n import Lang, t
 from tools.models import Company
@@ -178,3 +179,18 @@ def followed(
         [flipped(b.label, b.data, b.data, lang) if b.data in marked else b for b in row]
         for row in buttons
     ]
+
+
+def removers(items: list[Subscription], names: dict[str, str], lang: Lang) -> list[list[Button]]:
+    """One 🔕 button per subscription: "rm:<company key>:<metric>" (no key: the ranking)."""
+    rows = []
+    for s in dict.fromkeys((s.company, s.metric) for s in items if s.metric in METRICS):
+        company, metric = s
+        label = (
+            t("btn_remove", lang, name=names.get(company, company))
+            if company
+            else t("btn_remove_ranking", lang)
+        )
+        which = key(company) if company else ""
+        rows.append([Button(label, data("rm", which, _metric_index(metric)))])
+    return rows

@@ -62,6 +62,7 @@ class Services:
     busy: set[int] = field(default_factory=set)  # users with a question being answered
     # (chat, text message) → the photo message above it, for answers sent as two messages
     photos: dict[tuple[int, int], int] = field(default_factory=dict)
+    warmed: int | None = None  # the revision whose charts the warm-up drew last
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
