@@ -16,15 +16,29 @@ does), `user_taps` (an inline button under a message the bot sent), `user_sends_
 update again with the same update_id, as Telegram does after a crash). Chats: `user()` makes
 a private chat with that user, `group()` a group (negative id) the users can talk in.
 
+More users: `user_edits` (edits the text of a message they sent: an edited_message update),
+`user_inline` (`@bot <query>`: an inline_query; the bot's answer lands in `inline_answers`),
+`bot_added` (a my_chat_member update); `group(..., admins=(user,))` makes users administrators
+(getChatMember answers "administrator", everyone else "member").
+
 What users received: `inbox(chat_id)` lists `Sent` records (method, visible `text`, raw `html`,
-`photo` bytes, `caption`, `buttons`, `reply_to`, time). `calls(method)` lists every request
-(`Call`: method, params, time) e.g. answerCallbackQuery, sendChatAction, setMyCommands.
+`photo` bytes, `caption`, `buttons`, `reply_to`, time) — edits too, as records of the edit
+method with the edited message's id; `current(sent)` is that message as it is now.
+`calls(method)` lists every request (`Call`: method, params, time) e.g. answerCallbackQuery,
+sendChatAction, setMyCommands. `descriptions[(field, language)]` holds setMyDescription and
+setMyShortDescription; `drafts[chat]` the sendMessageDraft texts a private chat was shown.
 
 Validation, with Telegram's error texts: unknown token → 401; unknown method → 404; sending
 to a chat that never talked to the bot → 400 "chat not found"; HTML that Telegram would not
 parse (unknown tags, bad nesting, unclosed tags, a bare & or <) → 400 "can't parse entities";
-text over 4096 or caption over 1024 characters (UTF-16 units, after parsing) → 400; empty
-text → 400; a photo upload that is not a PNG or JPEG → 400; callback data over 64 bytes → 400.
+lengths are what the user sees — the text after entity parsing, trimmed, in UTF-16 units — so
+text over 4096 or a caption over 1024 → 400 however long its HTML; empty text → 400; a photo
+that is not a PNG or JPEG, over 10 MB, with width + height over 10,000 or one side over 20
+times the other → 400; callback data over 64 bytes → 400. Edits (editMessageText, -Caption,
+-Media, -ReplyMarkup) only of the bot's own messages, text into text and media into media,
+and "message is not modified" when nothing changes. answerCallbackQuery only once per query
+that a user made; answerInlineQuery: at most 50 results, unique ids of 1-64 bytes, article or
+photo results whose texts, captions, buttons and cached file ids are checked as above.
 
 Failures, per chat, for delivery tests (the alerts job reuses this):
     tg.fail(chat_id, 429, times=2, retry_after=1)  # next 2 sends: 429 + parameters.retry_after

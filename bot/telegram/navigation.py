@@ -129,7 +129,11 @@ def rank_buttons(
             data("rank", next_metric, p, r, "1"),
         ),
         Button(
-            t("btn_period", lang, period=next_period if next_period != ALL else "…"),
+            t(
+                "btn_period",
+                lang,
+                period=next_period if next_period != ALL else t("period_latest", lang),
+            ),
             data("rank", metric, next_period, r, "1"),
         ),
         Button(
