@@ -406,19 +406,23 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
 
 
 def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> None:
-    """Draw, in the background, the charts asked for most: the first page of the default
-    ranking and the tiers of its companies, in both languages, until `stopping()`. Live
-    requests draw their own chart first (charts.background gives way), so the warm-up
-    never delays them."""
+    """Draw, in the background and most asked first, the charts: the first page of the
+    default ranking, the tiers of its companies, the first page of every other metric, then
+    every other company's tiers; in both languages, until `stopping()`. A live request's
+    chart goes before any of these not yet started (charts.background)."""
     u = _universe(store)
-    top = _ranking(store, u, DEFAULT_METRIC, None).rows[: navigation.PAGE_SIZE]
-    views = [(rank, lang, []) for lang in ("zh", "en")]
-    views += [(tiers, lang, [row.company]) for row in top for lang in ("zh", "en")]
+    ranked = [row.company for row in _ranking(store, u, DEFAULT_METRIC, None).rows]
+    order = [*ranked, *(c for c in u.companies if c not in ranked)]
+    top, rest = order[: navigation.PAGE_SIZE], order[navigation.PAGE_SIZE :]
+    views = [(rank, [DEFAULT_METRIC]), *((tiers, [c]) for c in top)]
+    views += [(rank, [m]) for m in METRICS if m != DEFAULT_METRIC]
+    views += [(tiers, [c]) for c in rest]
     with charts.background():
-        for view, lang, args in views:
-            if stopping():
-                return
-            view(store, lang, args)
+        for view, args in views:
+            for lang in ("zh", "en"):
+                if stopping():
+                    return
+                view(store, lang, args)
 
 
 ChatView = Callable[[Store, Lang, int, list[str]], Reply]
