@@ -16,15 +16,29 @@ does), `user_taps` (an inline button under a message the bot sent), `user_sends_
 update again with the same update_id, as Telegram does after a crash). Chats: `user()` makes
 a private chat with that user, `group()` a group (negative id) the users can talk in.
 
+More users: `user_edits` (edits the text of a message they sent: an edited_message update),
+`user_inline` (`@bot <query>`: an inline_query; the bot's answer lands in `inline_answers`),
+`bot_added` (a my_chat_member update); `group(..., admins=(user,))` makes users administrators
+(getChatMember answers "administrator", everyone else "member").
+
 What users received: `inbox(chat_id)` lists `Sent` records (method, visible `text`, raw `html`,
-`photo` bytes, `caption`, `buttons`, `reply_to`, time). `calls(method)` lists every request
-(`Call`: method, params, time) e.g. answerCallbackQuery, sendChatAction, setMyCommands.
+`photo` bytes, `caption`, `buttons`, `reply_to`, time) — edits too, as records of the edit
+method with the edited message's id; `current(sent)` is that message as it is now.
+`calls(method)` lists every request (`Call`: method, params, time) e.g. answerCallbackQuery,
+sendChatAction, setMyCommands. `descriptions[(field, language)]` holds setMyDescription and
+setMyShortDescription; `drafts[chat]` the sendMessageDraft texts a private chat was shown.
 
 Validation, with Telegram's error texts: unknown token → 401; unknown method → 404; sending
 to a chat that never talked to the bot → 400 "chat not found"; HTML that Telegram would not
 parse (unknown tags, bad nesting, unclosed tags, a bare & or <) → 400 "can't parse entities";
-text over 4096 or caption over 1024 characters (UTF-16 units, after parsing) → 400; empty
-text → 400; a photo upload that is not a PNG or JPEG → 400; callback data over 64 bytes → 400.
+lengths are what the user sees — the text after entity parsing, trimmed, in UTF-16 units — so
+text over 4096 or a caption over 1024 → 400 however long its HTML; empty text → 400; a photo
+that is not a PNG or JPEG, over 10 MB, with width + height over 10,000 or one side over 20
+times the other → 400; callback data over 64 bytes → 400. Edits (editMessageText, -Caption,
+-Media, -ReplyMarkup) only of the bot's own messages, text into text and media into media,
+and "message is not modified" when nothing changes. answerCallbackQuery only once per query
+that a user made; answerInlineQuery: at most 50 results, unique ids of 1-64 bytes, article or
+photo results whose texts, captions, buttons and cached file ids are checked as above.
 
 Failures, per chat, for delivery tests (the alerts job reuses this):
     tg.fail(chat_id, 429, times=2, retry_after=1)  # next 2 sends: 429 + parameters.retry_after
@@ -66,15 +80,28 @@ TOKEN = "123456:TEST-token_for-the-fake-api"
 BOT_ID = 123456
 BOT_USERNAME = "inference_lens_bot"
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT, ANSWER_TEXT_LIMIT = 4096, 1024, 64, 200
+PHOTO_SIDES_LIMIT, PHOTO_RATIO_LIMIT, PHOTO_BYTES_LIMIT = 10_000, 20, 10_000_000
+INLINE_RESULTS_LIMIT, DESCRIPTION_LIMIT, SHORT_DESCRIPTION_LIMIT = 50, 512, 120
+INLINE_RESULT_TYPES = {"article", "photo"}
 FLOOD_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
+EDIT_METHODS = {
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageMedia",
+    "editMessageReplyMarkup",
+}
 SEND_METHODS = {
     "sendMessage",
     "sendPhoto",
     "sendDocument",
     "sendChatAction",
-    "editMessageText",
-    "editMessageCaption",
+    "sendMessageDraft",
+    *EDIT_METHODS,
 }
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup"
+    " are exactly the same as a current content and reply markup of the message"
+)
 STRUCTURED = {
     "reply_markup",
     "reply_parameters",
@@ -84,6 +111,9 @@ STRUCTURED = {
     "allowed_updates",
     "entities",
     "caption_entities",
+    "media",
+    "results",
+    "button",
 }
 TAGS = {
     "b",
@@ -256,6 +286,33 @@ def _cant_parse(detail: str) -> ApiError:
     return ApiError(400, f"Bad Request: can't parse entities: {detail}")
 
 
+_ADMIN_RIGHTS = {
+    name: True
+    for name in (
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+    )
+}
+
+
+def _check_photo(size: tuple[int, int], data: bytes) -> None:
+    """Telegram's limits on a photo: at most 10 MB, width + height at most 10,000, and
+    neither side more than 20 times the other."""
+    width, height = size
+    if len(data) > PHOTO_BYTES_LIMIT:
+        raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+    if width + height > PHOTO_SIDES_LIMIT or max(size) > PHOTO_RATIO_LIMIT * max(min(size), 1):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+
+
 def _image_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) of a PNG or JPEG, None for anything else."""
     if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
@@ -293,6 +350,14 @@ class FakeTelegram:
         self._recent_sends: collections.deque[float] = collections.deque()
         self._last_send: dict[int, float] = {}
         self._answered_queries: set[str] = set()
+        self._queries: set[str] = set()  # callback queries users made
+        self._inline_queries: set[str] = set()
+        self.inline_answers: dict[str, list[dict[str, Any]]] = {}
+        self._current: dict[tuple[int, int], Sent] = {}  # each message as it is now
+        self._users: dict[int, User] = {}
+        self._members: dict[tuple[int, int], str] = {}  # (chat, user) → status
+        self.descriptions: dict[tuple[str, str | None], str] = {}  # (field, language) → text
+        self.drafts: dict[int, list[str]] = {}  # chat → the drafts it was shown
         self.commands: dict[str | None, list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -367,13 +432,59 @@ class FakeTelegram:
         user = User(user_id, first_name or f"user{user_id}", language_code, username)
         with self._lock:
             self._chats[user_id] = {"id": user_id, "type": "private", "first_name": user.first_name}
+            self._users[user_id] = user
+            self._members[(user_id, user_id)] = "member"
         return user
 
-    def group(self, chat_id: int, title: str = "Investors") -> int:
-        """A group chat (negative id) with the bot in it."""
+    def group(
+        self, chat_id: int, title: str = "Investors", *, admins: tuple[User, ...] = ()
+    ) -> int:
+        """A group chat (negative id) with the bot in it; `admins` administer it (every other
+        user who talks there is a plain member, as getChatMember reports)."""
         with self._lock:
             self._chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
+            for admin in admins:
+                self._members[(chat_id, admin.id)] = "administrator"
         return chat_id
+
+    def current(self, sent: Sent) -> Sent:
+        """The message as it is now, after any edits."""
+        with self._lock:
+            return self._current[(sent.chat_id, sent.message_id)]
+
+    def user_edits(self, user: User, update_id: int, text: str) -> int:
+        """The user edits the text of the message they sent in update `update_id`."""
+        with self._lock:
+            update = next(u for u in self._confirmed + self._updates if u["update_id"] == update_id)
+        message = {**update["message"], "text": text, "edit_date": int(time.time())}
+        message.pop("entities", None)
+        if _entities(text):
+            message["entities"] = _entities(text)
+        return self.push({"edited_message": message})
+
+    def user_inline(self, user: User, query: str) -> str:
+        """`@bot <query>` typed in any chat; returns the inline query id (see inline_answers)."""
+        query_id = str(next(self._ids))
+        with self._lock:
+            self._inline_queries.add(query_id)
+        self.push(
+            {"inline_query": {"id": query_id, "from": user.json(), "query": query, "offset": ""}}
+        )
+        return query_id
+
+    def bot_added(self, user: User, chat_id: int) -> int:
+        """`user` adds the bot to the group `chat_id` (a my_chat_member update)."""
+        with self._lock:
+            chat = self._chats[chat_id]
+            self._members.setdefault((chat_id, user.id), "member")
+        change = {
+            "chat": chat,
+            "from": user.json(),
+            "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": self.bot},
+            "new_chat_member": {"status": "member", "user": self.bot},
+        }
+        return self.push({"my_chat_member": change})
 
     def user_says(
         self,
@@ -386,6 +497,8 @@ class FakeTelegram:
     ) -> int:
         """A text message from a user (in their private chat unless `chat_id` names a group)."""
         message = self._message(user, chat_id)
+        with self._lock:
+            self._members.setdefault((message["chat"]["id"], user.id), "member")
         message["text"] = text
         entities = _entities(text)
         if entities:
@@ -399,8 +512,11 @@ class FakeTelegram:
         data = data if data is not None else sent.button_data()[0]
         if data not in sent.button_data():
             raise ValueError(f"no button {data!r} under that message: {sent.button_data()}")
+        query_id = str(next(self._ids))
+        with self._lock:
+            self._queries.add(query_id)
         query = {
-            "id": str(next(self._ids)),
+            "id": query_id,
             "from": user.json(),
             "chat_instance": str(sent.chat_id),
             "data": data,
@@ -655,7 +771,7 @@ class FakeTelegram:
             **self.bot,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -753,7 +869,10 @@ class FakeTelegram:
         return chat
 
     def _visible(self, text: str, parse_mode: str | None, limit: int, what: str) -> str:
+        """What Telegram shows: entities parsed, then leading and trailing whitespace trimmed;
+        the limit counts that text in UTF-16 units, not the HTML the bot sent."""
         visible = parse_html(text) if (parse_mode or "").upper() == "HTML" else text
+        visible = visible.strip()
         if utf16_len(visible) > limit:
             raise ApiError(400, f"Bad Request: {what} is too long")
         return visible
@@ -775,6 +894,7 @@ class FakeTelegram:
         with self._lock:
             self._inbox.setdefault(chat["id"], []).append(sent)
             self._messages[(chat["id"], sent.message_id)] = message
+            self._current[(chat["id"], sent.message_id)] = sent
         return message
 
     def _reply_to(self, params: dict[str, Any]) -> int | None:
@@ -787,17 +907,18 @@ class FakeTelegram:
         chat = self._chat(params)
         text = params.get("text", "")
         visible = self._visible(text, params.get("parse_mode"), TEXT_LIMIT, "message")
-        if not visible.strip():
+        if not visible:
             raise ApiError(400, "Bad Request: message text is empty")
         return self._send("sendMessage", chat, params, {"text": visible}, visible, text)
 
-    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat = self._chat(params)
-        photo = params.get("photo")
+    def _photo(self, photo: object) -> tuple[list[dict[str, Any]], bytes]:
+        """A photo as Telegram stores it: an upload (checked like Telegram checks it) or the
+        file_id of one sent before."""
         if isinstance(photo, bytes):
             size = _image_size(photo)
             if size is None:
                 raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            _check_photo(size, photo)
             file_id = self._store_file(f"photos/{next(self._ids)}.png", photo)
             data = photo
         else:
@@ -807,17 +928,14 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
             file_id, data = str(photo), stored[1]
             size = _image_size(data) or (1, 1)
+        sized = {"width": size[0], "height": size[1], "file_size": len(data)}
+        return [{"file_id": file_id, "file_unique_id": f"u{file_id}", **sized}], data
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        photos, data = self._photo(params.get("photo"))
         caption = params.get("caption", "")
         visible = self._visible(caption, params.get("parse_mode"), CAPTION_LIMIT, "message caption")
-        photos = [
-            {
-                "file_id": file_id,
-                "file_unique_id": f"u{file_id}",
-                "width": size[0],
-                "height": size[1],
-                "file_size": len(data),
-            }
-        ]
         content: dict[str, Any] = {"photo": photos, **({"caption": visible} if visible else {})}
         return self._send("sendPhoto", chat, params, content, visible, caption, data)
 
@@ -848,6 +966,19 @@ class FakeTelegram:
         )
         return self._deliver(chat, sent, message)
 
+    def _api_sendMessageDraft(self, params: dict[str, Any]) -> bool:
+        """A draft streamed into a private chat (Bot API 9.3); kept in `drafts`, not the inbox."""
+        chat = self._chat(params)
+        if chat["type"] != "private":
+            raise ApiError(400, "Bad Request: TEXTDRAFT_PEER_INVALID")
+        if not int(params.get("draft_id") or 0):
+            raise ApiError(400, "Bad Request: invalid draft_id")
+        text = params.get("text", "")
+        visible = self._visible(text, params.get("parse_mode"), TEXT_LIMIT, "message")
+        with self._lock:
+            self.drafts.setdefault(chat["id"], []).append(visible)
+        return True
+
     def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
         self._chat(params)
         if params.get("action") not in CHAT_ACTIONS:
@@ -855,11 +986,11 @@ class FakeTelegram:
         return True
 
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
-        query_id = params.get("callback_query_id", "")
-        if len(params.get("text", "")) > ANSWER_TEXT_LIMIT:
+        query_id = str(params.get("callback_query_id", ""))
+        if utf16_len(params.get("text", "")) > ANSWER_TEXT_LIMIT:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         with self._lock:
-            if query_id in self._answered_queries:
+            if query_id not in self._queries or query_id in self._answered_queries:
                 raise ApiError(
                     400,
                     "Bad Request: query is too old and response timeout expired or query ID is invalid",
@@ -867,21 +998,154 @@ class FakeTelegram:
             self._answered_queries.add(query_id)
         return True
 
-    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+    # --- edits: only a message the bot sent, only into the same kind, only if it changes ---
+
+    def _editable(self, params: dict[str, Any]) -> tuple[dict[str, Any], Sent, dict[str, Any]]:
         chat = self._chat(params)
-        key = (chat["id"], int(params.get("message_id", 0)))
+        key = (chat["id"], int(params.get("message_id") or 0))
         with self._lock:
-            message = self._messages.get(key)
-        if message is None:
+            message, sent = self._messages.get(key), self._current.get(key)
+        if message is None or sent is None or message.get("from") != self.bot:
             raise ApiError(400, "Bad Request: message to edit not found")
+        return chat, sent, message
+
+    def _edited(
+        self,
+        method: str,
+        chat: dict[str, Any],
+        old: Sent,
+        message: dict[str, Any],
+        params: dict[str, Any],
+        change: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The edit delivered, unless it changes nothing (Telegram refuses that)."""
+        keep = "reply_markup" not in params and method == "editMessageReplyMarkup"
+        buttons = old.buttons if keep else self._buttons(params)
+        sent = Sent(
+            method,
+            chat["id"],
+            old.message_id,
+            change.get("text", old.text),
+            change.get("html", old.html),
+            change.get("photo", old.photo),
+            buttons,
+            old.reply_to,
+        )
+        if (sent.text, sent.photo, sent.buttons) == (old.text, old.photo, old.buttons):
+            raise ApiError(400, NOT_MODIFIED)
+        updated = {**message, **change.get("json", {}), "edit_date": int(time.time())}
+        updated.pop("reply_markup", None)
+        if buttons:
+            updated["reply_markup"] = {"inline_keyboard": buttons}
+        return self._deliver(chat, sent, updated)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, old, message = self._editable(params)
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text = params.get("text", "")
         visible = self._visible(text, params.get("parse_mode"), TEXT_LIMIT, "message")
-        if visible == message.get("text") and not params.get("reply_markup"):
-            raise ApiError(400, "Bad Request: message is not modified")
-        buttons = self._buttons(params)
-        updated = {**message, "text": visible, "edit_date": int(time.time())}
-        sent = Sent("editMessageText", chat["id"], key[1], visible, text, None, buttons)
-        return self._deliver(chat, sent, updated)
+        if not visible:
+            raise ApiError(400, "Bad Request: message text is empty")
+        change = {"text": visible, "html": text, "json": {"text": visible}}
+        return self._edited("editMessageText", chat, old, message, params, change)
+
+    def _api_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, old, message = self._editable(params)
+        if "photo" not in message:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = params.get("caption", "")
+        visible = self._visible(caption, params.get("parse_mode"), CAPTION_LIMIT, "message caption")
+        change = {"text": visible, "html": caption, "json": {"caption": visible}}
+        return self._edited("editMessageCaption", chat, old, message, params, change)
+
+    def _api_editMessageMedia(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, old, message = self._editable(params)
+        media = params.get("media") or {}
+        if "photo" not in message:
+            raise ApiError(400, "Bad Request: there is no media in the message to edit")
+        if media.get("type") != "photo":
+            raise ApiError(400, "Bad Request: wrong type of the web page content")
+        ref = str(media.get("media", ""))
+        photo = params.get(ref.removeprefix("attach://")) if ref.startswith("attach://") else ref
+        photos, data = self._photo(photo)
+        caption = media.get("caption", "")
+        visible = self._visible(caption, media.get("parse_mode"), CAPTION_LIMIT, "message caption")
+        shown = {"photo": photos, "caption": visible}
+        change = {"text": visible, "html": caption, "photo": data, "json": shown}
+        return self._edited("editMessageMedia", chat, old, message, params, change)
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, old, message = self._editable(params)
+        return self._edited("editMessageReplyMarkup", chat, old, message, params, {})
+
+    # --- inline mode, chat members, the bot's profile ---
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("inline_query_id", ""))
+        results = params.get("results") or []
+        with self._lock:
+            if query_id not in self._inline_queries or query_id in self.inline_answers:
+                raise ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or query ID is invalid",
+                )
+        if len(results) > INLINE_RESULTS_LIMIT:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            self._check_inline_result(result)
+        with self._lock:
+            self.inline_answers[query_id] = results
+        return True
+
+    def _check_inline_result(self, result: dict[str, Any]) -> None:
+        kind = result.get("type")
+        if kind not in INLINE_RESULT_TYPES:
+            raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+        self._buttons(result)
+        if kind == "article":
+            content = result.get("input_message_content") or {}
+            if not result.get("title") or not content.get("message_text"):
+                raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+            self._visible(content["message_text"], content.get("parse_mode"), TEXT_LIMIT, "message")
+            return
+        with self._lock:
+            known = str(result.get("photo_file_id", "")) in self._files
+        if not known:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        self._visible(
+            result.get("caption", ""), result.get("parse_mode"), CAPTION_LIMIT, "message caption"
+        )
+
+    def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        user_id = int(params.get("user_id") or 0)
+        with self._lock:
+            status = self._members.get((chat["id"], user_id))
+            user = self._users.get(user_id)
+        if status is None or user is None:
+            raise ApiError(400, "Bad Request: PARTICIPANT_ID_INVALID")
+        member: dict[str, Any] = {"status": status, "user": user.json()}
+        if status == "administrator":
+            member |= {"can_be_edited": False, "is_anonymous": False, **_ADMIN_RIGHTS}
+        return member
+
+    def _api_setMyDescription(self, params: dict[str, Any]) -> bool:
+        return self._describe(params, "description", DESCRIPTION_LIMIT)
+
+    def _api_setMyShortDescription(self, params: dict[str, Any]) -> bool:
+        return self._describe(params, "short_description", SHORT_DESCRIPTION_LIMIT)
+
+    def _describe(self, params: dict[str, Any], field_name: str, limit: int) -> bool:
+        text = params.get(field_name, "")
+        if len(text) > limit:
+            raise ApiError(400, f"Bad Request: {field_name.upper()}_INVALID")
+        with self._lock:
+            self.descriptions[(field_name, params.get("language_code") or None)] = text
+        return True
 
     def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = params.get("file_id", "")
@@ -961,6 +1225,8 @@ class _ApiHandler(tornado.web.RequestHandler):
         for name, files in self.request.files.items():
             params[name] = files[0]["body"]
         for name in STRUCTURED & params.keys():
+            if isinstance(params[name], bytes):  # a JSON field sent as a multipart part
+                params[name] = params[name].decode()
             if isinstance(params[name], str):
                 params[name] = json.loads(params[name])
         return params

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fake_telegram import FakeTelegram
@@ -26,6 +26,7 @@ class StandInAnswer:
     text: str
     mode: str = "offline"
     note: str | None = None
+    tool_calls: list[Any] = field(default_factory=list)  # ToolCallRecord-like: name, arguments
 
 
 def settings_for(

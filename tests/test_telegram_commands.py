@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from fake_telegram import CAPTION_LIMIT, FakeTelegram, Sent, User
+from fake_telegram import CAPTION_LIMIT, FakeTelegram, Sent, User, utf16_len
 from telegram.ext import Application
 from telegram_harness import running_bot
 
 from bot.alerts import subscriptions
-from bot.telegram import users
+from bot.telegram import navigation, users
 from tools.store import Store
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -37,6 +37,19 @@ async def ask(tg: FakeTelegram, user: User, text: str, count: int = 1) -> list[S
     tg.clear(user.id)
     tg.user_says(user, text)
     return await tg.wait_for(user.id, count)
+
+
+async def chart_answer(tg: FakeTelegram, user: User, text: str) -> tuple[Sent, Sent]:
+    """A chart answer: (the photo, the message with the whole text and the buttons) — the
+    same message when the text fits the photo's caption, else the photo then one text."""
+    got = await ask_all(tg, user, text)
+    assert got[0].photo is not None and got[0].photo.startswith(PNG)
+    assert len(got) <= 2, [g.text[:40] for g in got]
+    if len(got) == 1:
+        assert got[0].buttons
+    else:
+        assert not got[0].buttons and got[1].photo is None
+    return got[0], got[-1]
 
 
 async def ask_all(tg: FakeTelegram, user: User, text: str) -> list[Sent]:
@@ -68,7 +81,7 @@ async def test_lang_switches_and_is_remembered(telegram, bot, store, en):
     (ok,) = await ask(telegram, en, "/lang zh")
     assert ok.text == "好的,之后我用中文回答。"
     assert users.stored_lang(store, en.id) == "zh"
-    _, ranking = await ask(telegram, en, "/rank", 2)
+    _, ranking = await chart_answer(telegram, en, "/rank")
     assert ranking.text.startswith("按自用推理占比排名")
     (usage,) = await ask(telegram, en, "/lang fr")
     assert "/lang zh" in usage.text
@@ -85,9 +98,8 @@ async def test_rank_sends_a_chart_then_the_ranking(
     telegram, bot, request, user_fixture, title, archetype
 ):
     user = request.getfixturevalue(user_fixture)
-    chart, ranking = await ask(telegram, user, "/rank", 2)
-    assert chart.photo is not None and chart.photo.startswith(PNG)
-    assert title in chart.caption and len(chart.caption) <= CAPTION_LIMIT
+    chart, ranking = await chart_answer(telegram, user, "/rank")
+    assert title in chart.caption and utf16_len(chart.caption) <= CAPTION_LIMIT
     assert ranking.text.startswith(title)
     first = ranking.text.splitlines()[2]
     assert first.startswith("1. ") and "p10–p90" in first and "%" in first
@@ -95,13 +107,20 @@ async def test_rank_sends_a_chart_then_the_ranking(
     assert archetype in ranking.text
     assert "*" in first  # estimates are marked
     assert "(500 samples, seed" in ranking.text or "(500次抽样" in ranking.text
-    assert ranking.button_data() == ["sub::self_use_inference_share"]
+    assert ranking.text.endswith("page 1 of 3") or ranking.text.endswith("第 1/3 页")
+    data = ranking.button_data()
+    assert data[:3] == [
+        "rank:self_use_inference_share:-:-:3",
+        "noop",
+        "rank:self_use_inference_share:-:-:2",
+    ]
+    assert "sub::0" in data and all(len(d.encode()) <= 64 for d in data)
 
 
 async def test_rank_by_another_metric_named_in_either_language(telegram, bot, en, zh):
-    _, ranking = await ask(telegram, en, "/rank external_supply_share", 2)
+    _, ranking = await chart_answer(telegram, en, "/rank external_supply_share")
     assert ranking.text.startswith("Ranking by external supply share")
-    _, ranking = await ask(telegram, zh, "/rank 对外算力占比", 2)
+    _, ranking = await chart_answer(telegram, zh, "/rank 对外算力占比")
     assert ranking.text.startswith("按对外算力占比排名")
     (unknown,) = await ask(telegram, en, "/rank happiness")
     assert "No metric called 'happiness'" in unknown.text
@@ -109,33 +128,37 @@ async def test_rank_by_another_metric_named_in_either_language(telegram, bot, en
 
 @pytest.mark.parametrize("name", ["小米", "xiaomi", "1810.HK", "1810", "ＸＩＡＯＭＩ"])
 async def test_tiers_finds_a_company_by_any_name(telegram, bot, en, name):
-    chart, tiers = await ask(telegram, en, f"/tiers {name}", 2)
-    assert chart.photo.startswith(PNG)
+    chart, tiers = await chart_answer(telegram, en, f"/tiers {name}")
     assert chart.caption.startswith("Xiaomi: four-layer breakdown (2026)")
     assert "edge inference: 6" in tiers.text
     assert "Rule that fired: own inference" in tiers.text
     assert "Sources" in tiers.text
+    k = navigation.key("xiaomi")
     assert tiers.button_data() == [
-        "history:xiaomi",
-        "company:xiaomi",
-        "sub:xiaomi:self_use_inference_share",
+        f"history:{k}",
+        f"company:{k}",
+        f"sources:{k}",
+        "rank:self_use_inference_share:-:-:1",
+        f"sub:{k}:0",
     ]
 
 
 async def test_tiers_in_chinese(telegram, bot, zh):
-    chart, tiers = await ask(telegram, zh, "/tiers 小米", 2)
+    chart, tiers = await chart_answer(telegram, zh, "/tiers 小米")
+    assert chart is tiers  # the whole answer fits the caption: one message
     assert chart.caption.startswith("小米 四层拆分(2026)")
     assert "边缘推理" in tiers.text and "触发规则" in tiers.text
-    assert [b["text"] for row in tiers.buttons for b in row] == ["🕘 历史", "ℹ️ 资料", "🔔 订阅"]
+    labels = [b["text"] for row in tiers.buttons for b in row]
+    assert labels == ["🕘 历史", "ℹ️ 资料", "📚 来源", "🏆 排名", "🔔 订阅"]
 
 
 async def test_unknown_company_gets_suggestions_as_buttons(telegram, bot, en):
     (reply,) = await ask(telegram, en, "/tiers xiaomo")
     assert reply.text == "No company called 'xiaomo'. Did you mean: Xiaomi?"
-    assert reply.button_data() == ["tiers:xiaomi"]
+    assert reply.button_data() == [f"tiers:{navigation.key('xiaomi')}"]
     telegram.clear(en.id)
     telegram.user_taps(en, reply)
-    _, tiers = await telegram.wait_for(en.id, 2)
+    _, tiers = await telegram.wait_quiet(en.id)
     assert tiers.text.startswith("Xiaomi: four-layer breakdown")
     assert telegram.calls("answerCallbackQuery")
 
@@ -143,11 +166,16 @@ async def test_unknown_company_gets_suggestions_as_buttons(telegram, bot, en):
 async def test_tiers_without_a_company_offers_every_company(telegram, bot, zh):
     (reply,) = await ask(telegram, zh, "/tiers")
     assert "用法" in reply.text
-    assert "tiers:xiaomi" in reply.button_data() and len(reply.button_data()) >= 14
+    data = reply.button_data()
+    assert len(data) == 13 and data[-3:] == ["pick:tiers:3", "noop", "pick:tiers:2"]
+    telegram.user_taps(zh, reply, "pick:tiers:3")
+    await _until(lambda: telegram.current(reply).method == "editMessageReplyMarkup")
+    last_page = telegram.current(reply).button_data()
+    assert f"tiers:{navigation.key('xiaomi')}" in data + last_page
 
 
 async def test_a_period_can_be_named(telegram, bot, en):
-    chart, _ = await ask(telegram, en, "/tiers 1810 2024", 2)
+    chart, _ = await chart_answer(telegram, en, "/tiers 1810 2024")
     assert chart.caption.startswith("Xiaomi: four-layer breakdown (2024)")
     (missing,) = await ask(telegram, en, "/tiers xiaomi 2019")
     assert missing.text.startswith("Error: Xiaomi has no data for 2019")
@@ -160,7 +188,7 @@ async def test_company_profile_and_list(telegram, bot, en, zh):
     assert "* marks estimates" in profile.text
     (listing,) = await ask(telegram, zh, "/company")
     assert "小米" in listing.text and "字节跳动" in listing.text
-    assert "company:bytedance" in listing.button_data()
+    assert f"company:{navigation.key('bytedance')}" in listing.button_data()
 
 
 async def test_compare_two_companies(telegram, bot, zh):
@@ -190,10 +218,11 @@ async def test_whatif(telegram, bot, en, zh):
 
 
 async def test_sources_and_methodology(telegram, bot, en, zh):
-    parts = await ask_all(telegram, en, "/sources")
-    assert len(parts) >= 2  # over 4,096 characters: split at lines, links intact
-    assert parts[0].text.startswith("All sources (")
-    assert all(p.html.count("<a href=") == p.html.count("</a>") for p in parts)
+    (first,) = await ask_all(telegram, en, "/sources")  # one page, not 27,000 characters
+    assert first.text.startswith("All sources (") and "page 1 of " in first.text
+    telegram.user_taps(en, first, first.button_data()[2])
+    await _until(lambda: telegram.current(first).method == "editMessageText")
+    assert "page 2 of " in telegram.current(first).text
     (cited,) = await ask(telegram, zh, "/sources 小米")
     assert cited.text.startswith("小米 引用的来源(2026)")
     (method,) = await ask(telegram, en, "/methodology")
@@ -205,25 +234,36 @@ async def test_sources_and_methodology(telegram, bot, en, zh):
 
 
 async def test_buttons_open_history_and_profile(telegram, bot, en):
-    _, tiers = await ask(telegram, en, "/tiers meituan", 2)
+    k = navigation.key("meituan")
+    photo, tiers = await chart_answer(telegram, en, "/tiers meituan")
     telegram.clear(en.id)
-    telegram.user_taps(en, tiers, "history:meituan")
+    telegram.user_taps(en, tiers, f"history:{k}")
     (history,) = await telegram.wait_for(en.id, 1)
+    assert history.method == "editMessageText" and history.message_id == tiers.message_id
     assert history.text.startswith("Meituan history")
     telegram.clear(en.id)
-    telegram.user_taps(en, history, "company:meituan")
-    (profile,) = await telegram.wait_for(en.id, 1)
-    assert profile.text.startswith("Meituan")
+    telegram.user_taps(en, history, f"tiers:{k}")  # the previous view, one tap away
+    (edit,) = await telegram.wait_for(en.id, 1)  # the photo above is the same chart
+    assert edit.method == "editMessageText"
+    assert telegram.current(tiers).text.startswith("Meituan: four-layer breakdown")
+    assert telegram.current(photo).photo.startswith(PNG)
 
 
 async def test_subscribe_button_and_commands(telegram, bot, store, en, zh):
-    _, tiers = await ask(telegram, zh, "/tiers 小米", 2)
-    telegram.user_taps(zh, tiers, "sub:xiaomi:self_use_inference_share")
+    (tiers,) = await ask_all(telegram, zh, "/tiers 小米")
+    sub = f"sub:{navigation.key('xiaomi')}:0"
+    telegram.user_taps(zh, tiers, sub)
     await _until(lambda: telegram.calls("answerCallbackQuery"))
     (sub,) = subscriptions.of_chat(store, zh.id)
     assert (sub.company, sub.metric, sub.lang) == ("xiaomi", "self_use_inference_share", "zh")
     toast = telegram.calls("answerCallbackQuery")[-1].params["text"]
     assert toast == "已订阅:小米的排名或类型变化时通知你。"
+    await _until(lambda: telegram.current(tiers).method == "editMessageReplyMarkup")
+    flipped = telegram.current(tiers)
+    unsub = f"unsub:{navigation.key('xiaomi')}:0"
+    assert unsub in flipped.button_data() and "🔕 退订" in str(flipped.buttons)
+    telegram.user_taps(zh, flipped, unsub)
+    await _until(lambda: not subscriptions.of_chat(store, zh.id))
 
     (reply,) = await ask(telegram, en, "/subscribe")
     assert reply.text.startswith("Subscribed: I'll tell you when the ranking")
@@ -265,9 +305,9 @@ async def _until(condition, timeout: float = 5.0) -> None:
 
 async def test_subscribing_to_a_misspelt_company_offers_the_right_one(telegram, bot, store, en):
     (reply,) = await ask(telegram, en, "/subscribe xiaomo")
-    assert reply.button_data() == ["sub:xiaomi"]
+    assert reply.button_data() == [f"sub:{navigation.key('xiaomi')}"]
     telegram.user_taps(en, reply)
-    await _until(lambda: telegram.calls("answerCallbackQuery"))
+    await _until(lambda: telegram.current(reply).method == "editMessageReplyMarkup")  # 🔕 now
     assert [s.company for s in subscriptions.of_chat(store, en.id)] == ["xiaomi"]
     await ask(telegram, en, "/subscribe")
     (gone,) = await ask(telegram, en, "/unsubscribe ranking")

@@ -52,8 +52,8 @@ def test_the_real_process_answers_and_a_second_one_is_refused(telegram, isolated
     )
     try:
         telegram.user_says(alice, "/tiers 小米")
-        chart, tiers = telegram.wait_for_sync(alice.id, 2, timeout=30)
-        assert chart.photo and tiers.text.startswith("小米 四层拆分")
+        (tiers,) = telegram.wait_for_sync(alice.id, 1, timeout=30)  # one message: photo + text
+        assert tiers.photo and tiers.text.startswith("小米 四层拆分")
         second = subprocess.run(RUN, env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 2
         assert f"another bot (pid {bot.pid}) is already running" in second.stderr

@@ -23,9 +23,11 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackContext,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -33,7 +35,7 @@ from telegram.ext import (
 
 from bot.alerts import delivery
 from bot.settings import LLMSettings, TelegramSettings
-from bot.telegram import charts, handlers, pages, updates, users
+from bot.telegram import charts, following, handlers, pages, platform, updates, users
 from bot.telegram.fairness import FairUpdateProcessor
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.poller_lock import PollerLock
@@ -43,12 +45,19 @@ from bot.text.markup import esc
 from tools.store import Store
 
 log = logging.getLogger(__name__)
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,  # an edited question is answered again
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.MY_CHAT_MEMBER,  # the bot added to a group: it says hello
+]
 POLL_TIMEOUT_S = 10
 CONCURRENT_UPDATES = 64  # handlers await the LLM and worker threads; others go on meanwhile
 # (shared round-robin between users: see bot/telegram/fairness.py)
 KEEP_UPDATE_IDS = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 KEEP_USAGE_DAYS = 7
+WATCH_EVERY_S = 5  # how soon the charts of a revision imported elsewhere are warmed
 IMPORT_CAPTION = filters.CaptionRegex(r"^/import(@\w+)?(\s|$)")
 
 
@@ -64,7 +73,7 @@ class Webhook:
 
 
 COMMANDS = {
-    "start": handlers.start,
+    "start": platform.start,
     "help": handlers.help_command,
     "lang": handlers.lang,
     "rank": handlers.rank,
@@ -75,9 +84,9 @@ COMMANDS = {
     "whatif": handlers.whatif,
     "sources": handlers.sources,
     "methodology": handlers.methodology,
-    "subscribe": handlers.subscribe,
-    "unsubscribe": handlers.unsubscribe,
-    "subscriptions": handlers.subscriptions,
+    "subscribe": following.subscribe,
+    "unsubscribe": following.unsubscribe,
+    "subscriptions": following.subscriptions,
     "import": handlers.import_hint,
 }
 
@@ -131,6 +140,8 @@ def add_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(MessageHandler(filters.Document.ALL & IMPORT_CAPTION, handlers.import_document))
     app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(InlineQueryHandler(platform.inline_query))
+    app.add_handler(ChatMemberHandler(platform.joined, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT, handlers.question))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE, handlers.unsupported))
@@ -154,11 +165,16 @@ async def on_startup(app: Application) -> None:
     """Publish the command menu in both languages and schedule the housekeeping jobs."""
     for lang, code in (("en", None), ("zh", "zh")):
         await app.bot.set_my_commands(bot_commands(lang), language_code=code)
+    await platform.describe(app.bot)
+    charts.use_handle(app.bot.username)
     jobs = app.job_queue
     if jobs is not None:
         services: Services = app.bot_data["services"]
         if services.settings.warm_up:
             jobs.run_once(handlers.warm_up, when=0, name="warm-up")
+            jobs.run_repeating(
+                handlers.watch_revisions, interval=WATCH_EVERY_S, first=WATCH_EVERY_S
+            )
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
         delivery.schedule(app, services.store, services.settings)  # ranking-change alerts
 

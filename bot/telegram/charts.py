@@ -8,8 +8,11 @@ fonts-wqy-microhei, see the Makefile); INFERENCE_LENS_CJK_FONT may name another 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
+import time
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -42,7 +45,11 @@ ARCHETYPE_COLOURS = {
 LAYER_COLOURS = ("#b0bec5", "#78909c", "#1e88e5", "#0d47a1")  # margin ladder, low to high
 ALLOCATION_COLOURS = ("#a5d6a7", "#2e7d32", "#ffb74d", "#e07a1f")  # own, own, sold, sold
 WIDTH_IN, DPI = 7.0, 160
-_draw_lock = threading.Lock()
+LABEL_PT, TITLE_PT = 14, 16
+_draw_lock = threading.Lock()  # matplotlib's rc settings and font cache are global
+_live_waiting = 0  # live requests waiting for the lock: a warm-up draw waits for them
+_count_lock = threading.Lock()
+_local = threading.local()
 
 
 class MissingCJKFont(RuntimeError):
@@ -56,6 +63,17 @@ def use_font(path: Path | None) -> None:
 
 
 _font_file: Path | None = None
+_handle = ""
+
+
+def use_handle(username: str) -> None:
+    """The bot's @handle, for the footer of every chart (known once the bot has started)."""
+    global _handle
+    _handle = f"@{username}" if username else ""
+
+
+def handle() -> str:
+    return _handle
 
 
 def cjk_font() -> str:
@@ -75,6 +93,51 @@ def _registered(preferred: Path | None) -> str:
     )
 
 
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Charts drawn in this block (the warm-up) give way to any live request's chart."""
+    _local.background = True
+    try:
+        yield
+    finally:
+        _local.background = False
+
+
+@contextlib.contextmanager
+def _turn() -> Iterator[None]:
+    """The drawing lock; a live request goes before any warm-up chart not yet started, so
+    it waits at most for the one being drawn."""
+    global _live_waiting
+    if getattr(_local, "background", False):
+        _acquire_when_idle()
+        try:
+            yield
+        finally:
+            _draw_lock.release()
+        return
+    with _count_lock:
+        _live_waiting += 1
+    try:
+        _draw_lock.acquire()
+    finally:
+        with _count_lock:
+            _live_waiting -= 1
+    try:
+        yield
+    finally:
+        _draw_lock.release()
+
+
+def _acquire_when_idle() -> None:
+    """The lock, taken only while no live request waits for it (polled, never queued)."""
+    while True:
+        if not _live_waiting and _draw_lock.acquire(timeout=0.01):
+            if not _live_waiting:
+                return
+            _draw_lock.release()
+        time.sleep(0.005)
+
+
 def _figure(height: float) -> Figure:
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     fig.set_layout_engine("constrained", h_pad=0.12, w_pad=0.12)
@@ -88,69 +151,99 @@ def _png(fig: Figure) -> bytes:
 
 
 def _style() -> dict[str, object]:
-    """The CJK font first (it has Latin glyphs too, so labels stay in one typeface)."""
+    """The CJK font first (it has Latin glyphs too, so labels stay in one typeface); no text
+    under 14 pt, which a phone showing the 1,120-pixel image about 400 points wide still
+    makes about 5 points — the smallest that stays readable."""
     return {
         "font.family": [cjk_font(), "DejaVu Sans"],
-        "font.size": 13,
-        "axes.titlesize": 15,
+        "font.size": LABEL_PT,
+        "axes.titlesize": LABEL_PT,
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
 
 
-def ranking_chart(r: Ranking, lang: Lang) -> bytes:
-    """Horizontal bars of the point values, p10–p90 whiskers, coloured by archetype."""
-    with _draw_lock, matplotlib.rc_context(_style()):
-        fig = _figure(1.9 + 0.5 * len(r.rows))
+def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
+    """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
+    the legend under the plot, the footer (sources, data date, bot) at the bottom."""
+    with _turn(), matplotlib.rc_context(_style()):
+        fig = _figure(2.6 + 0.55 * len(r.rows))
         _draw_ranking(fig, r, lang)
+        _footer(fig, footer)
         return _png(fig)
 
 
 def _draw_ranking(fig: Figure, r: Ranking, lang: Lang) -> None:
     ax = fig.add_subplot()
     rows = list(reversed(r.rows))  # rank 1 on top
-    ys = range(len(rows))
+    ys = list(range(len(rows)))
     values = [row.value or 0.0 for row in rows]
     colours = [ARCHETYPE_COLOURS.get(row.archetype, "#9e9e9e") for row in rows]
     hatches = ["///" if "edge_builder" in row.tags else "" for row in rows]
     bars = ax.barh(ys, values, color=colours, height=0.62, edgecolor="white")
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
-    lows = [
-        max(v - (row.p10 if row.p10 is not None else v), 0)
-        for v, row in zip(values, rows, strict=True)
-    ]
-    highs = [
-        max((row.p90 if row.p90 is not None else v) - v, 0)
-        for v, row in zip(values, rows, strict=True)
-    ]
-    ax.errorbar(values, ys, xerr=[lows, highs], fmt="none", ecolor="#212121", capsize=5, lw=1.6)
-    ax.set_yticks(list(ys), [f"{row.rank}. {name(row, lang)}" for row in rows])
-    _value_labels(ax, rows, values, highs, r.unit, lang)
+    _whiskers(ax, rows, values)
+    ax.set_yticks(
+        ys, [f"{row.rank}. {name(row, lang)}" if row.rank else name(row, lang) for row in rows]
+    )
+    top = max((max(v, row.p90 or v) for v, row in zip(values, rows, strict=True)), default=1.0)
+    right = 1.0 if r.unit != "usd" else (top * 1.05 or 1.0)  # shares end at 100%
+    ax.set_xlim(0, right)
+    _value_labels(ax, rows, values, r.unit, lang, right)
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _axis(x, r.unit, lang)))
-    ax.set_xlim(0, max((v + h for v, h in zip(values, highs, strict=True)), default=1) * 1.32 or 1)
     ax.grid(axis="x", color="#e0e0e0")
     ax.set_axisbelow(True)
-    period = t("latest", lang) if r.period == "latest" else r.period
-    title = t("rank_title", lang, metric=METRICS[r.metric].name(lang), period=period)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=15)
-    ax.set_title(
-        t("chart_whiskers", lang, samples=r.samples), loc="left", fontsize=11, color="#616161"
-    )
+    fig.suptitle(_rank_title(r, lang), x=0.01, ha="left", fontsize=TITLE_PT)
+    ax.set_title(t("chart_whiskers", lang, samples=r.samples), loc="left", color="#616161")
     _legend(ax, {row.archetype for row in rows}, any(h for h in hatches), lang)
 
 
+def _one_period(r: Ranking) -> str | None:
+    periods = {row.period for row in r.rows if row.value is not None}
+    return periods.pop() if len(periods) == 1 else None
+
+
+def _rank_title(r: Ranking, lang: Lang) -> str:
+    """The period once, here: the one every bar shares, else "each company's latest"."""
+    period = _one_period(r) or (t("latest", lang) if r.period == "latest" else r.period)
+    return t("rank_title", lang, metric=METRICS[r.metric].name(lang), period=period)
+
+
+def _whiskers(ax: Axes, rows: list[RankRow], values: list[float]) -> None:
+    """p10–p90 drawn whole, from its own ends, even where the range misses the bar."""
+    for y, (row, v) in enumerate(zip(rows, values, strict=True)):
+        low = row.p10 if row.p10 is not None else v
+        high = row.p90 if row.p90 is not None else v
+        if high > low:
+            mid, half = (low + high) / 2, (high - low) / 2
+            ax.errorbar(
+                [mid], [y], xerr=[[half], [half]], fmt="none", ecolor="#212121", capsize=6, lw=1.8
+            )
+
+
 def _value_labels(
-    ax: Axes, rows: list[RankRow], values: list[float], highs: list[float], unit: str, lang: Lang
+    ax: Axes, rows: list[RankRow], values: list[float], unit: str, lang: Lang, right: float
 ) -> None:
-    for y, (row, v, h) in enumerate(zip(rows, values, highs, strict=True)):
-        label = (
-            fmt.metric_value(row.value, unit, lang)
-            + ("*" if row.estimated else "")
-            + f" · {row.period}"
-        )
-        ax.text(v + h, y, "  " + label, va="center", fontsize=11, color="#212121")
+    """Each value inside its bar, at the start (white), clear of the whisker; outside, after
+    the whisker, when the bar is too short to hold it."""
+    shared = len({row.period for row in rows}) == 1
+    for y, (row, v) in enumerate(zip(rows, values, strict=True)):
+        label = fmt.metric_value(row.value, unit, lang) + ("*" if row.estimated else "")
+        if not shared:
+            label += f" · {row.period}"
+        low = row.p10 if row.p10 is not None else v
+        if min(v, low) > right * 0.22:
+            box = {
+                "facecolor": ARCHETYPE_COLOURS.get(row.archetype, "#9e9e9e"),
+                "edgecolor": "none",
+                "pad": 1.5,
+            }
+            ax.text(right * 0.01, y, label, va="center", color="white", bbox=box)
+        else:
+            end = max(v, row.p90 or v)
+            ax.text(end + right * 0.01, y, label, va="center", color="#212121")
 
 
 def _axis(x: float, unit: str, lang: Lang) -> str:
@@ -161,6 +254,7 @@ def _axis(x: float, unit: str, lang: Lang) -> str:
 
 
 def _legend(ax: Axes, archetypes: set[str], edge: bool, lang: Lang) -> None:
+    """Under the plot, never over a bar; only entries with a name."""
     order = [a for a in ARCHETYPE_COLOURS if a in archetypes]
     handles = [Patch(color=ARCHETYPE_COLOURS[a], label=ARCHETYPES[a].name(lang)) for a in order]
     if edge:
@@ -172,13 +266,27 @@ def _legend(ax: Axes, archetypes: set[str], edge: bool, lang: Lang) -> None:
                 label=ARCHETYPES["edge_builder"].name(lang),
             )
         )
-    ax.legend(handles=handles, loc="lower right", fontsize=10, frameon=True, framealpha=0.9)
+    handles = [h for h in handles if h.get_label().strip()]
+    if handles:
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.4, -0.07),
+            ncols=min(len(handles), 3),
+            frameon=False,
+        )
 
 
-def tiers_chart(b: TierBreakdown, lang: Lang) -> bytes:
+def _footer(fig: Figure, footer: str) -> None:
+    """Where the figures come from, as of when, and from whom: a forwarded chart keeps it."""
+    if footer:
+        fig.supxlabel(footer, x=0.01, ha="left", color="#616161", fontsize=LABEL_PT)
+
+
+def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
     """Two panels: the business by layer in margin order, and where the compute goes."""
-    with _draw_lock, matplotlib.rc_context(_style()):
-        fig = _figure(6.4)
+    with _turn(), matplotlib.rc_context(_style()):
+        fig = _figure(7.0)
         top, bottom = fig.subplots(2, 1, height_ratios=[1, 1])
         layers = list(b.layer_mix)
         _panel(
@@ -187,7 +295,7 @@ def tiers_chart(b: TierBreakdown, lang: Lang) -> bytes:
             [b.layer_mix[k] for k in layers],
             LAYER_COLOURS,
         )
-        top.set_title(t("layers_title", lang), loc="left", fontsize=13)
+        top.set_title(t("layers_title", lang), loc="left")
         keys = list(b.allocation)
         _panel(
             bottom,
@@ -195,14 +303,15 @@ def tiers_chart(b: TierBreakdown, lang: Lang) -> bytes:
             [b.allocation[k] for k in keys],
             ALLOCATION_COLOURS,
         )
-        bottom.set_title(t("chart_allocation", lang), loc="left", fontsize=13)
+        bottom.set_title(t("chart_allocation", lang), loc="left")
         star = "*" if b.estimated else ""
         fig.suptitle(
             f"{name(b, lang)} · {b.period}{star}\n{archetype(b.archetype, b.tags, lang)}",
             x=0.01,
             ha="left",
-            fontsize=15,
+            fontsize=TITLE_PT,
         )
+        _footer(fig, footer)
         return _png(fig)
 
 
@@ -210,9 +319,11 @@ def _panel(ax: Axes, labels: list[str], values: list[float], colours: tuple[str,
     ys = list(range(len(labels)))[::-1]
     ax.barh(ys, values, color=colours, height=0.6)
     ax.set_yticks(ys, labels)
-    ax.set_xlim(0, 1.12)
+    ax.set_xlim(0, 1.0)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x * 100:.0f}%"))
     ax.grid(axis="x", color="#e0e0e0")
     ax.set_axisbelow(True)
-    for y, v in zip(ys, values, strict=True):
-        ax.text(v, y, f"  {fmt.pct(v)}", va="center", fontsize=12)
+    for y, v in zip(ys, values, strict=True):  # inside a long bar, after a short one
+        inside = v > 0.8
+        x, colour = (v - 0.01, "white") if inside else (v + 0.01, "#212121")
+        ax.text(x, y, fmt.pct(v), va="center", ha="right" if inside else "left", color=colour)

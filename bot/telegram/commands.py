@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.alerts import subscriptions
-from bot.telegram import charts, pages
+from bot.telegram import charts, navigation, pages
+from bot.telegram.navigation import Button
 from bot.text import changes, doc, terms
 from bot.text import company as company_text
 from bot.text import ranking as ranking_text
@@ -36,15 +37,10 @@ from tools.universe import Universe
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MEMO_SIZE = 512
-# Button actions: "<action>:<company id>" (sub and unsub add ":<metric>"), see bot.handlers.
-TAPPABLE = ("tiers", "history", "company", "sub", "unsub")
+# Button actions on a company: "<action>:<company key>" (sub and unsub add ":<metric>").
+TAPPABLE = ("tiers", "history", "company", "sources", "sub", "unsub")
 RANKING_WORDS = ("ranking", "rank", "排名")
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str  # callback data, "<action>:<argument>"; Telegram allows 64 bytes
+SOURCES_PER_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -97,9 +93,16 @@ def _resolver(store: Store, u: Universe) -> Resolver:
     )
 
 
-def _ranking(store: Store, u: Universe, metric: str, period: str | None) -> ranking.Ranking:
-    key = ("rank", str(store.path), u.revision, metric, period)
-    return _memo.get(key, lambda: ranking.rank(u, metric, period))
+def _ranking(
+    store: Store, u: Universe, metric: str, period: str | None, region: str | None = None
+) -> ranking.Ranking:
+    key = ("rank", str(store.path), u.revision, metric, period, region)
+    return _memo.get(key, lambda: ranking.rank(u, metric, period, region))
+
+
+def company_id(store: Store, key: str) -> str | None:
+    """The company a button's short key names in the current data."""
+    return navigation.company_of(key, _universe(store).companies)
 
 
 def parse_metric(text: str) -> str | None:
@@ -143,16 +146,50 @@ def _unknown_metric(text: str, lang: Lang) -> Reply:
 
 
 def rank(store: Store, lang: Lang, args: list[str]) -> Reply:
-    """The ranking by a metric (default: self-use inference share), with its chart."""
+    """The first page of the ranking by a metric (default: self-use inference share), in a
+    period and region when named (/rank 2025 CN), with its chart."""
     metric, period, rest = _split_args(args)
+    regions = _regions(_universe(store))
+    region = next((a.upper() for a in rest if a.upper() in regions), None)
+    rest = [a for a in rest if a.upper() not in regions]
     if rest:
         return _unknown_metric(" ".join(rest), lang)
+    return rank_page(store, lang, metric or DEFAULT_METRIC, period, region, 1)
+
+
+def _regions(u: Universe) -> list[str]:
+    return sorted({c.region for c in u.companies.values()})
+
+
+def rank_page(
+    store: Store, lang: Lang, metric: str, period: str | None, region: str | None, page: int
+) -> Reply:
+    """Page `page` of a ranking: its rows in text and chart, a pager and the toggles."""
     u = _universe(store)
-    r = _ranking(store, u, metric or DEFAULT_METRIC, period)
-    html = doc.html(ranking_text.ranking(r, lang))
-    key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{lang}"
-    chart = _chart(key, lambda: charts.ranking_chart(r, lang), html)
-    return Reply(html, chart, [[Button(t("btn_subscribe", lang), f"sub::{r.metric}")]])
+    r = _ranking(store, u, metric, period, region)
+    total = navigation.pages(len(r.rows))
+    page = min(max(page, 1), total)
+    start = (page - 1) * navigation.PAGE_SIZE
+    shown = r.model_copy(update={"rows": r.rows[start : start + navigation.PAGE_SIZE]})
+    html = doc.html(ranking_text.ranking(shown, lang))
+    if total > 1:
+        html += "\n\n" + esc(t("page_of", lang, k=page, total=total))
+    key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{region}:{page}:{lang}"
+    footer = _footer(store, u, lang)
+    chart = _chart(key, lambda: charts.ranking_chart(shown, lang, footer), html)
+    choices = (u.periods(), _regions(u))
+    buttons = navigation.rank_buttons(r.metric, period, region, page, total, choices, lang)
+    return Reply(html, chart, buttons)
+
+
+def _footer(store: Store, u: Universe, lang: Lang) -> str:
+    """Sources, the date of the data's revision and the bot's handle, for a chart's foot."""
+    dates = _memo.get(
+        ("dates", str(store.path), u.revision),
+        lambda: {r.id: r.created_at[:10] for r in store.revisions()},
+    )
+    date = dates.get(u.revision, "") if u.revision is not None else ""
+    return t("chart_footer", lang, date=date, revision=u.revision, bot=charts.handle()).rstrip(" ·")
 
 
 def _chart(key: str, draw: Callable[[], bytes], html: str) -> Chart | None:
@@ -166,20 +203,23 @@ def _chart(key: str, draw: Callable[[], bytes], html: str) -> Chart | None:
     return Chart(key, png, truncate(html.split("\n", 1)[0]))
 
 
-def _company_buttons(cid: str, lang: Lang, skip: str) -> list[list[Button]]:
-    actions = [("tiers", "btn_tiers"), ("history", "btn_history"), ("company", "btn_company")]
-    row = [Button(t(label, lang), f"{action}:{cid}") for action, label in actions if action != skip]
-    return [row, [Button(t("btn_subscribe", lang), f"sub:{cid}:{DEFAULT_METRIC}")]]
+def _company_buttons(cid: str, lang: Lang, current: str) -> list[list[Button]]:
+    return navigation.company_buttons(cid, lang, current, DEFAULT_METRIC)
 
 
-def _picker(u: Universe, lang: Lang, action: str) -> list[list[Button]]:
-    """Every company as a button that runs `action` for it, two to a row."""
-    buttons = [Button(terms.name(c, lang), f"{action}:{c.id}") for c in u.companies.values()]
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+def picker(store: Store, lang: Lang, action: str, page: int) -> list[list[Button]]:
+    """A page of the companies as buttons that run `action` for one of them."""
+    companies = list(_universe(store).companies.values())
+    return navigation.picker(companies, action, page, lang)
 
 
 def _resolve(store: Store, u: Universe, query: str) -> str:
     return _resolver(store, u).resolve(query)
+
+
+def resolve(store: Store, query: str) -> str:
+    """The id of the company a name, ticker or id names in the current data."""
+    return _resolve(store, _universe(store), query)
 
 
 def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) -> Reply:
@@ -191,14 +231,17 @@ def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) 
         text += " " + t("did_you_mean", lang, names=", ".join(names))
     if action not in TAPPABLE:
         return Reply(esc(text))
-    buttons = [Button(n, f"{action}:{c}") for n, c in zip(names, exc.suggestions, strict=True)]
+    buttons = [
+        Button(n, navigation.data(action, navigation.key(c)))
+        for n, c in zip(names, exc.suggestions, strict=True)
+    ]
     return Reply(esc(text), buttons=[buttons] if buttons else [])
 
 
 def _usage(command: str, lang: Lang, store: Store) -> Reply:
     usage = t("usage_company", lang, command=command)
     text = esc(t("usage", lang, usage=usage)) + "\n" + esc(t("pick_company", lang))
-    return Reply(text, buttons=_picker(_universe(store), lang, command))
+    return Reply(text, buttons=picker(store, lang, command, 1))
 
 
 def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
@@ -210,7 +253,8 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
     html = doc.html(company_text.tiers(b, lang))
     key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
-    chart = _chart(key, lambda: charts.tiers_chart(b, lang), html)
+    footer = _footer(store, u, lang)
+    chart = _chart(key, lambda: charts.tiers_chart(b, lang, footer), html)
     return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
 
 
@@ -220,7 +264,7 @@ def company(store: Store, lang: Lang, args: list[str]) -> Reply:
     u = _universe(store)
     if not rest:
         return Reply(
-            pages.companies(u.companies.values(), lang), buttons=_picker(u, lang, "company")
+            pages.companies(u.companies.values(), lang), buttons=picker(store, lang, "company", 1)
         )
     p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
     return Reply(
@@ -278,15 +322,27 @@ def sources(store: Store, lang: Lang, args: list[str]) -> Reply:
     _, period, rest = _split_args(args, store)
     u = _universe(store)
     if not rest:
-        items = sorted(u.sources.values(), key=lambda s: s.id)
-        return Reply(
-            doc.html(
-                company_text.source_list(items, lang, t("sources_all_title", lang, n=len(items)))
-            )
-        )
+        return source_page(store, lang, 1)
     p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
     title = t("sources_company_title", lang, name=terms.name(p, lang), period=p.period)
-    return Reply(doc.html(company_text.source_list(p.sources, lang, title)))
+    return Reply(
+        doc.html(company_text.source_list(p.sources, lang, title)),
+        buttons=_company_buttons(p.company, lang, "sources"),
+    )
+
+
+def source_page(store: Store, lang: Lang, page: int) -> Reply:
+    """One page of every source behind the data, with a pager."""
+    items = sorted(_universe(store).sources.values(), key=lambda s: s.id)
+    total = -(-len(items) // SOURCES_PER_PAGE) or 1
+    page = min(max(page, 1), total)
+    shown = items[(page - 1) * SOURCES_PER_PAGE : page * SOURCES_PER_PAGE]
+    title = t("sources_all_title", lang, n=len(items))
+    html = doc.html(company_text.source_list(shown, lang, title))
+    if total > 1:
+        html += "\n\n" + esc(t("page_of", lang, k=page, total=total))
+    nav = navigation.pager("srcs", [], page, total, lang)
+    return Reply(html, buttons=[nav] if nav else [])
 
 
 def methodology(store: Store, lang: Lang, args: list[str]) -> Reply:
@@ -325,7 +381,10 @@ def subscription_list(store: Store, lang: Lang, chat_id: int, args: list[str]) -
     """What this chat follows."""
     u = _universe(store)
     names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}
-    return Reply(pages.subscriptions(subscriptions.of_chat(store, chat_id), names, lang))
+    items = subscriptions.of_chat(store, chat_id)
+    return Reply(
+        pages.subscriptions(items, names, lang), buttons=navigation.removers(items, names, lang)
+    )
 
 
 def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
@@ -346,13 +405,24 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
     return Reply(doc.html(changes.import_report(result, moves, DEFAULT_METRIC, lang)))
 
 
-def warm(store: Store) -> None:
-    """Compute the default ranking and every company's tiers, with charts, in both languages."""
-    for lang in ("zh", "en"):
-        rank(store, lang, [])
-    for cid in _universe(store).companies:
-        for lang in ("zh", "en"):
-            tiers(store, lang, [cid])
+def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> None:
+    """Draw, in the background and most asked first, the charts: the first page of the
+    default ranking, the tiers of its companies, the first page of every other metric, then
+    every other company's tiers; in both languages, until `stopping()`. A live request's
+    chart goes before any of these not yet started (charts.background)."""
+    u = _universe(store)
+    ranked = [row.company for row in _ranking(store, u, DEFAULT_METRIC, None).rows]
+    order = [*ranked, *(c for c in u.companies if c not in ranked)]
+    top, rest = order[: navigation.PAGE_SIZE], order[navigation.PAGE_SIZE :]
+    views = [(rank, [DEFAULT_METRIC]), *((tiers, [c]) for c in top)]
+    views += [(rank, [m]) for m in METRICS if m != DEFAULT_METRIC]
+    views += [(tiers, [c]) for c in rest]
+    with charts.background():
+        for view, args in views:
+            for lang in ("zh", "en"):
+                if stopping():
+                    return
+                view(store, lang, args)
 
 
 ChatView = Callable[[Store, Lang, int, list[str]], Reply]

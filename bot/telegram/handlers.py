@@ -4,27 +4,40 @@ examples. Wiring lives in bot.telegram_app; the answers themselves in bot.views.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import commands, pages, updates, users
-from bot.telegram.replies import guarded, lang_of, run_view, send, send_html, services, typing
-from bot.text.i18n import t
-from bot.text.markup import esc, visible
+from bot.telegram import commands, following, freetext, navigation, pages, updates, users
+from bot.telegram.replies import (
+    drawing,
+    guarded,
+    keyboard,
+    lang_of,
+    progress,
+    run_view,
+    send,
+    send_html,
+    services,
+    show,
+    with_followed,
+)
+from bot.text.i18n import Lang, t
+from bot.text.markup import esc
+from tools.errors import ToolkitError
+from tools.store import Store
+from tools.taxonomy import DEFAULT_METRIC
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
-TOAST_ACTIONS: dict[str, commands.ChatView] = {
-    "sub": commands.subscribe,
-    "unsub": commands.unsubscribe,
-}
 
 
 async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,12 +46,6 @@ async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not await asyncio.to_thread(updates.first_delivery, store, update.update_id):
         log.info("update %s was already handled; skipped", update.update_id)
         raise ApplicationHandlerStop
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what the bot is, the thesis and the commands when /start is issued."""
-    lang = await lang_of(update, context)
-    await send_html(update, context, pages.start(lang, context.bot.username))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,69 +107,72 @@ async def methodology(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await run_view(update, context, "methodology", context.args or [])
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Follow the ranking or a company when /subscribe [company] [metric] is issued."""
-    await _chat_view(update, context, "sub", commands.subscribe)
-
-
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop following a company, or everything, when /unsubscribe [company] is issued."""
-    await _chat_view(update, context, "unsub", commands.unsubscribe)
-
-
-async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List what this chat follows when /subscriptions is issued."""
-    await _chat_view(
-        update,
-        context,
-        "subscriptions",
-        commands.subscription_list,
-    )
-
-
-async def _chat_view(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, view: commands.ChatView
-) -> None:
-    chat = update.effective_chat
-    if chat is None:
-        return
-    lang = await lang_of(update, context)
-    store = services(context).store
-    args = context.args or []
-    reply = await asyncio.to_thread(
-        guarded, action, lambda: view(store, lang, chat.id, args), store, lang
-    )
-    await send(update, context, reply)
-
-
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Run what a tapped inline button stands for: tiers, history, profile, (un)subscribe."""
+    """Run what a tapped inline button stands for, in place of the message it sits under:
+    a company view, a ranking page or toggle, a picker or sources page; (un)subscribe
+    answers in the small notice and flips the button."""
     query = update.callback_query
     if query is None:
         return
-    action, _, argument = (query.data or "").partition(":")
-    if action in TOAST_ACTIONS:
-        await _toast(update, context, action, argument.split(":"))
+    action, args = navigation.parse(query.data or "")
+    if action in following.TOAST_ACTIONS:
+        await following.toast(update, context, action, args)
+        return
+    if action == "rm":
+        await following.remove(update, context, args)
         return
     await query.answer()
-    if action in commands.TAPPABLE and argument:
-        await run_view(update, context, action, [argument])
-
-
-async def _toast(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, args: list[str]
-) -> None:
-    """Run a chat view and say the outcome in the small notice over the chat."""
-    chat, query = update.effective_chat, update.callback_query
-    if chat is None or query is None:
+    if action == "pick" and len(args) == 2 and args[1].isdigit():
+        await _turn_picker(update, context, args[0], int(args[1]))
         return
     lang = await lang_of(update, context)
     store = services(context).store
-    view, args = TOAST_ACTIONS[action], [a for a in args if a]
-    reply = await asyncio.to_thread(
-        guarded, action, lambda: view(store, lang, chat.id, args), store, lang
-    )
-    await query.answer(visible(reply.html)[:200])
+    make = _tapped(store, lang, action, args)
+    if make is not None:
+        reply = await drawing(update, context, make)
+        await show(update, context, await with_followed(update, context, reply))
+
+
+def _tapped(
+    store: Store, lang: Lang, action: str, args: list[str]
+) -> Callable[[], commands.Reply] | None:
+    """What a button's data asks for, to be made in a worker thread; None for nothing."""
+    if action == "rank" and len(args) == 4 and args[3].isdigit():
+        metric = navigation.metric_of(args[0]) or DEFAULT_METRIC
+        period, region = (None if a == navigation.ALL else a for a in args[1:3])
+        return lambda: guarded(
+            action,
+            lambda: commands.rank_page(store, lang, metric, period, region, int(args[3])),
+            store,
+            lang,
+        )
+    if action == "srcs" and args and args[0].isdigit():
+        return lambda: commands.source_page(store, lang, int(args[0]))
+    if action in commands.COMMAND_VIEWS and args:
+        view = commands.COMMAND_VIEWS[action]
+
+        def make() -> commands.Reply:
+            cid = commands.company_id(store, args[0]) or args[0]
+            return guarded(action, lambda: view(store, lang, [cid]), store, lang)
+
+        return make
+    return None
+
+
+async def _turn_picker(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, page: int
+) -> None:
+    """Another page of a company picker: only the buttons change."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    lang = await lang_of(update, context)
+    store = services(context).store
+    rows = await asyncio.to_thread(commands.picker, store, lang, action, page)
+    with contextlib.suppress(BadRequest):  # the same page again: "message is not modified"
+        await context.bot.edit_message_reply_markup(
+            query.message.chat.id, query.message.message_id, reply_markup=keyboard(rows)
+        )
 
 
 def addressed_to(message: Message, bot: Bot) -> bool:
@@ -220,7 +230,7 @@ async def _answer(
     )
     if not allowed:
         notes.append(t("quota_note", lang, n=limit))
-    async with typing(context, chat_id):
+    async with progress(update, context, lang, llm=s.llm.enabled and allowed):
         answer = await s.answer(
             text,
             store=s.store,
@@ -233,7 +243,25 @@ async def _answer(
     if answer.note:
         notes.append(answer.note)
     footer = "\n".join(f"<i>{esc(n)}</i>" for n in notes)
-    await send_html(update, context, esc(answer.text) + ("\n\n" + footer if footer else ""))
+    html = esc(answer.text) + ("\n\n" + footer if footer else "")
+    await send(update, context, await _with_view(update, context, html, answer.tool_calls))
+
+
+async def _with_view(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    html: str,
+    calls: Sequence[freetext.ToolCall],
+) -> commands.Reply:
+    """The answer with the chart and buttons of the command it amounts to, if any."""
+    lang, store = await lang_of(update, context), services(context).store
+    try:
+        view = await drawing(update, context, lambda: freetext.matching(store, lang, calls))
+    except ToolkitError:  # the answer stands on its own
+        view = None
+    if view is None:
+        return commands.Reply(html)
+    return commands.Reply(html, view.chart, view.buttons)
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -298,7 +326,17 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Draw the charts users ask for most, so the first /rank and /tiers are quick too."""
-    await asyncio.to_thread(commands.warm, services(context).store)
+    s = services(context)
+    s.warmed = await asyncio.to_thread(s.store.latest_revision)
+    app = context.application
+    await asyncio.to_thread(commands.warm, s.store, lambda: not app.running)
+
+
+async def watch_revisions(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Warm the charts of a new revision however it came (the CLI's import included)."""
+    s = services(context)
+    if await asyncio.to_thread(s.store.latest_revision) != s.warmed:
+        await warm_up(context)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

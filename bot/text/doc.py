@@ -194,9 +194,10 @@ def _list_block(block: Block, m: _Marks) -> str:
                     lines.append(f"    {m.italic}{e(item.note)}{m.unitalic}")
             return "\n".join(lines)
         case Links():
-            lines = [f"{m.bold}{e(block.title)}{m.unbold}"]
-            lines += [f"• {_link(x, m)}" for x in block.links]
-            return "\n".join(lines)
+            links = "\n".join(f"• {_link(x, m)}" for x in block.links)
+            if m.escape:  # Telegram folds the list: one tap opens it, the answer stays short
+                links = f"<blockquote expandable>{links}</blockquote>"
+            return f"{m.bold}{e(block.title)}{m.unbold}\n{links}"
 
 
 def _link(x: Link, m: _Marks) -> str:
