@@ -104,7 +104,7 @@ def rank_questions() -> None:
               .say(",在").claim("count", "", N, "zh_count").say("中排").claim("rank", cid, rank, "zh_di")
               .say(",属于").claim("archetype", cid, arch, "word").say("。"))
         z2 = (Answer("zh").say(f"{zh}排").claim("rank", cid, rank, "zh_cn_di")
-              .say(f",{zh}约有").claim("share", cid, v, "cheng")
+              .say(f",{zh}有").claim("share", cid, v, "cheng")
               .say("的AI算力用于自身业务的推理。"))
         z3 = (Answer("zh").say(f"按").claim("period", "", 2026, "year")
               .say(f"年的数据,{zh}的自用推理占比是").claim("share", cid, v, "baifen")

@@ -1,0 +1,226 @@
+"""An answer read as claims: each figure with the company (or pair) it is written about.
+
+A claim is one figure — a share, amount, rank, count, gap, ratio, year or archetype — and its
+subject: the company named nearest before it in the same sentence (a sentence that names none
+speaks of the previous sentence's companies: "It ranks #4"). The grounding gate checks each
+claim against that subject's tool values only.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
+ORDINALS = {
+    w: i
+    for i, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+        "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+        "twenty-first twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth "
+        "twenty-seventh twenty-eighth".split(),
+        start=1,
+    )
+}
+FRACTIONS = {
+    "一半": 0.5, "半数": 0.5, "half": 0.5, "三分之一": 1 / 3, "a third": 1 / 3, "one third": 1 / 3,
+    "三分之二": 2 / 3, "two thirds": 2 / 3, "two-thirds": 2 / 3, "四分之一": 0.25, "a quarter": 0.25,
+    "one quarter": 0.25, "四分之三": 0.75, "three quarters": 0.75,
+}  # fmt: skip
+RATIO_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "三倍": 3.0, "两倍": 2.0, "翻倍": 2.0}
+ARCHETYPE_WORDS = {
+    "supplier": ("supplier", "卖水者", "卖水的", "卖铲"),
+    "dual": ("dual role", "dual-role", "双重角色", "卖水与用水"),
+    "self_user": ("self-user", "self user", "内驱型", "用水者", "用水的"),
+    "edge_builder": ("edge builder", "edge ecosystem builder", "edge-builder", "生态构建者"),
+    "unclassified": ("unclassified", "未归类"),
+}
+HEDGES = re.compile(
+    r"(about|around|roughly|approximately|nearly|almost|close to|some|~|约|大约|近|接近|将近|左右|大概|逾|超过)\W{0,2}$"
+)
+NEGATION = re.compile(r"(not|n't|rather than|instead of|than|不是|并非|而非|而不是|非)\W{0,3}$")
+_CN = "零〇一二两三四五六七八九十"
+_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "trillion": 1e12, "tn": 1e12, "billion": 1e9,
+          "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6}  # fmt: skip
+_NUM = r"(?P<n>\d+(?:,\d{3})*(?:\.\d+)?)"
+_CN_NUM = rf"(?P<c>[{_CN}]{{1,4}})"
+_USD = r"(?:\$|us\$|usd\s?)"
+_CUR = r"(?:\$|us\$|usd\s?|rmb\s?|cny\s?|¥|hk\$)"
+PATTERNS: list[tuple[str, str]] = [
+    ("rank", rf"(?:#|no\.\s?|number\s){_NUM}"),
+    ("rank", rf"第\s?(?:{_NUM}|{_CN_NUM})\s?(?:名|位)?"),
+    ("rank", rf"(?:top|前)\s?(?:{_NUM}|{_CN_NUM})(?:名|强)?"),
+    ("rank", r"(?<![a-z])(?P<o>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")(?![a-z])"),
+    ("count", rf"{_NUM}\s?(?:companies|家公司|家)"),
+    ("count", rf"(?<=of ){_NUM}(?![\d.%]|\s?(?:bn|billion|%|percent))"),
+    ("ratio", rf"(?:{_NUM}|{_CN_NUM})\s?(?:times|x(?![a-z])|倍)"),
+    ("ratio", r"(?P<w>" + "|".join(RATIO_WORDS) + r")"),
+    ("pp", rf"{_NUM}\s?(?:percentage points?|pp(?![a-z])|个百分点|百分点)"),
+    ("pct", rf"百分之(?:{_NUM}|{_CN_NUM})"),
+    ("pct", rf"{_NUM}\s?(?:%|percent|per cent)"),
+    ("cheng", rf"{_CN_NUM}成(?P<c2>[{_CN}])?"),
+    ("frac", r"(?P<f>" + "|".join(sorted(FRACTIONS, key=len, reverse=True)) + r")"),
+    ("amount", rf"(?P<cur>{_CUR})?{_NUM}\s?(?P<s>万亿|亿|万|trillion|tn|billion|bn|b|million|mn|m)(?![a-z])(?P<cur2>\s?(?:美元|元|人民币|usd|rmb|yuan|dollars))?"),
+    ("year", r"(?<![\d.])(?P<n>(?:19|20)\d\d)(?![\d.%])"),
+    ("plain", rf"(?<![\w.]){_NUM}(?![\w%])"),
+]  # fmt: skip
+FIGURE = re.compile(
+    "|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(PATTERNS))
+)
+_SENTENCE = re.compile(r"[。;；!?！？\n]|\.(?=\s|$)")
+_LABEL = re.compile(r"[a-z]\d*$")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure as written: its kind, value (shares as fractions, amounts in units) and slack."""
+
+    text: str
+    kind: str  # rank | count | ratio | pp | pct | amount | year | plain | archetype
+    value: float
+    tolerance: float
+    currency: str = ""  # "USD", "CNY" or "" when not said
+    word: str = ""  # the archetype id, for archetype claims
+
+
+@dataclass(frozen=True)
+class Claim:
+    figure: Figure
+    subject: str  # a company id, "" when no company can be told
+    others: tuple[str, ...]  # the other companies of the sentence (pairs: gaps, ratios, p)
+
+
+def cn_number(text: str) -> int:
+    """一 → 1, 十二 → 12, 二十 → 20, 七十二 → 72."""
+    if "十" not in text:
+        return int("".join(str(DIGITS[c]) for c in text))
+    tens, _, ones = text.partition("十")
+    return (DIGITS[tens] if tens else 1) * 10 + (DIGITS[ones] if ones else 0)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+class Reader:
+    """Finds company mentions and figures in answers; built once per universe."""
+
+    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
+        pairs = sorted({(_fold(n), cid) for n, cid in names if n.strip()}, key=lambda p: -len(p[0]))
+        self._ids = dict(pairs)
+        self._mention = re.compile(
+            "|".join(
+                re.escape(n) if not n.isascii() else rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])"
+                for n, _ in pairs
+            )
+        )
+
+    def claims(self, answer: str) -> list[Claim]:
+        out: list[Claim] = []
+        previous: list[tuple[int, str]] = []
+        for sentence in _sentences(_fold(answer)):
+            mentions = [(m.start(), self._ids[m.group()]) for m in self._mention.finditer(sentence)]
+            masked = self._mention.sub(lambda m: " " * len(m.group()), sentence)
+            carried = mentions or [(-1, cid) for _, cid in previous[-2:]]
+            for at, figure in figures(masked):
+                before = [cid for pos, cid in carried if pos < at]
+                subject = before[-1] if before else (carried[0][1] if carried else "")
+                others = tuple(dict.fromkeys(c for _, c in carried if c != subject))
+                out.append(Claim(figure, subject, others))
+            previous = mentions or previous
+        return out
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE.split(text) if s.strip()]
+
+
+def figures(text: str) -> list[tuple[int, Figure]]:
+    """Every figure of one (case-folded) sentence, with its position."""
+    out = []
+    for m in FIGURE.finditer(text):
+        i = _index(m)
+        before = text[max(0, m.start() - 14) : m.start()]
+        figure = _figure(PATTERNS[i][0], m, str(i), before)
+        if figure is not None:
+            out.append((m.start(), figure))
+    for archetype, words in ARCHETYPE_WORDS.items():
+        for word in words:
+            for m in re.finditer(re.escape(word), text):
+                if not NEGATION.search(text[max(0, m.start() - 14) : m.start()]):
+                    out.append((m.start(), Figure(m.group(), "archetype", 0, 0, word=archetype)))
+    return sorted(out, key=lambda f: f[0])
+
+
+def _index(m: re.Match[str]) -> int:
+    return next(int(k[1:]) for k, v in m.groupdict().items() if k.startswith("k") and v is not None)
+
+
+def _group(m: re.Match[str], i: str, name: str) -> str | None:
+    return m.groupdict().get(f"g{i}_{name}")
+
+
+def _figure(kind: str, m: re.Match[str], i: str, before: str) -> Figure | None:
+    text = m.group()
+    hedged = bool(HEDGES.search(before))
+    n, c = _group(m, i, "n"), _group(m, i, "c")
+    if kind == "plain" and _LABEL.search(before):  # p10, q3, h100: labels, not figures
+        return None
+    if n is not None:
+        value = float(n.replace(",", ""))
+        decimals = len(n.partition(".")[2])
+    elif c is not None:
+        value, decimals = float(cn_number(c)), 0
+    else:
+        value, decimals = 0.0, 0
+    tol = 0.5 * 10.0**-decimals
+    match kind:
+        case "rank" if (o := _group(m, i, "o")) is not None:
+            return Figure(text, "rank", ORDINALS[o], 0)
+        case "rank" if text.startswith(("top", "前")):
+            return Figure(text, "top", value, 0)
+        case "rank" | "count":
+            return Figure(text, kind, value, 0)
+        case "ratio" if (w := _group(m, i, "w")) is not None:
+            return Figure(text, "ratio", RATIO_WORDS[w], 0.25)
+        case "ratio":
+            return Figure(text, "ratio", value, max(tol, 0.25 if c else 0, 0.1 if hedged else 0))
+        case "pp":
+            return Figure(text, "pp", value / 100, _slack(value, decimals, hedged) / 100)
+        case "pct":
+            return Figure(text, "pct", value / 100, _slack(value, decimals, hedged) / 100)
+        case "cheng":
+            c2 = _group(m, i, "c2")
+            tenths = value * 10 + (DIGITS.get(c2, 0) if c2 else 0)
+            return Figure(text, "pct", tenths / 100, 0.05 if not c2 else 0.01)
+        case "frac":
+            return Figure(text, "pct", FRACTIONS[_group(m, i, "f") or ""], 0.04)
+        case "amount":
+            return _amount(m, i, text, value, tol, hedged)
+        case "year":
+            return Figure(text, "year", value, 0)
+    return Figure(text, "plain", value, tol)
+
+
+def _slack(value: float, decimals: int, hedged: bool) -> float:
+    """How far a written figure may be from the value: its precision, or its rounding if hedged
+    ("about 70%" covers 65–75%, "about 75%" 72.5–77.5%, "about 72%" 71–73%)."""
+    if not hedged or decimals:
+        return 0.5 * 10.0**-decimals + 1e-9
+    return 5.0 if value % 10 == 0 else 2.5 if value % 5 == 0 else 1.0
+
+
+def _amount(m: re.Match[str], i: str, text: str, value: float, tol: float, hedged: bool) -> Figure:
+    scale = _SCALE[_group(m, i, "s") or ""]
+    cur = (_group(m, i, "cur") or "") + (_group(m, i, "cur2") or "")
+    currency = "USD" if re.search(r"\$|usd|美元|dollar", cur) else "CNY" if cur.strip() else ""
+    slack = max(tol, 0.05 * value) if hedged else tol
+    return Figure(text, "amount", value * scale, slack * scale + 1e-6, currency)
+
+
+@functools.lru_cache(maxsize=8)
+def reader_for(names: tuple[tuple[str, str], ...]) -> Reader:
+    return Reader(names)
