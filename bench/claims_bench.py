@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from claims_corpus import load, perturb  # noqa: E402
+from claims_corpus import load, perturb
 
-from bot.agent import grounding  # noqa: E402
-from bot.agent.registry import ToolContext, call  # noqa: E402
-from tools.store import Store  # noqa: E402
+from bot.agent import grounding
+from bot.agent.registry import ToolContext, call
+from tools.store import Store
 
 
 def evidence_for(entry: dict[str, Any], ctx: ToolContext) -> grounding.Evidence:

@@ -102,7 +102,15 @@ def render(kind: str, style: str, value: float) -> str:
     raise ValueError(f"unknown style {style}")
 
 
-EXACT = {"about": "about_exact", "zh_about": "zh_about_exact", "cheng": "zh_about_exact"}
+# A hedged figure nudged by 2 points may still be honest ("about 70%" for 72%): its lie is
+# written exact, as a model states a wrong figure.
+EXACT = {
+    "about": "pct",
+    "zh_about": "pct",
+    "cheng": "pct",
+    "about_exact": "pct",
+    "zh_about_exact": "pct",
+}
 
 
 @dataclass(frozen=True)

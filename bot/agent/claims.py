@@ -8,6 +8,7 @@ claim against that subject's tool values only.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -18,10 +19,36 @@ DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两"
 ORDINALS = {
     w: i
     for i, w in enumerate(
-        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-        "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
-        "twenty-first twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth "
-        "twenty-seventh twenty-eighth".split(),
+        [
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+            "twentieth",
+            "twenty-first",
+            "twenty-second",
+            "twenty-third",
+            "twenty-fourth",
+            "twenty-fifth",
+            "twenty-sixth",
+            "twenty-seventh",
+            "twenty-eighth",
+        ],
         start=1,
     )
 }
@@ -71,6 +98,8 @@ FIGURE = re.compile(
     "|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(PATTERNS))
 )
 _SENTENCE = re.compile(r"[。;；!?！？\n]|\.(?=\s|$)")
+_RANGE_BEFORE = re.compile(r"\d\s?(?:[-–—~～至到]|to)\s?[$¥]?$")
+_RANGE_AFTER = re.compile(r"\s?(?:%|bn)?\s?(?:[-–—~～至到]|to)\s?[$¥]?\d")
 _LABEL = re.compile(r"[a-z]\d*$")
 
 
@@ -84,6 +113,7 @@ class Figure:
     tolerance: float
     currency: str = ""  # "USD", "CNY" or "" when not said
     word: str = ""  # the archetype id, for archetype claims
+    ranged: bool = False  # an end of a range ("66–76%"): may be a p10/p90 or low/high
 
 
 @dataclass(frozen=True)
@@ -146,7 +176,8 @@ def figures(text: str) -> list[tuple[int, Figure]]:
         before = text[max(0, m.start() - 14) : m.start()]
         figure = _figure(PATTERNS[i][0], m, str(i), before)
         if figure is not None:
-            out.append((m.start(), figure))
+            ranged = bool(_RANGE_BEFORE.search(before) or _RANGE_AFTER.match(text, m.end()))
+            out.append((m.start(), dataclasses.replace(figure, ranged=ranged)))
     for archetype, words in ARCHETYPE_WORDS.items():
         for word in words:
             for m in re.finditer(re.escape(word), text):

@@ -31,6 +31,10 @@ from tools.universe import Universe
 log = logging.getLogger(__name__)
 
 GLOBAL = ""
+# Ends of a range and model outputs: they support a figure written as a range end only, and
+# never feed a derived gap or ratio ("$141bn vs $55bn" is not p90 minus p10).
+RANGE_KEYS = frozenset({"p10", "p90", "low", "high", "rank_range"})
+NOT_DERIVED = RANGE_KEYS | {"p_above_next", "p_a_above_b", "rank", "of", "total", "text", "passed"}
 SHARE_KEYS = frozenset({"unit", "currency", "capex_currency"})
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
@@ -49,12 +53,14 @@ class Values:
     """One subject's numbers, keyed by where they sat (key name), with the currency if said."""
 
     numbers: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    amounts: list[tuple[float, str]] = field(default_factory=list)
+    amounts: list[tuple[float, str, str]] = field(default_factory=list)
     ranks: set[float] = field(default_factory=set)
     archetypes: set[str] = field(default_factory=set)
 
-    def flat(self) -> Iterable[float]:
-        return itertools.chain.from_iterable(self.numbers.values())
+    def flat(self, ranged: bool = True) -> Iterable[float]:
+        for key, xs in self.numbers.items():
+            if ranged or key not in RANGE_KEYS:
+                yield from xs
 
 
 @dataclass
@@ -106,11 +112,11 @@ class Evidence:
     def _number(self, x: float, subject: str, key: str, unit: str) -> None:
         values = self.subjects[subject]
         values.numbers[key].append(x)
-        if key.endswith("rank") or key in ("of", "total", "rank_range"):
+        if key.endswith("rank") or key in ("of", "total"):
             values.ranks.add(x)
         if abs(x) >= 1e5:
             currency = "USD" if key.endswith("usd") or unit.casefold() == "usd" else unit.upper()
-            values.amounts.append((x, currency))
+            values.amounts.append((x, currency, key))
 
     def _string(self, text: str, subject: str, key: str) -> None:
         values = self.subjects[subject]
@@ -123,7 +129,7 @@ class Evidence:
             if claim.figure.kind in ("pct", "amount", "plain", "ratio", "pp"):
                 values.numbers["text"].append(claim.figure.value)
                 if claim.figure.kind == "amount":
-                    values.amounts.append((claim.figure.value, claim.figure.currency))
+                    values.amounts.append((claim.figure.value, claim.figure.currency, "text"))
 
     def of_subject(self, cid: str) -> Values:
         return self.subjects.get(cid) or Values()
@@ -164,10 +170,10 @@ def check(answer: str, evidence: Evidence) -> Verdict:
                     expected=_expected(claim, evidence),
                 )
             )
-    return Verdict(_unique(rejected), len(claims), unbound)
+    return Verdict(unique(rejected), len(claims), unbound)
 
 
-def _unique(rejected: list[Rejected]) -> list[Rejected]:
+def unique(rejected: list[Rejected]) -> list[Rejected]:
     seen: dict[tuple[str, str], Rejected] = {}
     for r in rejected:
         seen.setdefault((r.text, r.subject), r)
@@ -216,18 +222,21 @@ def _everything(ev: Evidence) -> Values:
 
 
 def _matches(f: Figure, values: Values, passed_only: bool = False) -> bool:
-    numbers = values.numbers.get("passed", []) if passed_only else list(values.flat())
+    numbers = values.numbers.get("passed", []) if passed_only else list(values.flat(f.ranged))
     if f.kind == "amount":
-        amounts = [(x, "") for x in numbers] if passed_only else values.amounts
+        amounts = [(x, "", "") for x in numbers] if passed_only else values.amounts
         return any(
             abs(x - f.value) <= f.tolerance and (not f.currency or not cur or cur == f.currency)
-            for x, cur in amounts
+            for x, cur, key in amounts
+            if f.ranged or key not in RANGE_KEYS
         )
     if f.kind in ("pct", "pp"):
         return any(abs(x - f.value) <= f.tolerance for x in numbers if -1 <= x <= 1)
     if f.kind == "ratio":
         return any(abs(x - f.value) <= f.tolerance for x in numbers)
-    return any(abs(x - f.value) <= f.tolerance or abs(x * 100 - f.value) <= f.tolerance for x in numbers)
+    return any(
+        abs(x - f.value) <= f.tolerance or abs(x * 100 - f.value) <= f.tolerance for x in numbers
+    )
 
 
 def _derived(f: Figure, claim: Claim, ev: Evidence) -> bool:
@@ -245,7 +254,7 @@ def _derived(f: Figure, claim: Claim, ev: Evidence) -> bool:
 
 
 def _pair_derived(f: Figure, a: Values, b: Values) -> bool:
-    for key in a.numbers.keys() & b.numbers.keys():
+    for key in a.numbers.keys() & b.numbers.keys() - NOT_DERIVED:
         for x, y in itertools.product(a.numbers[key], b.numbers[key]):
             if _derived_fits(f, x, y):
                 return True
@@ -256,7 +265,7 @@ def _change(f: Figure, own: Values) -> bool:
     if f.kind not in ("pp", "amount", "pct"):
         return False
     for key, xs in own.numbers.items():
-        if key in ("p10", "p90", "rank_range", "text"):
+        if key in NOT_DERIVED:
             continue
         for x, y in itertools.combinations(xs, 2):
             if _derived_fits(f, x, y, ratio=False):
@@ -301,4 +310,6 @@ def names_of(universe: Universe) -> tuple[tuple[str, str], ...]:
 
 def log_rejection(rejected: Sequence[Rejected | str], chat_id: str, stage: str) -> None:
     texts = [r.text if isinstance(r, Rejected) else r for r in rejected]
-    log.warning("grounding gate rejected %s answer for chat %s: unsupported %s", stage, chat_id, texts)
+    log.warning(
+        "grounding gate rejected %s answer for chat %s: unsupported %s", stage, chat_id, texts
+    )
