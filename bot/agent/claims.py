@@ -70,6 +70,11 @@ HEDGES = re.compile(
 )
 NEGATION = re.compile(r"(not|n't|rather than|instead of|than|不是|并非|而非|而不是|非)\W{0,3}$")
 _CN = "零〇一二两三四五六七八九十"
+# An ordinal is a rank only after words that place something ("comes in fourth"), not in
+# "GPUs go to internal use first".
+_RANK_VERB = re.compile(
+    r"(?<![a-z])(?:ranks?|ranked|in|is|was|at|to|from|sits|placed|place|remains|stays|be|and|the)\s$"
+)
 _SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "trillion": 1e12, "tn": 1e12, "billion": 1e9,
           "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6}  # fmt: skip
 _NUM = r"(?P<n>\d+(?:,\d{3})*(?:\.\d+)?)"
@@ -77,6 +82,8 @@ _CN_NUM = rf"(?P<c>[{_CN}]{{1,4}})"
 _USD = r"(?:\$|us\$|usd\s?)"
 _CUR = r"(?:\$|us\$|usd\s?|rmb\s?|cny\s?|¥|hk\$)"
 PATTERNS: list[tuple[str, str]] = [
+    ("date", r"\d{4}-\d{2}(?:-\d{2})?"),
+    ("item", r"(?:^\s*|(?<=[:,、])\s?)(?P<n>\d{1,2})\.\s(?=\D)"),
     ("rank", rf"(?:#|no\.\s?|number\s){_NUM}"),
     ("rank", rf"第\s?(?:{_NUM}|{_CN_NUM})\s?(?:名|位)?"),
     ("rank", rf"(?:top|前)\s?(?:{_NUM}|{_CN_NUM})(?:名|强)?"),
@@ -97,9 +104,15 @@ PATTERNS: list[tuple[str, str]] = [
 FIGURE = re.compile(
     "|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(PATTERNS))
 )
-_SENTENCE = re.compile(r"[。;；!?！？\n]|\.(?=\s|$)")
-_RANGE_BEFORE = re.compile(r"\d\s?(?:[-–—~～至到]|to)\s?[$¥]?$")
-_RANGE_AFTER = re.compile(r"\s?(?:%|bn)?\s?(?:[-–—~～至到]|to)\s?[$¥]?\d")
+# A full stop ends a sentence, except after a list's number ("Top: 1. Salesforce, 2. PDD").
+_SENTENCE = re.compile(
+    r"[。;；!?！？\n]|(?<![:,、] \d)(?<![:,、] \d\d)(?<![:,、]\d)(?<![:,、]\d\d)(?<!^\d)(?<!^\d\d)"
+    r"(?<!no)\.(?=\s|$)",
+    re.M,
+)
+_RANGE_BEFORE = re.compile(r"\d[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rmb|us\$|[$¥])?\s?$")
+_RANGE_AFTER = re.compile(r"[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d")
+_PROB = re.compile(r"probab|likel|chance|odds|p\(|概率|把握|可能")
 _LABEL = re.compile(r"[a-z]\d*$")
 
 
@@ -114,6 +127,7 @@ class Figure:
     currency: str = ""  # "USD", "CNY" or "" when not said
     word: str = ""  # the archetype id, for archetype claims
     ranged: bool = False  # an end of a range ("66–76%"): may be a p10/p90 or low/high
+    prob: bool = False  # said as a probability ("with probability 93%", "的概率为93%")
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,7 @@ class Claim:
     figure: Figure
     subject: str  # a company id, "" when no company can be told
     others: tuple[str, ...]  # the other companies of the sentence (pairs: gaps, ratios, p)
+    carried: bool = False  # the subject was named in the sentence before, not in this one
 
 
 def cn_number(text: str) -> int:
@@ -146,6 +161,7 @@ class Reader:
                 re.escape(n) if not n.isascii() else rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])"
                 for n, _ in pairs
             )
+            or "(?!)"  # no names: nothing is a mention
         )
 
     def claims(self, answer: str) -> list[Claim]:
@@ -155,21 +171,30 @@ class Reader:
             mentions = [(m.start(), self._ids[m.group()]) for m in self._mention.finditer(sentence)]
             masked = self._mention.sub(lambda m: " " * len(m.group()), sentence)
             carried = mentions or [(-1, cid) for _, cid in previous[-2:]]
-            for at, figure in figures(masked):
-                before = [cid for pos, cid in carried if pos < at]
-                subject = before[-1] if before else (carried[0][1] if carried else "")
-                others = tuple(dict.fromkeys(c for _, c in carried if c != subject))
-                out.append(Claim(figure, subject, others))
-            previous = mentions or previous
+            for at, end, figure in figures(masked):
+                out.append(_bind(figure, at, end, carried, not mentions))
+            previous = mentions
         return out
+
+
+def _bind(
+    figure: Figure, at: int, end: int, mentions: list[tuple[int, str]], carried: bool
+) -> Claim:
+    """The company named nearest before the figure — or right after it ("12. 腾讯")."""
+    item = figure.text.endswith(".")
+    after = [cid for pos, cid in mentions if item and end <= pos <= end + 3]
+    before = [cid for pos, cid in mentions if pos < at]
+    subject = (after or before[-1:] or [cid for _, cid in mentions[:1]] or [""])[0]
+    others = tuple(dict.fromkeys(c for _, c in mentions if c != subject))
+    return Claim(figure, subject, others, carried)
 
 
 def _sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text) if s.strip()]
 
 
-def figures(text: str) -> list[tuple[int, Figure]]:
-    """Every figure of one (case-folded) sentence, with its position."""
+def figures(text: str) -> list[tuple[int, int, Figure]]:
+    """Every figure of one (case-folded) sentence, with where it starts and ends."""
     out = []
     for m in FIGURE.finditer(text):
         i = _index(m)
@@ -177,12 +202,14 @@ def figures(text: str) -> list[tuple[int, Figure]]:
         figure = _figure(PATTERNS[i][0], m, str(i), before)
         if figure is not None:
             ranged = bool(_RANGE_BEFORE.search(before) or _RANGE_AFTER.match(text, m.end()))
-            out.append((m.start(), dataclasses.replace(figure, ranged=ranged)))
+            prob = bool(_PROB.search(text[max(0, m.start() - 40) : m.start()]))
+            out.append((m.start(), m.end(), dataclasses.replace(figure, ranged=ranged, prob=prob)))
     for archetype, words in ARCHETYPE_WORDS.items():
         for word in words:
             for m in re.finditer(re.escape(word), text):
                 if not NEGATION.search(text[max(0, m.start() - 14) : m.start()]):
-                    out.append((m.start(), Figure(m.group(), "archetype", 0, 0, word=archetype)))
+                    figure = Figure(m.group(), "archetype", 0, 0, word=archetype)
+                    out.append((m.start(), m.end(), figure))
     return sorted(out, key=lambda f: f[0])
 
 
@@ -198,8 +225,8 @@ def _figure(kind: str, m: re.Match[str], i: str, before: str) -> Figure | None:
     text = m.group()
     hedged = bool(HEDGES.search(before))
     n, c = _group(m, i, "n"), _group(m, i, "c")
-    if kind == "plain" and _LABEL.search(before):  # p10, q3, h100: labels, not figures
-        return None
+    if kind == "date" or (kind == "plain" and _LABEL.search(before)):
+        return None  # p10, q3, h100: labels; 2025-03-31: a date, not a figure
     if n is not None:
         value = float(n.replace(",", ""))
         decimals = len(n.partition(".")[2])
@@ -210,11 +237,13 @@ def _figure(kind: str, m: re.Match[str], i: str, before: str) -> Figure | None:
     tol = 0.5 * 10.0**-decimals
     match kind:
         case "rank" if (o := _group(m, i, "o")) is not None:
-            return Figure(text, "rank", ORDINALS[o], 0)
+            return Figure(text, "rank", ORDINALS[o], 0) if _RANK_VERB.search(before) else None
         case "rank" if text.startswith(("top", "前")):
             return Figure(text, "top", value, 0)
         case "rank" | "count":
             return Figure(text, kind, value, 0)
+        case "item":  # "2. PDD Holdings": a list's number is the rank of what follows
+            return Figure(text.strip(), "rank", value, 0)
         case "ratio" if (w := _group(m, i, "w")) is not None:
             return Figure(text, "ratio", RATIO_WORDS[w], 0.25)
         case "ratio":

@@ -15,6 +15,7 @@ Numbers of the question count only when they were passed to a tool (a what-if in
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -34,7 +35,9 @@ GLOBAL = ""
 # Ends of a range and model outputs: they support a figure written as a range end only, and
 # never feed a derived gap or ratio ("$141bn vs $55bn" is not p90 minus p10).
 RANGE_KEYS = frozenset({"p10", "p90", "low", "high", "rank_range"})
-NOT_DERIVED = RANGE_KEYS | {"p_above_next", "p_a_above_b", "rank", "of", "total", "text", "passed"}
+# Probabilities of an order support only a figure said as a probability, and only those do.
+PROB_KEYS = frozenset({"p_above_next", "p_a_above_b", "p", "passed"})
+NOT_DERIVED = RANGE_KEYS | PROB_KEYS | {"rank", "of", "total", "text", "asked"}
 SHARE_KEYS = frozenset({"unit", "currency", "capex_currency"})
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
@@ -56,10 +59,11 @@ class Values:
     amounts: list[tuple[float, str, str]] = field(default_factory=list)
     ranks: set[float] = field(default_factory=set)
     archetypes: set[str] = field(default_factory=set)
+    years: set[float] = field(default_factory=set)  # years written in its notes and sources
 
-    def flat(self, ranged: bool = True) -> Iterable[float]:
+    def flat(self, ranged: bool = True, prob: bool | None = None) -> Iterable[float]:
         for key, xs in self.numbers.items():
-            if ranged or key not in RANGE_KEYS:
+            if (ranged or key not in RANGE_KEYS) and (prob is None or prob == (key in PROB_KEYS)):
                 yield from xs
 
 
@@ -70,6 +74,10 @@ class Evidence:
     subjects: dict[str, Values]
     periods: set[float]
     names: tuple[tuple[str, str], ...]
+
+    @functools.cached_property
+    def ids(self) -> frozenset[str]:
+        return frozenset(cid for _, cid in self.names)
 
     @classmethod
     def of(
@@ -86,7 +94,7 @@ class Evidence:
         for args in arguments:
             _numbers_of(args, passed)
         for value in passed.flat():  # what-if inputs hold for the company asked about too
-            ev.subjects[GLOBAL].numbers["passed"].append(value)
+            ev.subjects[GLOBAL].numbers["asked"].append(value)
         ev.periods |= {float(y) for y in _YEAR.findall(question)}
         return ev
 
@@ -98,7 +106,10 @@ class Evidence:
                 subject = f"{node['a']}|{node['b']}"
             unit = next((str(node[k]) for k in SHARE_KEYS if isinstance(node.get(k), str)), unit)
             for k, value in node.items():
-                self._walk(value, subject, k, unit)
+                # {"netease": 0.484}: a value keyed by a company is that company's
+                self._walk(
+                    value, k if k in self.ids else subject, key if k in self.ids else k, unit
+                )
         elif isinstance(node, list):
             for item in node:
                 self._walk(item, subject, key, unit)
@@ -124,12 +135,20 @@ class Evidence:
             values.archetypes.add(text)
         if "period" in key and text.isdigit():
             self.periods.add(float(text))
-        # Figures inside notes ("RPO $627bn") are that subject's too, under their own key.
+        # Figures inside notes ("RPO $627bn") are the subject's, and of whom the note names.
         for claim in reader_for(self.names).claims(text) if self.names else []:
-            if claim.figure.kind in ("pct", "amount", "plain", "ratio", "pp"):
-                values.numbers["text"].append(claim.figure.value)
-                if claim.figure.kind == "amount":
-                    values.amounts.append((claim.figure.value, claim.figure.currency, "text"))
+            for owner in {subject, claim.subject}:
+                self._text_figure(claim.figure, self.subjects[owner])
+
+    def _text_figure(self, f: Figure, values: Values) -> None:
+        if f.kind == "year":
+            values.years.add(f.value)
+        elif f.kind == "rank":  # "Hunyuan ranked #1 on OpenRouter"
+            values.ranks.add(f.value)
+        elif f.kind in ("pct", "amount", "plain", "ratio", "pp"):
+            values.numbers["text"].append(f.value)
+            if f.kind == "amount":
+                values.amounts.append((f.value, f.currency, "text"))
 
     def of_subject(self, cid: str) -> Values:
         return self.subjects.get(cid) or Values()
@@ -143,7 +162,7 @@ def _numbers_of(node: Any, into: Values) -> None:
         for item in node:
             _numbers_of(item, into)
     elif isinstance(node, int | float) and not isinstance(node, bool):
-        into.numbers["passed"].append(float(node))
+        into.numbers["asked"].append(float(node))
 
 
 @dataclass
@@ -158,7 +177,7 @@ def check(answer: str, evidence: Evidence) -> Verdict:
     claims = reader_for(evidence.names).claims(answer)
     rejected, unbound = [], 0
     for claim in claims:
-        if not claim.subject:
+        if not claim.subject or claim.carried:
             unbound += 1
         reason = _unsupported(claim, evidence)
         if reason:
@@ -187,9 +206,19 @@ def unsupported(answer: str, evidence: Evidence) -> list[str]:
 
 def _unsupported(claim: Claim, ev: Evidence) -> str | None:
     f = claim.figure
-    if f.kind == "year":
-        return None if f.value in ev.periods else "unknown_year"
     own = ev.of_subject(claim.subject) if claim.subject else _everything(ev)
+    if f.kind == "year":
+        return None if f.value in ev.periods | own.years else "unknown_year"
+    reason = _against(claim, own, ev)
+    if reason and claim.carried and f.kind != "archetype":
+        # "It" may not be the company of the sentence before: such claims fall back to the
+        # turn-wide rule, like claims with no company at all.
+        return _against(Claim(f, "", ()), _everything(ev), ev)
+    return reason
+
+
+def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
+    f = claim.figure
     if f.kind == "archetype":
         if not claim.subject:
             return None  # "suppliers ride the cycle": a word, not a claim about anyone
@@ -218,11 +247,13 @@ def _everything(ev: Evidence) -> Values:
         every.amounts += values.amounts
         every.ranks |= values.ranks
         every.archetypes |= values.archetypes
+        every.years |= values.years
     return every
 
 
 def _matches(f: Figure, values: Values, passed_only: bool = False) -> bool:
-    numbers = values.numbers.get("passed", []) if passed_only else list(values.flat(f.ranged))
+    prob = f.prob if f.kind == "pct" else None
+    numbers = values.numbers.get("asked", []) if passed_only else list(values.flat(f.ranged, prob))
     if f.kind == "amount":
         amounts = [(x, "", "") for x in numbers] if passed_only else values.amounts
         return any(
@@ -231,7 +262,7 @@ def _matches(f: Figure, values: Values, passed_only: bool = False) -> bool:
             if f.ranged or key not in RANGE_KEYS
         )
     if f.kind in ("pct", "pp"):
-        return any(abs(x - f.value) <= f.tolerance for x in numbers if -1 <= x <= 1)
+        return any(abs(x - f.value) <= f.tolerance for x in numbers if -1 <= x <= 1 or f.value > 1)
     if f.kind == "ratio":
         return any(abs(x - f.value) <= f.tolerance for x in numbers)
     return any(
