@@ -112,7 +112,7 @@ _SENTENCE = re.compile(
 )
 _RANGE_BEFORE = re.compile(r"\d[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rmb|us\$|[$¥])?\s?$")
 _RANGE_AFTER = re.compile(r"[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d")
-_PROB = re.compile(r"probab|likel|chance|odds|p\(|概率|把握|可能")
+_PROB = re.compile(r"probab|likel|chance|odds|confidence|p\(|概率|把握|可能")
 _LABEL = re.compile(r"[a-z]\d*$")
 
 
@@ -202,7 +202,7 @@ def figures(text: str) -> list[tuple[int, int, Figure]]:
         figure = _figure(PATTERNS[i][0], m, str(i), before)
         if figure is not None:
             ranged = bool(_RANGE_BEFORE.search(before) or _RANGE_AFTER.match(text, m.end()))
-            prob = bool(_PROB.search(text[max(0, m.start() - 40) : m.start()]))
+            prob = bool(_PROB.search(text[max(0, m.start() - 100) : m.start()]))
             out.append((m.start(), m.end(), dataclasses.replace(figure, ranged=ranged, prob=prob)))
     for archetype, words in ARCHETYPE_WORDS.items():
         for word in words:

@@ -293,16 +293,15 @@ def _pair_derived(f: Figure, a: Values, b: Values) -> bool:
 
 
 def _change(f: Figure, own: Values) -> bool:
+    """One company's change: across its periods, or before → after (what-if, history)."""
     if f.kind not in ("pp", "amount", "pct"):
         return False
-    for key, xs in own.numbers.items():
-        if key in NOT_DERIVED:
-            continue
-        for x, y in itertools.combinations(xs, 2):
-            if _derived_fits(f, x, y, ratio=False):
-                return True
-    pairs = zip(own.numbers.get("old_value", []), own.numbers.get("new_value", []), strict=False)
-    return any(_derived_fits(f, x, y, ratio=False) for x, y in pairs)
+    steps = itertools.chain(
+        itertools.combinations(own.numbers.get("value", []), 2),
+        zip(own.numbers.get("old_value", []), own.numbers.get("new_value", []), strict=False),
+        zip(own.numbers.get("old", []), own.numbers.get("new", []), strict=False),
+    )
+    return any(_derived_fits(f, x, y, ratio=False) for x, y in steps)
 
 
 def _derived_fits(f: Figure, x: float, y: float, ratio: bool = True) -> bool:
