@@ -68,7 +68,9 @@ ARCHETYPE_WORDS = {
 HEDGES = re.compile(
     r"(about|around|roughly|approximately|nearly|almost|close to|some|~|约|大约|近|接近|将近|左右|大概|逾|超过)\W{0,2}$"
 )
-NEGATION = re.compile(r"(not|n't|rather than|instead of|than|不是|并非|而非|而不是|非)\W{0,3}$")
+NEGATION = re.compile(
+    r"(not|n't|rather than|instead of|than|不是|并非|而非|而不是|非)\W{0,3}(?:an?\W|the\W)?$"
+)
 _CN = "零〇一二两三四五六七八九十"
 # An ordinal is a rank only after words that place something ("comes in fourth"), not in
 # "GPUs go to internal use first".
