@@ -138,6 +138,7 @@ class Claim:
     subject: str  # a company id, "" when no company can be told
     others: tuple[str, ...]  # the other companies of the sentence (pairs: gaps, ratios, p)
     carried: bool = False  # the subject was named in the sentence before, not in this one
+    period: float | None = None  # the year the figure is said of ("72% in 2026", "2025年的70%")
 
 
 def cn_number(text: str) -> int:
@@ -173,8 +174,12 @@ class Reader:
             mentions = [(m.start(), self._ids[m.group()]) for m in self._mention.finditer(sentence)]
             masked = self._mention.sub(lambda m: " " * len(m.group()), sentence)
             carried = mentions or [(-1, cid) for _, cid in previous[-2:]]
-            for at, end, figure in figures(masked):
-                out.append(_bind(figure, at, end, carried, not mentions))
+            found = figures(masked)
+            years = [(at, end, f.value) for at, end, f in found if f.kind == "year"]
+            for at, end, figure in found:
+                claim = _bind(figure, at, end, carried, not mentions)
+                period = _period(masked, at, end, years) if figure.kind != "year" else None
+                out.append(dataclasses.replace(claim, period=period))
             previous = mentions
         return out
 
@@ -189,6 +194,22 @@ def _bind(
     subject = (after or before[-1:] or [cid for _, cid in mentions[:1]] or [""])[0]
     others = tuple(dict.fromkeys(c for _, c in mentions if c != subject))
     return Claim(figure, subject, others, carried)
+
+
+def _period(text: str, at: int, end: int, years: list[tuple[int, int, float]]) -> float | None:
+    """The year right after the figure ("72% in 2026"), else the last one before it."""
+    for start, _, year in years:
+        if start >= end and _YEAR_AFTER.fullmatch(text[end:start]):
+            return year
+    before = [(stop, year) for _, stop, year in years if stop <= at]
+    if before and not _MOVES_ON.search(text[before[-1][0] : at]):
+        return before[-1][1]
+    return None
+
+
+_YEAR_AFTER = re.compile(r"\s*(?:in|for|\()?\s*")
+# "Since 2024 it moved from third to fourth": what comes after "to" is not of 2024.
+_MOVES_ON = re.compile(r"(?<![a-z])(?:to|now|then)(?![a-z])|→|至|变为|现在|如今|目前")
 
 
 def _sentences(text: str) -> list[str]:

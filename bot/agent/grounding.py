@@ -60,6 +60,17 @@ class Values:
     ranks: set[float] = field(default_factory=set)
     archetypes: set[str] = field(default_factory=set)
     years: set[float] = field(default_factory=set)  # years written in its notes and sources
+    by_period: dict[float, Values] = field(default_factory=dict)  # the same, per data period
+
+    def at(self, period: float | None) -> Values:
+        """Only the values of one period, when the subject has any for it."""
+        dated = self.by_period.get(period) if period is not None else None
+        if dated is None:
+            return self
+        # Figures written in notes and titles carry no period of their own: they always count.
+        numbers = defaultdict(list, dated.numbers, text=self.numbers.get("text", []))
+        amounts = dated.amounts + [a for a in self.amounts if a[2] == "text"]
+        return Values(numbers, amounts, dated.ranks, self.archetypes, self.years)
 
     def flat(self, ranged: bool = True, prob: bool | None = None) -> Iterable[float]:
         for key, xs in self.numbers.items():
@@ -89,7 +100,7 @@ class Evidence:
     ) -> Evidence:
         ev = cls(defaultdict(Values), set(), tuple(names))
         for result in results:
-            ev._walk(result, GLOBAL, "", "")
+            ev._walk(result, GLOBAL, "", "", None)
         passed = Values()
         for args in arguments:
             _numbers_of(args, passed)
@@ -98,8 +109,9 @@ class Evidence:
         ev.periods |= {float(y) for y in _YEAR.findall(question)}
         return ev
 
-    def _walk(self, node: Any, subject: str, key: str, unit: str) -> None:
+    def _walk(self, node: Any, subject: str, key: str, unit: str, period: float | None) -> None:
         if isinstance(node, dict):
+            period = _period_of(node.get("period"), period)
             if isinstance(node.get("company"), str):
                 subject = node["company"]
             elif isinstance(node.get("a"), str) and isinstance(node.get("b"), str):
@@ -107,21 +119,25 @@ class Evidence:
             unit = next((str(node[k]) for k in SHARE_KEYS if isinstance(node.get(k), str)), unit)
             for k, value in node.items():
                 # {"netease": 0.484}: a value keyed by a company is that company's
-                self._walk(
-                    value, k if k in self.ids else subject, key if k in self.ids else k, unit
-                )
+                owner, name = (k, key) if k in self.ids else (subject, k)
+                # A move's old_rank/new_value belong to its old_period/new_period.
+                side = _period_of(node.get(f"{k[:3]}_period"), period) if k[3:4] == "_" else period
+                self._walk(value, owner, name, unit, side)
         elif isinstance(node, list):
             for item in node:
-                self._walk(item, subject, key, unit)
+                self._walk(item, subject, key, unit, period)
         elif isinstance(node, bool) or node is None:
             return
         elif isinstance(node, int | float):
-            self._number(float(node), subject, key, unit)
+            self._number(float(node), self.subjects[subject], key, unit)
+            if period is not None:
+                dated = self.subjects[subject].by_period.setdefault(period, Values())
+                self._number(float(node), dated, key, unit)
         elif isinstance(node, str):
             self._string(node, subject, key)
 
-    def _number(self, x: float, subject: str, key: str, unit: str) -> None:
-        values = self.subjects[subject]
+    @staticmethod
+    def _number(x: float, values: Values, key: str, unit: str) -> None:
         values.numbers[key].append(x)
         if key.endswith("rank") or key in ("of", "total"):
             values.ranks.add(x)
@@ -152,6 +168,10 @@ class Evidence:
 
     def of_subject(self, cid: str) -> Values:
         return self.subjects.get(cid) or Values()
+
+
+def _period_of(value: Any, default: float | None) -> float | None:
+    return float(value) if isinstance(value, str) and value.isdigit() else default
 
 
 def _numbers_of(node: Any, into: Values) -> None:
@@ -207,6 +227,8 @@ def unsupported(answer: str, evidence: Evidence) -> list[str]:
 def _unsupported(claim: Claim, ev: Evidence) -> str | None:
     f = claim.figure
     own = ev.of_subject(claim.subject) if claim.subject else _everything(ev)
+    if f.kind in ("pct", "rank", "amount", "plain"):
+        own = own.at(claim.period)
     if f.kind == "year":
         return None if f.value in ev.periods | own.years else "unknown_year"
     reason = _against(claim, own, ev)
