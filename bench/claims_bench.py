@@ -23,6 +23,8 @@ from bot.agent import grounding
 from bot.agent.registry import ToolContext, call
 from tools.store import Store
 
+HONEST_MIN, CAUGHT_MIN, KIND_MIN, GATE_MS_MAX = 0.95, 0.99, 0.95, 20.0  # the goals
+
 
 def evidence_for(entry: dict[str, Any], ctx: ToolContext) -> grounding.Evidence:
     outcomes = [call(c["tool"], c["args"], ctx) for c in entry["calls"]]
@@ -75,9 +77,19 @@ def run() -> dict[str, Any]:
     }
 
 
+def met(report: dict[str, Any]) -> bool:
+    return (
+        report["honest_kept"] >= HONEST_MIN
+        and report["lies_caught"] >= CAUGHT_MIN
+        and min(report["caught_by_kind"].values()) >= KIND_MIN
+        and report["gate_ms_median"] <= GATE_MS_MAX
+    )
+
+
 if __name__ == "__main__":
     report = run()
     verbose = "-v" in sys.argv
     if not verbose:
         report["dropped"], report["missed"] = len(report["dropped"]), len(report["missed"])
     print(json.dumps(report, ensure_ascii=False, indent=1 if verbose else None))
+    sys.exit(0 if met(report) else 1)

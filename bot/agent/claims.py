@@ -108,12 +108,15 @@ FIGURE = re.compile(
 )
 # A full stop ends a sentence, except after a list's number ("Top: 1. Salesforce, 2. PDD").
 _SENTENCE = re.compile(
-    r"[。;；!?！？\n]|(?<![:,、] \d)(?<![:,、] \d\d)(?<![:,、]\d)(?<![:,、]\d\d)(?<!^\d)(?<!^\d\d)"
+    r"[。!?！？\n]|(?<![:,、] \d)(?<![:,、] \d\d)(?<![:,、]\d)(?<![:,、]\d\d)(?<!^\d)(?<!^\d\d)"
     r"(?<!no)\.(?=\s|$)",
     re.M,
 )
 _RANGE_BEFORE = re.compile(r"\d[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rmb|us\$|[$¥])?\s?$")
-_RANGE_AFTER = re.compile(r"[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d")
+# 至/到 after 升/降 ("升至") is a change, not a range.
+_RANGE_AFTER = re.compile(
+    r"[^\s\d]{0,6}?\s?(?:[-–—~～]|(?<![升降增减提跌涨])[至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d"
+)
 _PROB = re.compile(r"probab|likel|chance|odds|confidence|p\(|概率|把握|可能")
 _LABEL = re.compile(r"[a-z]\d*$")
 
@@ -209,7 +212,10 @@ def _period(text: str, at: int, end: int, years: list[tuple[int, int, float]]) -
 
 _YEAR_AFTER = re.compile(r"\s*(?:in|for|\()?\s*")
 # "Since 2024 it moved from third to fourth": what comes after "to" is not of 2024.
-_MOVES_ON = re.compile(r"(?<![a-z])(?:to|now|then)(?![a-z])|→|至|变为|现在|如今|目前")
+# A year before a figure is its period only within the same clause ("2025年的70%").
+_MOVES_ON = re.compile(
+    r"(?<![a-z])(?:to|now|then)(?![a-z])|→|至|变为|现在|如今|目前|[,;，；]|.{31}"
+)
 
 
 def _sentences(text: str) -> list[str]:

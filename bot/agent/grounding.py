@@ -232,7 +232,7 @@ def _unsupported(claim: Claim, ev: Evidence) -> str | None:
     if f.kind == "year":
         return None if f.value in ev.periods | own.years else "unknown_year"
     reason = _against(claim, own, ev)
-    if reason and claim.carried and f.kind != "archetype":
+    if reason and claim.carried and f.kind not in ("archetype", "rank"):
         # "It" may not be the company of the sentence before: such claims fall back to the
         # turn-wide rule, like claims with no company at all.
         return _against(Claim(f, "", ()), _everything(ev), ev)
@@ -283,7 +283,10 @@ def _matches(f: Figure, values: Values, passed_only: bool = False) -> bool:
             for x, cur, key in amounts
             if f.ranged or key not in RANGE_KEYS
         )
-    if f.kind in ("pct", "pp"):
+    if f.kind == "pp":  # points are a difference: never a share itself ("5 pp" ≠ a 5% layer)
+        diffs = [x for k in ("gap", "change", "text", "asked") for x in values.numbers.get(k, [])]
+        return any(abs(x - f.value) <= f.tolerance for x in diffs if -1 <= x <= 1)
+    if f.kind == "pct":
         return any(abs(x - f.value) <= f.tolerance for x in numbers if -1 <= x <= 1 or f.value > 1)
     if f.kind == "ratio":
         return any(abs(x - f.value) <= f.tolerance for x in numbers)
