@@ -19,7 +19,9 @@ CORPUS = Path(__file__).parent / "data" / "claims.yaml"
 DIGITS = "零一二三四五六七八九"
 ORDINALS = [
     "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+    "twenty-first twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth "
+    "twenty-seventh twenty-eighth"
 ][0].split()
 ARCHETYPE_WORDS = {
     "en": {"supplier": "a supplier", "dual": "a dual-role company", "self_user": "a self-user"},

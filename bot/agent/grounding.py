@@ -230,6 +230,7 @@ def _unsupported(claim: Claim, ev: Evidence) -> str | None:
     if f.kind in ("pct", "rank", "amount", "plain"):
         own = own.at(claim.period)
     if f.kind == "year":
+        # Years written in the company's notes and source titles ("~1/3 in 2023") may be quoted.
         return None if f.value in ev.periods | own.years else "unknown_year"
     reason = _against(claim, own, ev)
     if reason and claim.carried and f.kind not in ("archetype", "rank"):
