@@ -207,7 +207,19 @@ def _period(text: str, at: int, end: int, years: list[tuple[int, int, float]]) -
     before = [(stop, year) for _, stop, year in years if stop <= at]
     if before and not _MOVES_ON.search(text[before[-1][0] : at]):
         return before[-1][1]
+    # "rose from 70% in 2025 to 72% in 2026 …, its rank went from #3 to #4": a move's start
+    # is of the sentence's first year, its end of the last.
+    lead = text[max(0, at - 12) : at]
+    all_years = sorted(year for _, _, year in years)
+    if len(all_years) >= 2 and _FROM.search(lead):
+        return all_years[0]
+    if len(all_years) >= 2 and _TO.search(lead):
+        return all_years[-1]
     return None
+
+
+_FROM = re.compile(r"(?:(?<![a-z])from|从)\s?$")
+_TO = re.compile(r"(?:(?<![a-z])to|变为|升至|降至|→)\s?$")
 
 
 _YEAR_AFTER = re.compile(r"\s*(?:in|for|\()?\s*")
