@@ -180,7 +180,7 @@ class Reader:
             found = figures(masked)
             years = [(at, end, f.value) for at, end, f in found if f.kind == "year"]
             for at, end, figure in found:
-                claim = _bind(figure, at, end, carried, not mentions)
+                claim = _bind(figure, at, end, carried, not mentions, masked)
                 period = _period(masked, at, end, years) if figure.kind != "year" else None
                 out.append(dataclasses.replace(claim, period=period))
             previous = mentions
@@ -188,11 +188,16 @@ class Reader:
 
 
 def _bind(
-    figure: Figure, at: int, end: int, mentions: list[tuple[int, str]], carried: bool
+    figure: Figure, at: int, end: int, mentions: list[tuple[int, str]], carried: bool, text: str
 ) -> Claim:
     """The company named nearest before the figure — or right after it ("12. 腾讯")."""
-    item = figure.text.endswith(".")
-    after = [cid for pos, cid in mentions if item and end <= pos <= end + 3]
+    # "2. PDD", "#2 PDD Holdings": a rank written just before a name is that company's.
+    heads = figure.kind == "rank" and not figure.text[-1:].isalpha()
+    after = [
+        cid
+        for pos, cid in mentions
+        if heads and end <= pos <= end + 3 and not text[end:pos].strip()
+    ]
     before = [cid for pos, cid in mentions if pos < at]
     subject = (after or before[-1:] or [cid for _, cid in mentions[:1]] or [""])[0]
     others = tuple(dict.fromkeys(c for _, c in mentions if c != subject))
