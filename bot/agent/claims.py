@@ -90,8 +90,9 @@ PATTERNS: list[tuple[str, str]] = [
     ("rank", rf"第\s?(?:{_NUM}|{_CN_NUM})\s?(?:名|位)?"),
     ("rank", rf"(?:top|前)\s?(?:{_NUM}|{_CN_NUM})(?:名|强)?"),
     ("rank", r"(?<![a-z])(?P<o>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")(?![a-z])"),
+    ("rank", r"(?<![\w.])(?P<n>\d{1,2})(?:st|nd|rd|th)(?![a-z])"),
     ("count", rf"{_NUM}\s?(?:companies|家公司|家)"),
-    ("count", rf"(?<=of ){_NUM}(?![\d.%]|\s?(?:bn|billion|%|percent))"),
+    ("count", rf"(?<=of ){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|亿|万|美元|元)|th|st|nd|rd)"),
     ("ratio", rf"(?:{_NUM}|{_CN_NUM})\s?(?:times|x(?![a-z])|倍)"),
     ("ratio", r"(?P<w>" + "|".join(RATIO_WORDS) + r")"),
     ("pp", rf"{_NUM}\s?(?:percentage points?|pp(?![a-z])|个百分点|百分点)"),
@@ -101,7 +102,7 @@ PATTERNS: list[tuple[str, str]] = [
     ("frac", r"(?P<f>" + "|".join(sorted(FRACTIONS, key=len, reverse=True)) + r")"),
     ("amount", rf"(?P<cur>{_CUR})?{_NUM}\s?(?P<s>万亿|亿|万|trillion|tn|billion|bn|b|million|mn|m)(?![a-z])(?P<cur2>\s?(?:美元|元|人民币|usd|rmb|yuan|dollars))?"),
     ("year", r"(?<![\d.])(?P<n>(?:19|20)\d\d)(?![\d.%])"),
-    ("plain", rf"(?<![\w.]){_NUM}(?![\w%])"),
+    ("plain", rf"(?<![\w.]){_NUM}(?![\d%])"),
 ]  # fmt: skip
 FIGURE = re.compile(
     "|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(PATTERNS))
@@ -118,7 +119,7 @@ _RANGE_AFTER = re.compile(
     r"[^\s\d]{0,6}?\s?(?:[-–—~～]|(?<![升降增减提跌涨])[至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d"
 )
 _PROB = re.compile(r"probab|likel|chance|odds|confidence|p\(|概率|把握|可能")
-_LABEL = re.compile(r"[a-z]\d*$")
+_LABEL = re.compile(r"(?:[a-z]\d*|[a-z]-)$")  # p10, h100, gpt-4o
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ class Evidence:
         if "period" in key and text.isdigit():
             self.periods.add(float(text))
         # Figures inside notes ("RPO $627bn") are the subject's, and of whom the note names.
-        for claim in reader_for(self.names).claims(text) if self.names else []:
+        for claim in reader_for(self.names).claims(text):
             for owner in {subject, claim.subject}:
                 self._text_figure(claim.figure, self.subjects[owner])
 
@@ -259,6 +259,8 @@ def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
         return None
     if f.kind in ("pp", "ratio", "pct", "amount", "plain") and _derived(f, claim, ev):
         return None
+    if f.kind == "pp" and not claim.subject and _any_difference(f, own):
+        return None
     return "no_value"
 
 
@@ -328,6 +330,14 @@ def _change(f: Figure, own: Values) -> bool:
         zip(own.numbers.get("old", []), own.numbers.get("new", []), strict=False),
     )
     return any(_derived_fits(f, x, y, ratio=False) for x, y in steps)
+
+
+def _any_difference(f: Figure, every: Values) -> bool:
+    """No company to bind to: any difference of two shares of the turn (the previous rule)."""
+    shares = sorted({x for x in every.flat() if 0 <= x <= 1})
+    return any(
+        abs(abs(x - y) - f.value) <= f.tolerance for x, y in itertools.combinations(shares, 2)
+    )
 
 
 def _derived_fits(f: Figure, x: float, y: float, ratio: bool = True) -> bool:
