@@ -93,7 +93,7 @@ PATTERNS: list[tuple[str, str]] = [
     ("rank", r"(?<![\w.])(?P<n>\d{1,2})(?:st|nd|rd|th)(?![a-z])"),
     ("count", rf"{_NUM}\s?(?:companies|家公司|家)"),
     ("count", rf"(?<=of ){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|亿|万|美元|元)|th|st|nd|rd)"),
-    ("ratio", rf"(?:{_NUM}|{_CN_NUM})\s?(?:times|x(?![a-z])|倍)"),
+    ("ratio", rf"(?:{_NUM}|{_CN_NUM})\s?(?:times|x(?![a-z])|×|倍)"),
     ("ratio", r"(?P<w>" + "|".join(RATIO_WORDS) + r")"),
     ("pp", rf"{_NUM}\s?(?:percentage points?|pp(?![a-z])|个百分点|百分点)"),
     ("pct", rf"百分之(?:{_NUM}|{_CN_NUM})"),
