@@ -65,6 +65,10 @@ ARCHETYPE_WORDS = {
     "edge_builder": ("edge builder", "edge ecosystem builder", "edge-builder", "生态构建者"),
     "unclassified": ("unclassified", "未归类"),
 }
+_ARCHETYPE_OF = {w: a for a, words in ARCHETYPE_WORDS.items() for w in words}
+_ARCHETYPE = re.compile(
+    "|".join(re.escape(w) for w in sorted(_ARCHETYPE_OF, key=len, reverse=True))
+)
 HEDGES = re.compile(
     r"(about|around|roughly|approximately|nearly|almost|close to|some|~|约|大约|近|接近|将近|左右|大概|逾|超过)\W{0,2}$"
 )
@@ -251,12 +255,10 @@ def figures(text: str) -> list[tuple[int, int, Figure]]:
             ranged = bool(_RANGE_BEFORE.search(before) or _RANGE_AFTER.match(text, m.end()))
             prob = bool(_PROB.search(text[max(0, m.start() - 100) : m.start()]))
             out.append((m.start(), m.end(), dataclasses.replace(figure, ranged=ranged, prob=prob)))
-    for archetype, words in ARCHETYPE_WORDS.items():
-        for word in words:
-            for m in re.finditer(re.escape(word), text):
-                if not NEGATION.search(text[max(0, m.start() - 14) : m.start()]):
-                    figure = Figure(m.group(), "archetype", 0, 0, word=archetype)
-                    out.append((m.start(), m.end(), figure))
+    for m in _ARCHETYPE.finditer(text):
+        if not NEGATION.search(text[max(0, m.start() - 14) : m.start()]):
+            figure = Figure(m.group(), "archetype", 0, 0, word=_ARCHETYPE_OF[m.group()])
+            out.append((m.start(), m.end(), figure))
     return sorted(out, key=lambda f: f[0])
 
 

@@ -39,6 +39,25 @@ RANGE_KEYS = frozenset({"p10", "p90", "low", "high", "rank_range"})
 PROB_KEYS = frozenset({"p_above_next", "p_a_above_b", "p", "passed"})
 NOT_DERIVED = RANGE_KEYS | PROB_KEYS | {"rank", "of", "total", "text", "asked"}
 SHARE_KEYS = frozenset({"unit", "currency", "capex_currency"})
+ID_KEYS = frozenset(
+    {
+        "period",
+        "periods",
+        "old_period",
+        "new_period",
+        "company",
+        "a",
+        "b",
+        "sources",
+        "id",
+        "name",
+        "kind",
+        "url",
+        "archetype",
+        "tags",
+    }
+)
+_MAY_HOLD_FIGURES = re.compile(r"[\d一二三四五六七八九十两半]|half|third|quarter|twice|double")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
@@ -151,6 +170,8 @@ class Evidence:
             values.archetypes.add(text)
         if "period" in key and text.isdigit():
             self.periods.add(float(text))
+        if key in ID_KEYS or not _MAY_HOLD_FIGURES.search(text):
+            return  # ids, names and words: reading them as claims costs time and finds nothing
         # Figures inside notes ("RPO $627bn") are the subject's, and of whom the note names.
         for claim in reader_for(self.names).claims(text):
             for owner in {subject, claim.subject}:
