@@ -32,12 +32,27 @@ class Request:
 
     def question(self) -> str:
         """The latest user message that is not a repair request."""
-        users = [m["content"] for m in self.messages if m["role"] == "user"]
-        return next(u for u in reversed(users) if "not in this turn's tool results" not in u)
+        users = [
+            m["content"]
+            for i, m in enumerate(self.messages)
+            if m["role"] == "user" and not _answers_back(self.messages, i)
+        ]
+        return users[-1]
 
     @property
     def is_repair(self) -> bool:
-        return "not in this turn's tool results" in self.messages[-1].get("content", "")
+        return _answers_back(self.messages, len(self.messages) - 1)
+
+
+def _answers_back(messages: list[dict[str, Any]], i: int) -> bool:
+    """A repair request is a user message right after the assistant's final (tool-less) text."""
+    prev = messages[i - 1] if i > 0 else {}
+    return (
+        messages[i]["role"] == "user"
+        and prev.get("role") == "assistant"
+        and not prev.get("tool_calls")
+        and bool(prev.get("content"))
+    )
 
 
 @dataclass

@@ -32,11 +32,6 @@ log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 3  # earlier turns sent to the LLM; more cost tokens and rarely help
 HISTORY_CHARS = 600
-REPAIR = (
-    "Your answer contains numbers that are not in this turn's tool results: {numbers}. "
-    "Rewrite it using only numbers from the tool results, written as the rules say, "
-    "or leave those figures out. Reply with the answer only."
-)
 
 
 NOTES: dict[str, str] = {  # the note under an answer that the LLM did not write
@@ -66,7 +61,7 @@ class Answer(BaseModel):
     text: str  # plain text, no HTML
     mode: Literal["llm", "offline"]
     tool_calls: list[ToolCallRecord]
-    ungrounded: list[str]
+    ungrounded: list[grounding.Rejected]  # the claims the gate refused, with their subject
     llm_requests: int
     llm_seconds: float = 0.0  # spent waiting on the LLM (the benchmark's split)
     fallback: Fallback | None = None
@@ -278,28 +273,48 @@ async def _add_tool_round(
 
 
 async def _grounded(state: TurnState, text: str) -> Answer:
-    """Let the answer out only if its numbers are supported; else one repair, else render."""
+    """Let the answer out only if its claims are supported; else one repair, else render."""
     evidence = grounding.Evidence.of(
-        [o.result() for o in state.outcomes], [o.arguments for o in state.outcomes], state.question
+        [o.result() for o in state.outcomes],
+        [o.arguments for o in state.outcomes],
+        state.question,
+        grounding.names_of(state.ctx.universe),
     )
     if not text:
         log.warning("LLM gave no answer text for chat %s; rendering the results", state.ctx.chat_id)
         return await _rendered(state, [], "empty")
-    rejected = grounding.unsupported(text, evidence)
+    rejected = grounding.check(text, evidence).rejected
     if not rejected:
         return _llm_answer(state, text, [])
     grounding.log_rejection(rejected, state.ctx.chat_id, "first")
     state.messages.append({"role": "assistant", "content": text})
-    state.messages.append({"role": "user", "content": REPAIR.format(numbers=", ".join(rejected))})
+    state.messages.append({"role": "user", "content": _repair_request(rejected, state.ctx)})
     repaired = ((await _ask(state, tool_choice="none")).content or "").strip()
-    still = grounding.unsupported(repaired, evidence) if repaired else ["<no text>"]
+    still = (
+        grounding.check(repaired, evidence).rejected
+        if repaired
+        else [grounding.Rejected(text="<no text>", subject="", reason="empty")]
+    )
     if not still:
         return _llm_answer(state, repaired, rejected)
     grounding.log_rejection(still, state.ctx.chat_id, "repaired")
-    return await _rendered(state, list(dict.fromkeys([*rejected, *still])), "grounding")
+    return await _rendered(state, grounding.unique([*rejected, *still]), "grounding")
 
 
-def _llm_answer(state: TurnState, text: str, ungrounded: list[str]) -> Answer:
+def _repair_request(rejected: list[grounding.Rejected], ctx: ToolContext) -> str:
+    """In the user's language: each unsupported claim, its subject and, if known, the right value."""
+    lines = []
+    for r in rejected:
+        company = ctx.universe.companies.get(r.subject)
+        subject = (
+            company.name.zh if company and ctx.lang == "zh" else company.name.en if company else "-"
+        )
+        key = "repair_claim_expected" if r.expected else "repair_claim"
+        lines.append(t(key, ctx.lang, text=r.text, subject=subject, expected=r.expected or ""))
+    return t("repair_request", ctx.lang, claims="; ".join(lines))
+
+
+def _llm_answer(state: TurnState, text: str, ungrounded: list[grounding.Rejected]) -> Answer:
     return Answer(
         text=text,
         mode="llm",
@@ -310,7 +325,9 @@ def _llm_answer(state: TurnState, text: str, ungrounded: list[str]) -> Answer:
     )
 
 
-async def _rendered(state: TurnState, ungrounded: list[str], fallback: Fallback) -> Answer:
+async def _rendered(
+    state: TurnState, ungrounded: list[grounding.Rejected], fallback: Fallback
+) -> Answer:
     """The deterministic rendering of this turn's results (the planner's, if there were none)."""
     note = t(NOTES[fallback], state.ctx.lang)
     useful = [o for o in state.outcomes if o.ok]

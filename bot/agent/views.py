@@ -119,9 +119,13 @@ class RankView(View):
 
 
 class PairProb(View):
+    """One pair of a comparison, with the derived figures an answer may state about it."""
+
     a: str
     b: str
     p_a_above_b: float
+    gap: float | None = None  # a's value minus b's, in the metric's unit (shares: 0.07 = 7 pp)
+    ratio: float | None = None  # a's value over b's
 
 
 class CompareView(View):
@@ -159,6 +163,7 @@ class ProfileView(View):
     period_note: str | None = None
     ai_capex: Figure
     ai_capex_usd: float
+    usd_per_unit: float | None = None  # the FX rate of the period that converted ai_capex
     allocation: dict[str, Figure]
     layer_mix: dict[str, float]
     metrics: dict[str, float | None]
@@ -294,7 +299,8 @@ def rank_view(r: Ranking, universe: Universe, lang: Lang) -> RankView:
 def compare_view(
     c: Comparison, unit: str, period: str, universe: Universe, lang: Lang
 ) -> CompareView:
-    pairs = [PairProb(a=p.leader, b=p.other, p_a_above_b=p.p) for p in c.pairs]
+    values = {r.company: r.value for r in c.rows}
+    pairs = [_pair(p.leader, p.other, p.p, values) for p in c.pairs]
     return CompareView(
         metric=c.metric,
         unit=unit,
@@ -302,6 +308,15 @@ def compare_view(
         rows=[rank_item(r, c.metric, universe, lang) for r in c.rows],
         pairs=pairs,
     )
+
+
+def _pair(a: str, b: str, p: float, values: dict[str, float | None]) -> PairProb:
+    """The gap and ratio are computed here so the LLM can say them and the gate can check them."""
+    va, vb = values.get(a), values.get(b)
+    if va is None or vb is None:
+        return PairProb(a=a, b=b, p_a_above_b=p)
+    ratio = round(va / vb, 3) if va > 0 and vb > 0 else None
+    return PairProb(a=a, b=b, p_a_above_b=p, gap=round(va - vb, 4), ratio=ratio)
 
 
 def tiers_view(b: TierBreakdown, lang: Lang) -> TiersView:
@@ -334,6 +349,7 @@ def profile_view(p: Profile, lang: Lang) -> ProfileView:
         period_note=p.period_note.pick(lang) if p.period_note else None,
         ai_capex=Figure.of(p.ai_capex, lang),
         ai_capex_usd=round(p.ai_capex_usd),
+        usd_per_unit=round(p.ai_capex_usd / p.ai_capex.value, 4) if p.ai_capex.value else None,
         allocation={
             k.split(".", 1)[1]: Figure.of(f, lang)
             for k, f in p.inputs.items()

@@ -54,7 +54,7 @@ def contract(a: Answer) -> str:
         "fallback": a.fallback,
         "note": a.note,
         "tool_calls": [c.model_dump(mode="json") for c in a.tool_calls],
-        "ungrounded": a.ungrounded,
+        "ungrounded": [r.model_dump(include={"text", "subject", "reason"}) for r in a.ungrounded],
         "llm_requests": a.llm_requests,
     }
     return json.dumps(fmt.tidy(data), ensure_ascii=False, indent=2)

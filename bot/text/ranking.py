@@ -8,6 +8,7 @@ from bot.text import fmt, terms
 from bot.text.doc import Col, Doc, Line, Table
 from bot.text.i18n import Lang, t
 from tools.ranking import Comparison, PairOrder, Ranking, RankRow
+from tools.taxonomy import METRICS
 
 
 def title(metric: str, period: str, region: str | None, lang: Lang) -> str:
@@ -81,11 +82,28 @@ def pair(p: PairOrder, names: dict[str, str], lang: Lang) -> str:
     return f"{shown}{terms.tie_mark(p)} ({terms.confidence(p, lang)})"
 
 
+def gap(p: PairOrder, rows: Sequence[RankRow], metric: str, lang: Lang) -> str | None:
+    """'Microsoft vs Oracle: gap $86.0bn, ratio 2.56×' — what "how much more" asks for."""
+    by_id = {r.company: r for r in rows}
+    a, b = by_id.get(p.leader), by_id.get(p.other)
+    if a is None or b is None or a.value is None or b.value is None:
+        return None
+    diff = a.value - b.value
+    shown = (
+        t("gap_pp", lang, points=f"{diff * 100:.1f}".rstrip("0").rstrip("."))
+        if METRICS[metric].unit == "share"
+        else terms.metric_value(metric, diff, lang)
+    )
+    ratio = f"{a.value / b.value:.2f}" if a.value > 0 and b.value > 0 else "–"
+    return t("gap_line", lang, a=terms.name(a, lang), b=terms.name(b, lang), gap=shown, ratio=ratio)
+
+
 def comparison(c: Comparison, lang: Lang) -> Doc:
     names = {r.company: terms.name(r, lang) for r in c.rows}
     title_ = t("compare_title", lang, metric=terms.metric(c.metric, lang))
     doc = Doc(title_, [_table(c.rows, c.metric, lang)])
     doc.add(*(Line(pair(p, names, lang)) for p in c.pairs))
+    doc.add(*(Line(g) for p in c.pairs if (g := gap(p, c.rows, c.metric, lang))))
     return doc.add(*_ties(c.rows, lang), *_unranked(c.rows, lang))
 
 

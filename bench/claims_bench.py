@@ -1,0 +1,99 @@
+"""The claims benchmark: honest analyst answers kept, systematic lies caught, gate time.
+
+Each answer of bench/data/claims.yaml is checked against the real tool results of its calls
+(bot.agent.registry over a fresh database): it must pass with every claim kept. Each of its
+perturbations (bench/claims_corpus.py) must be rejected. Prints one JSON line per figure.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from claims_corpus import load, perturb
+
+from bot.agent import grounding
+from bot.agent.registry import ToolContext, call
+from tools.store import Store
+
+HONEST_MIN, CAUGHT_MIN, KIND_MIN, GATE_MS_MAX = 0.95, 0.99, 0.95, 20.0  # the issue's goals
+
+
+def evidence_for(entry: dict[str, Any], ctx: ToolContext) -> grounding.Evidence:
+    outcomes = [call(c["tool"], c["args"], ctx) for c in entry["calls"]]
+    return grounding.Evidence.of(
+        [o.result() for o in outcomes],
+        [o.arguments for o in outcomes],
+        entry["question"],
+        grounding.names_of(ctx.universe),
+    )
+
+
+def run() -> dict[str, Any]:
+    corpus = load()
+    store = Store.open(Path(tempfile.mkdtemp()) / "claims.db")
+    contexts = {lang: ToolContext(store, store.universe(), lang) for lang in ("en", "zh")}
+    kept, times, unbound, claims = 0, [], 0, 0
+    caught, total = Counter(), Counter()
+    missed: list[dict[str, str]] = []
+    dropped: list[dict[str, Any]] = []
+    reading: list[float] = []
+    for entry in corpus["answers"]:
+        start = time.perf_counter()
+        ev = evidence_for(entry, contexts[entry["lang"]])  # runs the tools too: an upper bound
+        reading.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        verdict = grounding.check(entry["answer"], ev)
+        times.append((time.perf_counter() - start) * 1000)
+        unbound, claims = unbound + verdict.unbound, claims + verdict.claims
+        if verdict.rejected:
+            dropped.append({"id": entry["id"], "rejected": [r.text for r in verdict.rejected]})
+        else:
+            kept += 1
+        for lie in perturb(entry, corpus["names"]):
+            total[lie.kind] += 1
+            if grounding.check(lie.text, ev).rejected:
+                caught[lie.kind] += 1
+            else:
+                missed.append({"kind": lie.kind, "text": lie.text})
+    answers = len(corpus["answers"])
+    return {
+        "answers": answers,
+        "questions": len({e["question"] for e in corpus["answers"]}),
+        "honest_kept": round(kept / answers, 4),
+        "lies": sum(total.values()),
+        "lies_caught": round(sum(caught.values()) / sum(total.values()), 4),
+        "caught_by_kind": {k: round(caught[k] / n, 4) for k, n in sorted(total.items())},
+        "gate_ms_median": round(statistics.median(times), 2),
+        "gate_ms_p90": round(sorted(times)[int(0.9 * len(times))], 2),
+        "tools_and_evidence_ms_median": round(statistics.median(reading), 2),
+        "claims": claims,
+        "unbound_claims": unbound,
+        "dropped": dropped,
+        "missed": missed,
+    }
+
+
+def met(report: dict[str, Any]) -> bool:
+    return (
+        report["honest_kept"] >= HONEST_MIN
+        and report["lies_caught"] >= CAUGHT_MIN
+        and min(report["caught_by_kind"].values()) >= KIND_MIN
+        and report["gate_ms_median"] <= GATE_MS_MAX
+    )
+
+
+if __name__ == "__main__":
+    report = run()
+    verbose = "-v" in sys.argv
+    if not verbose:
+        report["dropped"], report["missed"] = len(report["dropped"]), len(report["missed"])
+    print(json.dumps(report, ensure_ascii=False, indent=1 if verbose else None))
+    sys.exit(0 if met(report) else 1)
