@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -136,7 +136,7 @@ METRICS: dict[str, Metric] = {
         ),
     ]
 }
-DEFAULT_METRIC = "self_use_inference_share"
+DEFAULT_METRIC: Final = "self_use_inference_share"
 
 ARCHETYPES: dict[str, Term] = {
     t.id: t

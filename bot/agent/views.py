@@ -255,12 +255,13 @@ class MethodologyView(View):
 
 def metric_sources(snap: Snapshot, metric: str) -> list[str]:
     """Source ids of the inputs a metric reads (its allocation, layer mix and/or capex)."""
-    groups = {
+    reads: dict[str, list[Estimate]] = {
         "margin_position": list(snap.layer_mix.shares().values()),
         "ai_capex_usd": [snap.ai_capex],
         "self_use_inference_usd": [snap.ai_capex, *snap.allocation.shares().values()],
-    }.get(metric, list(snap.allocation.shares().values()))
-    return list(dict.fromkeys(s for e in groups for s in e.sources))
+    }
+    inputs = reads.get(metric, list(snap.allocation.shares().values()))
+    return list(dict.fromkeys(s for e in inputs for s in e.sources))
 
 
 def rank_item(row: RankRow, metric: str, universe: Universe, lang: Lang) -> RankItem:

@@ -163,7 +163,7 @@ async def slow_down(app: Application, update: Update) -> None:
 
 async def on_startup(app: Application) -> None:
     """Publish the command menu in both languages and schedule the housekeeping jobs."""
-    for lang, code in (("en", None), ("zh", "zh")):
+    for lang, code in platform.LANG_CODES:
         await app.bot.set_my_commands(bot_commands(lang), language_code=code)
     await platform.describe(app.bot)
     charts.use_handle(app.bot.username)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from matplotlib import font_manager
@@ -83,7 +84,8 @@ def cjk_font() -> str:
 
 @cache
 def _registered(preferred: Path | None) -> str:
-    for path in filter(None, [preferred, *CJK_FONT_FILES]):
+    candidates: list[Path | str] = [*([preferred] if preferred else []), *CJK_FONT_FILES]
+    for path in candidates:
         if Path(path).is_file():
             font_manager.fontManager.addfont(path)
             return font_manager.FontProperties(fname=path).get_name()
@@ -150,7 +152,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _style() -> dict[str, object]:
+def _style() -> Any:  # matplotlib types rcParams keys as one long Literal
     """The CJK font first (it has Latin glyphs too, so labels stay in one typeface); no text
     under 14 pt, which a phone showing the 1,120-pixel image about 400 points wide still
     makes about 5 points — the smallest that stays readable."""
@@ -266,7 +268,7 @@ def _legend(ax: Axes, archetypes: set[str], edge: bool, lang: Lang) -> None:
                 label=ARCHETYPES["edge_builder"].name(lang),
             )
         )
-    handles = [h for h in handles if h.get_label().strip()]
+    handles = [h for h in handles if str(h.get_label()).strip()]
     if handles:
         ax.legend(
             handles=handles,

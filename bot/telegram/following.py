@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -119,7 +119,7 @@ async def _flip(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, lang: 
     if not isinstance(message, Message) or message.reply_markup is None:
         return
     rows = [
-        [navigation.flipped(b.text, b.callback_data, query.data, lang) for b in row]
+        [navigation.flipped(b.text, _data(b), query.data, lang) for b in row]
         for row in message.reply_markup.inline_keyboard
     ]
     with contextlib.suppress(BadRequest):
@@ -137,3 +137,8 @@ async def may_change_subscriptions(update: Update, context: ContextTypes.DEFAULT
         return True
     member = await context.bot.get_chat_member(chat.id, user.id)
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+def _data(button: InlineKeyboardButton) -> str | None:
+    """A button's callback data (None for the kinds that carry none, like a game button)."""
+    return button.callback_data if isinstance(button.callback_data, str) else None

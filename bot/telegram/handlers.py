@@ -30,7 +30,7 @@ from bot.telegram.replies import (
     show,
     with_followed,
 )
-from bot.text.i18n import Lang, t
+from bot.text.i18n import Lang, parse, t
 from bot.text.markup import esc
 from tools.errors import ToolkitError
 from tools.store import Store
@@ -56,9 +56,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set the user's language when /lang zh|en is issued."""
-    choice = (context.args or [""])[0].lower()
+    choice = parse((context.args or [""])[0])
     user = update.effective_user
-    if choice not in ("zh", "en") or user is None:
+    if choice is None or user is None:
         await send_html(update, context, esc(t("lang_usage", await lang_of(update, context))))
         return
     s = services(context)

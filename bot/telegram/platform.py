@@ -29,6 +29,9 @@ from bot.text.markup import CAPTION_LIMIT, esc, size, split, visible
 from tools.errors import ToolkitError, UnknownCompany
 from tools.taxonomy import DEFAULT_METRIC
 
+# Our languages with Telegram's language_code for them (None: the default for everyone else).
+LANG_CODES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("zh", "zh"))
+
 log = logging.getLogger(__name__)
 LINKED = ("tiers", "history", "company", "sources")  # views a deep link may open
 INLINE_CACHE_S = 300
@@ -37,7 +40,7 @@ JOINED = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
 
 async def describe(bot: Bot) -> None:
     """The "What can this bot do?" screen and the profile line, in both languages."""
-    for lang, code in (("en", None), ("zh", "zh")):
+    for lang, code in LANG_CODES:
         await bot.set_my_description(t("bot_description", lang), language_code=code)
         await bot.set_my_short_description(t("bot_short_description", lang), language_code=code)
 

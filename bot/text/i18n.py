@@ -50,6 +50,12 @@ def t(key: str, lang: Lang, **values: object) -> str:
     return text.format(**values)
 
 
+def parse(text: str) -> Lang | None:
+    """A language as a user types it ('zh', 'EN'), else None."""
+    code = text.strip().lower()
+    return "zh" if code == "zh" else "en" if code == "en" else None
+
+
 def detect(text: str | None) -> Lang:
     """'zh-hans', 'zh_CN.UTF-8' → zh; anything else → en."""
     return "zh" if text and text.lower().startswith("zh") else "en"
