@@ -15,18 +15,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from bot.agent import grounding, memory, planner, prose, registry
-from bot.agent.client import ChatCompletionMessage, Counter, LLMUnavailable, complete
 from bot.agent.memory import Turn
 from bot.agent.planner import Plan
 from bot.agent.registry import Outcome, ToolContext
 from bot.settings import LLMSettings
 from bot.text.i18n import Lang, t
 from tools.store import Store
+
+if TYPE_CHECKING:  # the client (and openai) loads only when an LLM is configured: cold start
+    from bot.agent.client import ChatCompletionMessage, Counter
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ class TurnState:
     ctx: ToolContext
     settings: LLMSettings
     deadline: float
-    counter: Counter = field(default_factory=Counter)
+    counter: Counter
     messages: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -107,7 +109,10 @@ async def answer(
     previous = next((turn.plan for turn in reversed(history) if turn.plan), None)
     plan = planner.plan(question, ctx.resolver, previous)
     if allow_llm and settings.enabled:
-        state = TurnState(question, plan, ctx, settings, time.monotonic() + settings.budget_seconds)
+        from bot.agent import client  # openai costs ~1 s to import; offline answers skip it
+
+        deadline = time.monotonic() + settings.budget_seconds
+        state = TurnState(question, plan, ctx, settings, deadline, client.Counter())
         result = await _with_llm(state, history)
         result = result.model_copy(update={"llm_seconds": state.counter.seconds})
     else:
@@ -175,6 +180,8 @@ def records(outcomes: Sequence[Outcome]) -> list[ToolCallRecord]:
 
 
 async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
+    from bot.agent.client import LLMUnavailable  # loaded by answer() already
+
     fallback: Fallback = "time_budget"
     try:
         async with asyncio.timeout(state.settings.budget_seconds):
@@ -232,6 +239,8 @@ def _requested(call: Any, fallback_id: str) -> tuple[str, str, Any]:
 
 
 async def _ask(state: TurnState, tool_choice: str) -> ChatCompletionMessage:
+    from bot.agent.client import complete
+
     return await complete(
         state.settings,
         state.deadline,
