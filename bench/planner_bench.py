@@ -42,26 +42,34 @@ SLOTS = ("metric", "region", "period", "top", "whatif")
 def chains(path: Path = QUESTIONS) -> list[list[dict[str, Any]]]:
     """Every entry as a chat: a lone question is a chain of one."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [e["chain"] if "chain" in e else [e] for e in entries]
+    return [e.get("chain", [e]) for e in entries]
 
 
 def mismatch(p: Plan, want: dict[str, Any]) -> list[str]:
     """What the plan gets wrong, as 'field: got != want'."""
     got = p.model_dump()
-    pairs = [("intent", p.intent, want["intent"]), ("companies", p.companies, want.get("companies", []))]
+    pairs = [
+        ("intent", p.intent, want["intent"]),
+        ("companies", p.companies, want.get("companies", [])),
+    ]
     for slot in SLOTS:
         if slot in want:
             value = got[slot]
             if slot == "whatif" and value is not None:
                 value = {**value, "value": round(value["value"], 3)}
-                want = {**want, "whatif": {**want["whatif"], "value": round(want["whatif"]["value"], 3)}}
+                want = {
+                    **want,
+                    "whatif": {**want["whatif"], "value": round(want["whatif"]["value"], 3)},
+                }
             pairs.append((slot, value, want[slot]))
     return [f"{name}: {g!r} != {w!r}" for name, g, w in pairs if g != w]
 
 
-def expected_plan(want: dict[str, Any]) -> Plan:
-    fields = {k: want[k] for k in ("intent", "companies", *SLOTS) if k in want}
-    return Plan(**fields)
+def expected_plan(p: Plan, want: dict[str, Any]) -> Plan:
+    """The plan with what the question needs put right (what it does not name stays as read)."""
+    fields = {k: want[k] for k in ("intent", *SLOTS) if k in want}
+    fields["companies"] = want.get("companies", [])
+    return Plan.model_validate({**p.model_dump(), **fields})
 
 
 def prefetch(p: Plan, universe: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -70,7 +78,7 @@ def prefetch(p: Plan, universe: Any) -> list[tuple[str, dict[str, Any]]]:
 
 async def run_chats(store: Store) -> tuple[int, int, int, list[str]]:
     """(turns, right offline, right prefetch, what went wrong)."""
-    llm = LLMSettings(base_url=None, api_key=None, model=None)
+    llm = LLMSettings()  # no key, no endpoint: offline
     universe = store.universe()
     total = right = fetched = 0
     wrong: list[str] = []
@@ -80,9 +88,11 @@ async def run_chats(store: Store) -> tuple[int, int, int, list[str]]:
             a = await answer(want["q"], store=store, settings=llm, chat_id=f"planner-bench-{n}")
             p = Plan.model_validate(a.plan)
             problems = mismatch(p, want)
-            problems += [f"figure {f!r} not in answer" for f in want.get("figures", []) if f not in a.text]
+            problems += [
+                f"figure {f!r} not in answer" for f in want.get("figures", []) if f not in a.text
+            ]
             right += not problems
-            if prefetch(p, universe) == _expected_calls(want, universe):
+            if prefetch(p, universe) == tool_calls(expected_plan(p, want), universe):
                 fetched += 1
             else:
                 problems.append("prefetch differs")
@@ -91,14 +101,12 @@ async def run_chats(store: Store) -> tuple[int, int, int, list[str]]:
     return total, right, fetched, wrong
 
 
-def _expected_calls(want: dict[str, Any], universe: Any) -> list[tuple[str, dict[str, Any]]]:
-    return tool_calls(expected_plan(want), universe)
-
-
 def cold_start() -> tuple[float, float]:
     """Median whole-process seconds of `rank` and of offline `ask`, run in turns."""
     exe = str(ROOT / ".venv" / "bin" / "inference-lens")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INFERENCE_LENS_LLM"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INFERENCE_LENS_LLM"))
+    }
     with tempfile.TemporaryDirectory() as tmp:
         env["INFERENCE_LENS_DB"] = f"{tmp}/cold.db"
         subprocess.run([exe, "rank"], env=env, check=True, capture_output=True)  # builds the db

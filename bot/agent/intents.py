@@ -10,11 +10,18 @@ import re
 import unicodedata
 from typing import Literal
 
+from opencc import OpenCC
 from pydantic import BaseModel
 
 from tools.taxonomy import METRICS
 
-Intent = Literal["rank", "tiers", "profile", "compare", "history", "whatif", "methodology", "help"]
+Intent = Literal[
+    "rank", "tiers", "profile", "compare", "history", "whatif", "methodology", "help",
+    "subscribe", "unsubscribe", "out_of_scope",
+]  # fmt: skip
+# Why a question is not answered from the data: prices, advice, weather and the like, a company
+# the data lacks, an attempt to steer the bot, or a subscription for somebody else.
+OutOfScope = Literal["price", "advice", "other", "unknown_company", "injection", "others"]
 
 # fmt: off
 # Checked in this order; the first intent with a keyword in the question wins (what-if and
@@ -24,7 +31,7 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
     ("history", (
         "history", "changed", "change", "over time", "since", "trend", "moved", "last year",
         "evolv", "move up", "move down", "moved up", "went up", "went down", "climb",
-        "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降", "上升", "下滑",
+        "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降", "上升", "下滑", "怎么变", "变了",
     )),
     ("methodology", (
         "define", "definition", "meaning", "mean", "methodology", "formula", "calculat", "computed",
@@ -36,6 +43,7 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
         "层次", "分层", "四层", "拆分", "分布", "类型", "卖水", "用水", "属于", "算是", "哪一类", "哪类",
         "定位", "角色", "层级", "结构", "端侧", "边缘",
     )),
+    ("compare", ("compar", "vs", "versus", "对比", "比一比", "比较", "相比")),
     ("rank", (
         "rank", "top", "order", "sort", "leaderboard", "highest", "lowest", "who leads", "the most",
         "biggest", "largest", "which compan", "stand", "position", "排名", "排第", "排序", "排个序",
@@ -93,13 +101,80 @@ TERM_WORDS: dict[str, tuple[str, ...]] = {
     **{k: v for k, v in METRIC_WORDS.items() if k != "ai_capex_usd"},
 }
 
-REGION_WORDS = {"CN": ("中国", "国内", "china", "chinese"), "US": ("美国", "american", "u.s.")}
-FOLLOWUP_WORDS = ("那", "呢", "还有", "换成", "and ", "what about", "how about", "same for")
+# A metric's absolute form: "按自用推理绝对投入" ranks the dollars, not the share.
+ABSOLUTE_WORDS = ("绝对", "金额", "美元", "absolute", "in dollars", "dollar", "in usd")
+# Selling phrases that name the external supply share without its name ("卖水最多").
+SELLING_WORDS = (
+    "卖水最多", "卖水更多", "卖水多", "卖算力", "sells the most", "sell the most", "sells more",
+    "sell more", "sells compute", "sell compute", "selling compute",
+)
+# A question asking for the top or bottom of a metric ranks, whatever kind word it uses.
+SUPERLATIVE_WORDS = (
+    "最多", "最高", "最低", "最大", "the most", "highest", "lowest", "biggest", "largest", "谁",
+    "who", "which compan", "哪家",
+)
+REGION_WORDS = {
+    "CN": ("中国", "国内", "a股", "港股", "中概", "china", "chinese", "domestic"),
+    "US": ("美国", "美股", "american", "u.s."),
+}
+# Start or end markers of a follow-up; "and" inside a question ("Meta and Alphabet") is none.
+FOLLOWUP_START = ("那", "还有", "换成", "and ", "what about", "how about", "same for")
+FOLLOWUP_END = ("呢",)
+LIST_WORDS = ("list", "which compan", "which are", "who are", "哪些", "有哪些", "列出", "名单")
+ARCHETYPE_TERMS = ("supplier", "dual", "self_user", "edge_builder")
 
-_CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# fmt: off
+OUT_OF_SCOPE_WORDS: dict[OutOfScope, tuple[str, ...]] = {
+    "injection": (
+        "ignore all previous", "ignore previous", "ignore your", "system prompt", "developer mode",
+        "忽略之前", "忽略以上", "忽略所有", "系统提示词", "提示词",
+    ),
+    "price": (
+        "股价", "股票价格", "目标价", "市值", "stock price", "share price", "price target",
+        "target price", "market cap",
+    ),
+    "advice": (
+        "该买", "该卖", "能买", "可以买", "可以卖了", "要不要买", "值得买", "值得投资", "持有",
+        "抄底", "加仓", "减仓", "买入", "清仓", "止损", "should i buy", "should i sell",
+        "buy or sell", "worth buying", "good investment", "invest in",
+    ),
+    "other": ("天气", "weather", "彩票", "lottery", "bitcoin", "比特币"),
+}
+SUBSCRIBE_WORDS = (
+    "提醒我", "通知我", "订阅", "告诉我一声", "alert me", "notify me", "subscribe", "let me know when",
+    "ping me", "remind me",
+)
+UNSUBSCRIBE_WORDS = (
+    "取消订阅", "退订", "不要再提醒", "别再提醒", "不用提醒", "取消提醒", "unsubscribe",
+    "stop alert", "stop notifying", "stop reminding",
+)
+# A subscription for anybody but the requesting chat is refused.
+OTHERS_WORDS = ("所有人", "大家", "群里", "群成员", "他们", "朋友", "everyone", "everybody", "all members", "my friend", "@")
+# fmt: on
+
+_CN_NUMBERS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 FRACTION_WORDS = {
-    "half": 0.5, "一半": 0.5, "减半": 0.5, "a third": 1 / 3, "三分之一": 1 / 3,
-    "a quarter": 0.25, "四分之一": 0.25, "all of": 1.0, "全部": 1.0,
+    "half": 0.5,
+    "一半": 0.5,
+    "减半": 0.5,
+    "a third": 1 / 3,
+    "三分之一": 1 / 3,
+    "a quarter": 0.25,
+    "四分之一": 0.25,
+    "all of": 1.0,
+    "全部": 1.0,
 }
 # fmt: on
 
@@ -111,8 +186,12 @@ METRIC_NAMES = sorted(
 )
 
 
+_T2S = OpenCC("t2s")  # traditional → simplified characters; the keyword tables are simplified
+
+
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, lowercase and simplified Chinese: 騰訊的佔比 reads as 腾讯的占比."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text).casefold())
 
 
 def has(text: str, words: tuple[str, ...]) -> bool:
@@ -147,7 +226,46 @@ def metric_of(text: str) -> str | None:
         for i, (m, w) in enumerate(METRIC_WORDS.items())
         if (pos := first(text, w)) is not None
     ]
-    return min(found)[2] if found else None
+    metric = min(found)[2] if found else None
+    if has(text, SELLING_WORDS) and metric in (None, "external_supply_share"):
+        return "external_supply_share"
+    if metric == "self_use_inference_share" and has(text, ABSOLUTE_WORDS):
+        return "self_use_inference_usd"
+    return metric
+
+
+def out_of_scope(text: str) -> OutOfScope | None:
+    """Why the question is not one the data answers, if it is not."""
+    if has(text, SUBSCRIBE_WORDS) and has(text, OTHERS_WORDS):
+        return "others"
+    return next((why for why, words in OUT_OF_SCOPE_WORDS.items() if has(text, words)), None)
+
+
+def subscription_of(text: str) -> Intent | None:
+    if has(text, UNSUBSCRIBE_WORDS):
+        return "unsubscribe"
+    return "subscribe" if has(text, SUBSCRIBE_WORDS) else None
+
+
+def is_superlative(text: str) -> bool:
+    return has(text, SUPERLATIVE_WORDS)
+
+
+_PRONOUN = re.compile(
+    r"它|其(?![他中实余次])|这家|该公司|他家|(?<![a-z])(?:its?|that one|this one|that company)(?![a-z])"
+)
+
+
+def refers_back(text: str) -> bool:
+    """Whether the question points back at the previous turn's companies ("它的分层", "its capex")."""
+    return bool(_PRONOUN.search(text))
+
+
+def listed_kind(text: str) -> str | None:
+    """The archetype a "list the suppliers" question asks for."""
+    if not has(text, LIST_WORDS):
+        return None
+    return next((term for term in ARCHETYPE_TERMS if has(text, TERM_WORDS[term])), None)
 
 
 def terms_of(text: str) -> list[str]:
@@ -184,12 +302,46 @@ def names_someone(question: str) -> bool:
     """Whether an English question names something by a capitalised word after its first
     ("Break down Foobar's layers"); then an unknown company, not a definition, is meant."""
     words = re.findall(r"(?<=\s)[A-Z][A-Za-z0-9&.-]*", question)
-    return any(w.casefold().rstrip(".") not in _NOT_NAMES for w in words)
+    return any(re.split(r"[-'’]", w.casefold().rstrip("."))[0] not in _NOT_NAMES for w in words)
+
+
+def unknown_zh_subject(text: str) -> bool:
+    """Whether a Chinese question opens with a name followed by 的 ("蔚来的capex"): asked with
+    no company found, it names one the data lacks."""
+    match = re.match(r"([\u4e00-\u9fff]{2,4})的", text)
+    return bool(match) and not any(
+        has(match.group(1), words) for words in (*REGION_WORDS.values(), SUPERLATIVE_WORDS)
+    )
+
+
+def without_followup(text: str) -> str:
+    """The question without its opening follow-up words: "what about 2025?" asks about
+    nothing ("about" is a profile word)."""
+    stripped = text.strip()
+    for word in FOLLOWUP_START:
+        if stripped.startswith(word):
+            return stripped[len(word) :]
+    return stripped
+
+
+def is_period_range(text: str) -> bool:
+    """ "from 2024 to 2026" / "2024到2026": how something changed between two periods."""
+    return bool(re.search(r"20\d\d\s*(?:年)?\s*(?:到|至|-|–|to|vs)\s*20\d\d", text))
+
+
+def compared_names(text: str) -> list[str]:
+    """The words compared in "X vs Y" (an unknown Y names a company the data lacks)."""
+    return re.findall(r"(?<![a-z])(?:vs\.?|versus)\s+([a-z][a-z0-9.&-]+)", text)
 
 
 def is_followup(text: str) -> bool:
     short = len(text) <= 14 if not text.isascii() else len(text.split()) <= 5
-    return short or has(text, FOLLOWUP_WORDS)
+    stripped = text.strip(" ?？!！。.")
+    return (
+        short
+        or any(stripped.startswith(w) for w in FOLLOWUP_START)
+        or any(stripped.endswith(w) for w in FOLLOWUP_END)
+    )
 
 
 # --- what-if: which input changes, and how ---
@@ -199,7 +351,7 @@ class WhatIfSpec(BaseModel):
     """A hypothetical change: set an input, scale it, or sell part of own inference."""
 
     field: str
-    op: Literal["set", "scale", "sell"]
+    op: Literal["set", "add", "scale", "sell"]
     value: float
 
 
@@ -223,17 +375,20 @@ DOWN_BY = (
     "decrease by", "fall by", "fell by", "cut by", "drop by", "dropped by", "降低", "减少", "下降", "削减",
 )
 UP_BY = (
-    "increase by", "rise by", "rose by", "grow by", "grew by", "提高", "增加", "上升", "增长",
+    "increase by", "rise by", "rose by", "grow by", "grew by", "went up by", "up by", "goes up by",
+    "提高", "增加", "上升", "增长",
 )
 SET_TO = ("到", "至", "为", "成", " to ", "becomes", "became", "were", "was", "is ")
 # fmt: on
 
 
-def whatif_of(text: str) -> WhatIfSpec | None:
+def whatif_of(text: str, default_field: str | None = None) -> WhatIfSpec | None:
+    """The change a what-if asks for; `default_field` is what a follow-up ("what if it
+    doubled") changes when it names nothing."""
     fraction = _fraction(text)
     if has(text, SELL_WORDS) and has(text, INFERENCE_WORDS):
         return WhatIfSpec(field="own_inference", op="sell", value=fraction or 0.5)
-    field = _whatif_field(text)
+    field = _whatif_field(text) or default_field
     if field is None:
         return None
     if has(text, DOUBLE_WORDS):
@@ -243,6 +398,8 @@ def whatif_of(text: str) -> WhatIfSpec | None:
     if fraction is None:
         return None
     by = -1 if has(text, DOWN_BY) else 1 if has(text, UP_BY) else 0
+    if by and re.search(r"\d\s*(个百分点|percentage point|points?\b|pp\b)", text):
+        return WhatIfSpec(field=field, op="add", value=by * fraction)  # "降低10个百分点"
     if by and not _set_before_number(text):
         return WhatIfSpec(field=field, op="scale", value=1 + by * fraction)
     return WhatIfSpec(field=field, op="set", value=fraction)
@@ -257,7 +414,9 @@ def _whatif_field(text: str) -> str | None:
 
 def _fraction(text: str) -> float | None:
     """The change's size: '20%' → 0.2, '0.3' → 0.3, 'half' → 0.5."""
-    match = re.search(r"(\d+(?:\.\d+)?)\s*(%|percent|个百分点)", text)
+    match = re.search(
+        r"(\d+(?:\.\d+)?)\s*(%|percent|个百分点|percentage point|points?\b|pp\b)", text
+    )
     if match:
         return float(match.group(1)) / 100
     match = re.search(r"(?<![\d.])(0?\.\d+|1\.0+)(?![\d.])", text)

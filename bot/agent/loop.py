@@ -26,6 +26,7 @@ from bot.agent.registry import Outcome, ToolContext
 from bot.settings import LLMSettings
 from bot.text.i18n import Lang, t
 from tools.store import Store
+from tools.taxonomy import DEFAULT_METRIC
 
 if TYPE_CHECKING:  # the client (and openai) loads only when an LLM is configured: cold start
     from bot.agent.client import ChatCompletionMessage, Counter
@@ -64,6 +65,15 @@ Fallback = Literal[
 ]
 
 
+class Action(BaseModel):
+    """A subscription asked for in words; Telegram offers it as a confirm button that
+    subscribes the requesting chat (the callback data of commands.py: "sub:<company>:<metric>")."""
+
+    kind: Literal["subscribe", "unsubscribe"]
+    company: str | None = None
+    metric: str = DEFAULT_METRIC
+
+
 class Answer(BaseModel):
     text: str  # plain text, no HTML
     mode: Literal["llm", "offline"]
@@ -73,6 +83,8 @@ class Answer(BaseModel):
     llm_seconds: float = 0.0  # spent waiting on the LLM (the benchmark's split)
     fallback: Fallback | None = None
     note: str | None  # shown under the text: why the answer is offline or rendered
+    plan: Plan | None = None  # what the planner read in the question
+    action: Action | None = None  # what the chat may confirm with a button
 
 
 @dataclass
@@ -108,7 +120,9 @@ async def answer(
     ctx = await asyncio.to_thread(_context, store, lang, chat_id, user_id)
     previous = next((turn.plan for turn in reversed(history) if turn.plan), None)
     plan = planner.plan(question, ctx.resolver, previous)
-    if allow_llm and settings.enabled:
+    if plan.intent in planner.ANSWERED_IN_WORDS:
+        result = await offline(plan, ctx, fallback=None)
+    elif allow_llm and settings.enabled:
         from bot.agent import client  # openai costs ~1 s to import; offline answers skip it
 
         deadline = time.monotonic() + settings.budget_seconds
@@ -117,11 +131,19 @@ async def answer(
         result = result.model_copy(update={"llm_seconds": state.counter.seconds})
     else:
         result = await offline(plan, ctx, fallback="daily_limit" if settings.enabled else "no_llm")
+    result = result.model_copy(update={"plan": plan, "action": _action(plan)})
     remembered = plan if plan.intent != "help" else None
     await memory.remember(
         store, chat_id, Turn(question=question, lang=lang, plan=remembered, answer=result.text)
     )
     return result
+
+
+def _action(plan: Plan) -> Action | None:
+    if plan.intent not in ("subscribe", "unsubscribe"):
+        return None
+    company = plan.companies[0] if plan.companies else None
+    return Action(kind=plan.intent, company=company, metric=plan.metric or DEFAULT_METRIC)
 
 
 def _context(store: Store, lang: Lang, chat_id: str, user_id: str | None) -> ToolContext:
@@ -135,7 +157,7 @@ async def offline(
     plan: Plan,
     ctx: ToolContext,
     *,
-    fallback: Fallback,
+    fallback: Fallback | None,
     note: str | None = None,
     requests: int = 0,
 ) -> Answer:
@@ -155,6 +177,8 @@ async def offline(
 def _offline_text(plan: Plan, outcomes: Sequence[Outcome], ctx: ToolContext) -> str:
     if outcomes:
         return prose.render(outcomes, ctx.lang, plan)
+    if plan.intent in planner.ANSWERED_IN_WORDS:
+        return prose.in_words(plan, ctx.universe, ctx.lang)
     if plan.intent == "help":
         return prose.help_text(ctx.lang)
     if plan.intent == "whatif" and plan.companies:
