@@ -26,6 +26,7 @@ class StandInAnswer:
     text: str
     mode: str = "offline"
     note: str | None = None
+    action: None = None  # a subscription asked for in words (none when scripted)
 
 
 def settings_for(

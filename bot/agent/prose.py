@@ -79,9 +79,10 @@ def _kind_list(r: Ranking, kind: str, lang: Lang) -> Doc:
     """'Suppliers: Alibaba, Amazon, …' — the companies of one archetype (or tag)."""
     names = [terms.name(row, lang) for row in r.rows if kind in (row.archetype, *row.tags)]
     kind_name = terms.archetype(kind, [], lang)
+    period = r.rows[0].period if r.rows else r.period  # the ranking's own is "latest"
     if not names:
-        return Doc("", [Line(t("ans_kind_none", lang, kind=kind_name, period=r.period))])
-    line = t("ans_kind_list", lang, kind=kind_name, period=r.period, names=terms.join(names, lang))
+        return Doc("", [Line(t("ans_kind_none", lang, kind=kind_name, period=period))])
+    line = t("ans_kind_list", lang, kind=kind_name, period=period, names=terms.join(names, lang))
     return Doc("", [Line(line)])
 
 

@@ -14,9 +14,10 @@ from telegram.constants import ChatType, MessageEntityType
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.agent.loop import Action
 from bot.telegram import commands, pages, updates, users
 from bot.telegram.replies import guarded, lang_of, run_view, send, send_html, services, typing
-from bot.text.i18n import t
+from bot.text.i18n import Lang, t
 from bot.text.markup import esc, visible
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,19 @@ async def _answer(
     if answer.note:
         notes.append(answer.note)
     footer = "\n".join(f"<i>{esc(n)}</i>" for n in notes)
-    await send_html(update, context, esc(answer.text) + ("\n\n" + footer if footer else ""))
+    html = esc(answer.text) + ("\n\n" + footer if footer else "")
+    await send(update, context, commands.Reply(html, buttons=_confirm(answer.action, lang)))
+
+
+def _confirm(action: Action | None, lang: Lang) -> list[list[commands.Button]]:
+    """A subscription asked for in words, as a button in the commands' callback format; the
+    callback (un)subscribes the chat it is tapped in, which is the chat that asked."""
+    if action is None:
+        return []
+    if action.kind == "subscribe":
+        data = f"sub:{action.company or ''}:{action.metric}"
+        return [[commands.Button(t("btn_subscribe", lang), data)]]
+    return [[commands.Button(t("btn_unsubscribe", lang), f"unsub:{action.company or ''}")]]
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
