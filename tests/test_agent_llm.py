@@ -308,3 +308,19 @@ def _plan(store: Store, question: str):
     from tools.resolve import Resolver
 
     return plan(question, Resolver(store.universe().companies.values()))
+
+
+async def test_out_of_scope_and_subscriptions_are_answered_without_the_llm(llm, store: Store):
+    """Nothing in the data answers them, and a refusal must not depend on a model's wording."""
+    server = llm(honest)
+    advice = await ask("Should I buy Nvidia?", store=store, chat_id="a")
+    sub = await ask("提醒我小米排名变化", store=store, chat_id="b")
+    assert server.requests == [] and advice.llm_requests == sub.llm_requests == 0
+    assert advice.text.endswith(t("not_advice", "en")) and advice.tool_calls == []
+    assert sub.action is not None and sub.action.company == "xiaomi"
+
+
+async def test_a_plan_that_is_not_confident_prefetches_nothing(llm, store: Store):
+    server = llm(honest)
+    await ask("如果小米更努力会怎样?", store=store)  # a what-if without a change
+    assert not any(m["role"] == "tool" for m in server.requests[0].messages)
