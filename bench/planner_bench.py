@@ -14,7 +14,10 @@ Prints the figures; exits 1 when a target is missed.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -29,11 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.agent.loop import answer  # noqa: E402
-from bot.agent.planner import Plan, tool_calls  # noqa: E402
+from bot.agent.planner import Plan, question_lang, tool_calls  # noqa: E402
 from bot.settings import LLMSettings  # noqa: E402
+from bot.text import terms  # noqa: E402
 from tools.store import Store  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "data" / "questions.yaml"
+CLI = ROOT / ".venv" / "bin" / "inference-lens"
 ACCURACY_MIN, PREFETCH_MIN, COLD_RATIO_MAX = 0.95, 0.95, 1.5
 COLD_ROUNDS = 5
 SLOTS = ("metric", "region", "period", "top", "whatif")
@@ -88,9 +93,8 @@ async def run_chats(store: Store) -> tuple[int, int, int, list[str]]:
             a = await answer(want["q"], store=store, settings=llm, chat_id=f"planner-bench-{n}")
             p = Plan.model_validate(a.plan)
             problems = mismatch(p, want)
-            problems += [
-                f"figure {f!r} not in answer" for f in want.get("figures", []) if f not in a.text
-            ]
+            shown = figures(want, str(store.path))
+            problems += [f"figure {f!r} not in answer" for f in shown if f not in a.text]
             right += not problems
             if prefetch(p, universe) == tool_calls(expected_plan(p, want), universe):
                 fetched += 1
@@ -99,6 +103,30 @@ async def run_chats(store: Store) -> tuple[int, int, int, list[str]]:
             if problems:
                 wrong.append(f"{want['q']} → {'; '.join(problems)}")
     return total, right, fetched, wrong
+
+
+@functools.cache
+def cli_json(command: str, db: str) -> dict[str, Any]:
+    """What `inference-lens <command> --json` prints (each command runs once per bench)."""
+    argv = [str(CLI), *shlex.split(command), "--json"]
+    env = {**os.environ, "INFERENCE_LENS_DB": db}
+    return json.loads(subprocess.run(argv, env=env, check=True, capture_output=True).stdout)
+
+
+def figures(want: dict[str, Any], db: str) -> list[str]:
+    """The figures the answer must show, as the answer writes them, from the CLI's JSON."""
+    if "cli" not in want:
+        return []
+    result = cli_json(want["cli"], db)
+    lang = question_lang(want["q"])
+    rows = {row["company"]: row for row in result["rows"]}
+    row = rows[want["companies"][0]] if want.get("companies") else result["rows"][0]
+    said = {
+        "rank": f"第 {row['rank']} 名" if lang == "zh" else f"#{row['rank']}",
+        "value": terms.metric_value(result["metric"], row["value"], lang),
+        "top": row["name_zh"] if lang == "zh" else row["name"],
+    }
+    return [said[f] for f in want["figures"]]
 
 
 def cold_start() -> tuple[float, float]:
