@@ -270,3 +270,19 @@ def test_offline_ask_does_not_import_the_llm_client(tmp_path: Path):
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
+
+
+def test_how_sure_where_from_and_why_follow_the_last_answer(resolver):
+    first = plan("小米排第几", resolver)
+    assert read("这个有多确定?", resolver, first) == ("rank", ["xiaomi"])
+    assert read("数据从哪来的", resolver, first) == ("profile", ["xiaomi"])
+    assert read("为什么?", resolver, first) == ("profile", ["xiaomi"])
+    pair = plan("Tencent vs Alibaba on self-use share", resolver)
+    # the pair's confidence is P(A above B), from compare; its sources are per company
+    assert read("how sure is that?", resolver, pair) == ("compare", ["tencent", "alibaba"])
+    assert read("where do these numbers come from?", resolver, pair) == (
+        "profile",
+        ["tencent", "alibaba"],
+    )
+    # a definition question is not about the last answer
+    assert read("为什么说重自用者强内生?", resolver, first) == ("methodology", [])

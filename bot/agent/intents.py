@@ -27,6 +27,15 @@ OutOfScope = Literal["price", "advice", "other", "unknown_company", "injection",
 # Checked in this order; the first intent with a keyword in the question wins (what-if and
 # history questions also say "rank", and "how is the ranking computed" asks for a definition).
 INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
+    # "how sure" is the ranking's p10-p90 and rank range; "where from" is the profile's sources
+    ("rank", CONFIDENCE_WORDS := (
+        "how sure", "how confident", "confidence", "uncertain", "margin of error", "置信",
+        "多确定", "把握", "靠谱吗", "可信度", "不确定",
+    )),
+    ("profile", SOURCE_WORDS := (
+        "come from", "source", "where is that from", "where's that from", "来源", "出处", "哪来的",
+        "从哪来", "哪里来", "数据从哪",
+    )),
     ("whatif", ("what if", "suppose", "hypothetical", "scenario", "如果", "假如", "假设", "要是", "倘若")),
     ("history", (
         "history", "changed", "change", "over time", "since", "trend", "moved", "last year",
@@ -254,6 +263,14 @@ def is_superlative(text: str) -> bool:
 _PRONOUN = re.compile(
     r"它|其(?![他中实余次])|这家|该公司|他家|(?<![a-z])(?:its?|that one|this one|that company)(?![a-z])"
 )
+
+
+def asks_about_the_last(text: str) -> bool:
+    """ "how sure is that?", "where is that from?", a bare "why?": about the last answer."""
+    if has(text, (*CONFIDENCE_WORDS, *SOURCE_WORDS)):
+        return True
+    rest = re.sub(r"why|为什么|为啥|怎么会|[\s?？!！.。]", "", text)
+    return len(rest) < len(text.strip()) and len(rest) <= 6  # "why?", "why is that", "为什么?"
 
 
 def refers_back(text: str) -> bool:

@@ -60,7 +60,11 @@ def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Pla
     text = kw.fold(question)
     named = resolver.find_in(text, typos=True)[:MAX_COMPANIES]
     # "它的分层" / "its capex": the previous turn's companies, unless this one names its own.
-    back = previous is not None and not named and kw.refers_back(text)
+    back = (
+        previous is not None
+        and not named
+        and (kw.refers_back(text) or kw.asks_about_the_last(text))
+    )
     companies = previous.companies if back and previous else named
     slots: dict[str, Any] = {
         "companies": companies,
@@ -125,6 +129,8 @@ def _choose(intent: Intent | None, text: str, companies: list[str], terms: list[
     """The keyword intent, corrected by what the question names."""
     if intent in ("whatif", "history"):
         return intent
+    if intent == "profile" and kw.has(text, kw.SOURCE_WORDS):
+        return "profile"  # the sources are listed per company, however many are named
     if len(companies) >= 2 and (intent != "tiers" or kw.has(text, kw.COMPARE_WORDS)):
         return "compare"
     if not companies and (intent == "tiers" or (intent in ("profile", None) and terms)):
