@@ -10,7 +10,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.agent import intents as kw
-from bot.agent.intents import Intent, OutOfScope, WhatIfSpec
+from bot.agent import scope
+from bot.agent.intents import Intent, WhatIfSpec
+from bot.agent.scope import OutOfScope
 from bot.text.i18n import Lang
 from tools.resolve import Resolver
 from tools.taxonomy import DEFAULT_METRIC
@@ -73,9 +75,9 @@ def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Pla
         "period": kw.period_of(text),
         "top": kw.top_of(text),
     }
-    if reason := kw.out_of_scope(text):
+    if reason := scope.out_of_scope(text):
         return Plan(intent="out_of_scope", companies=named, reason=reason)
-    if wanted := kw.subscription_of(text):
+    if wanted := scope.subscription_of(text):
         return Plan(intent=wanted, companies=companies[:1], metric=slots["metric"])
     if not named and _names_unknown(question, text, resolver):
         return Plan(intent="out_of_scope", reason="unknown_company")
