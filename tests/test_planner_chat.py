@@ -286,3 +286,18 @@ def test_how_sure_where_from_and_why_follow_the_last_answer(resolver):
     )
     # a definition question is not about the last answer
     assert read("为什么说重自用者强内生?", resolver, first) == ("methodology", [])
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "intent"),
+    [
+        ("理想汽车排第几", None, "out_of_scope"),  # a Chinese name the data lacks, no 的
+        ("跟三星比呢", "苹果的分层", "out_of_scope"),  # compared with an unknown company
+        ("给我看看排行榜", None, "rank"),  # opening words that name no one
+        ("帮我关注一下百度", None, "subscribe"),
+        ("百度近几年排名走势", None, "history"),
+    ],
+)
+def test_second_batch_rules(resolver, question, previous, intent):
+    before = plan(previous, resolver) if previous else None
+    assert plan(question, resolver, before).intent == intent

@@ -37,7 +37,8 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
     ("history", (
         "history", "changed", "change", "over time", "since", "trend", "moved", "last year",
         "evolv", "move up", "move down", "moved up", "went up", "went down", "climb",
-        "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降", "上升", "下滑", "怎么变", "变了",
+        "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降", "上升", "下滑", "怎么变", "变了", "走势", "近几年",
+        "历年",
     )),
     ("methodology", (
         "define", "definition", "meaning", "mean", "methodology", "formula", "calculat", "computed",
@@ -278,13 +279,24 @@ def names_someone(question: str) -> bool:
     return any(re.split(r"[-'’]", w.casefold().rstrip("."))[0] not in _NOT_NAMES for w in words)
 
 
+# Characters of the words that open questions without naming anyone (给我看看, 哪些公司).
+_NOT_A_NAME = set("我你他她它谁哪什么怎这那给看请帮所有公司家些个按把列前")
+
+
 def unknown_zh_subject(text: str) -> bool:
-    """Whether a Chinese question opens with a name followed by 的 ("蔚来的capex"): asked with
-    no company found, it names one the data lacks."""
-    match = re.match(r"([\u4e00-\u9fff]{2,4})的", text)
-    return bool(match) and not any(
-        has(match.group(1), words) for words in (*REGION_WORDS.values(), SUPERLATIVE_WORDS)
+    """Whether a Chinese question opens with a name ("蔚来的capex", "理想汽车排第几"): asked
+    with no company found, it names one the data lacks."""
+    match = re.match(r"([\u4e00-\u9fff]{2,6}?)(?:的|排|是|和|跟|有|算|属于)", text)
+    if not match:
+        return False
+    subject = match.group(1)
+    keywords = (
+        *(w for _, words in INTENT_WORDS for w in words),
+        *(w for words in TERM_WORDS.values() for w in words),
+        *(w for words in REGION_WORDS.values() for w in words),
+        *SUPERLATIVE_WORDS,
     )
+    return not (set(subject) & _NOT_A_NAME) and not has(subject, keywords)
 
 
 def without_followup(text: str) -> str:
@@ -303,8 +315,10 @@ def is_period_range(text: str) -> bool:
 
 
 def compared_names(text: str) -> list[str]:
-    """The words compared in "X vs Y" (an unknown Y names a company the data lacks)."""
-    return re.findall(r"(?<![a-z])(?:vs\.?|versus)\s+([a-z][a-z0-9.&-]+)", text)
+    """The names compared in "X vs Y" / "跟Y比" (an unknown Y names a company the data lacks)."""
+    english = re.findall(r"(?<![a-z])(?:vs\.?|versus)\s+([a-z][a-z0-9.&-]+)", text)
+    chinese = re.findall(r"(?:跟|和|与|同)([\u4e00-\u9fff]{2,4}?)(?:比|对比|相比)", text)
+    return english + chinese
 
 
 def is_followup(text: str) -> bool:

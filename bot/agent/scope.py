@@ -32,7 +32,7 @@ OUT_OF_SCOPE_WORDS: dict[OutOfScope, tuple[str, ...]] = {
     "other": ("天气", "weather", "彩票", "lottery", "bitcoin", "比特币"),
 }
 SUBSCRIBE_WORDS = (
-    "提醒我", "通知我", "订阅", "告诉我一声", "alert me", "notify me", "subscribe", "let me know when",
+    "提醒我", "通知我", "订阅", "帮我关注", "关注一下", "告诉我一声", "alert me", "notify me", "subscribe", "let me know when",
     "ping me", "remind me",
 )
 UNSUBSCRIBE_WORDS = (
