@@ -301,3 +301,10 @@ def test_how_sure_where_from_and_why_follow_the_last_answer(resolver):
 def test_second_batch_rules(resolver, question, previous, intent):
     before = plan(previous, resolver) if previous else None
     assert plan(question, resolver, before).intent == intent
+
+
+async def test_a_rank_within_a_region_says_so(store: Store):
+    a = await answer("where does Meta rank among US companies", store=store, settings=OFFLINE)
+    us = [r for r in a.tool_calls[0].result["rows"] if r["region"] == "US"]
+    meta = next(r for r in us if r["company"] == "meta")
+    assert f"ranks #{meta['rank']} of {len(us)} US companies" in a.text
