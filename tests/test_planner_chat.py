@@ -305,6 +305,7 @@ def test_second_batch_rules(resolver, question, previous, intent):
 
 async def test_a_rank_within_a_region_says_so(store: Store):
     a = await answer("where does Meta rank among US companies", store=store, settings=OFFLINE)
-    us = [r for r in a.tool_calls[0].result["rows"] if r["region"] == "US"]
-    meta = next(r for r in us if r["company"] == "meta")
-    assert f"ranks #{meta['rank']} of {len(us)} US companies" in a.text
+    rows = a.tool_calls[0].result["rows"]  # the US ranking only
+    assert a.tool_calls[0].arguments["region"] == "US"
+    meta = next(r for r in rows if r["company"] == "meta")
+    assert f"ranks #{meta['rank']} of {len(rows)} US companies" in a.text
