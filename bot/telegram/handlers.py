@@ -8,17 +8,20 @@ import logging
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.agent.loop import Action
 from bot.telegram import commands, pages, updates, users
 from bot.telegram.replies import guarded, lang_of, run_view, send, send_html, services, typing
 from bot.text.i18n import Lang, t
 from bot.text.markup import esc, visible
+
+if TYPE_CHECKING:  # the agent loads lazily (bot.telegram.app.default_answer)
+    from bot.agent.loop import Action
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
