@@ -6,6 +6,7 @@ text; English keywords match at word starts, so "rank" finds "ranking" but not "
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Literal
@@ -181,11 +182,16 @@ def first(text: str, words: tuple[str, ...]) -> int | None:
     """Position of the earliest keyword in folded text (English ones at a word start)."""
     spots = []
     for word in words:
-        pattern = re.escape(word) if not word[0].isascii() else rf"(?<![a-z]){re.escape(word)}"
-        match = re.search(pattern, text)
+        match = _pattern(word).search(text)
         if match:
             spots.append(match.start())
     return min(spots, default=None)
+
+
+@functools.cache
+def _pattern(word: str) -> re.Pattern[str]:
+    """Compiled once: the tables hold more words than the re module's own cache keeps."""
+    return re.compile(re.escape(word) if not word[0].isascii() else rf"(?<![a-z]){re.escape(word)}")
 
 
 def intent_of(text: str) -> Intent | None:
