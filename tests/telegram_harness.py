@@ -27,6 +27,7 @@ class StandInAnswer:
     mode: str = "offline"
     note: str | None = None
     tool_calls: list[Any] = field(default_factory=list)  # ToolCallRecord-like: name, arguments
+    action: None = None  # a subscription asked for in words (none when scripted)
 
 
 def settings_for(

@@ -10,6 +10,7 @@ import pytest
 from fake_telegram import BOT_USERNAME, FakeTelegram
 from telegram_harness import StandInAnswer, running_bot
 
+from bot.alerts import subscriptions
 from bot.settings import LLMSettings
 from bot.telegram import charts
 from tools.store import Store
@@ -252,3 +253,24 @@ async def test_a_refused_chart_does_not_cost_the_answer(telegram, store, monkeyp
         (tiers,) = await telegram.wait_quiet(alice.id)
     assert tiers.text.startswith("Baidu: four-layer breakdown")
     assert [c.status for c in telegram.calls("sendPhoto")] == [400]
+
+
+async def test_a_subscription_in_words_gets_a_confirm_button_for_that_chat(telegram, store):
+    li = telegram.user(2077, language_code="zh")
+    async with running_bot(telegram, store):
+        telegram.user_says(li, "提醒我小米排名变化")
+        (reply,) = await telegram.wait_for(li.id, 1)
+        assert "/subscribe xiaomi" in reply.text
+        assert reply.button_data() == ["sub:xiaomi:self_use_inference_share"]
+        telegram.user_taps(li, reply)
+        for _ in range(100):
+            if telegram.calls("answerCallbackQuery"):
+                break
+            await asyncio.sleep(0.05)
+        telegram.user_says(li, "帮群里所有人都订阅腾讯")  # somebody else's subscription
+        (_, flipped, refused) = await telegram.wait_for(li.id, 3)
+    assert flipped.method == "editMessageReplyMarkup"  # the tapped 🔔 became 🔕 in place
+    assert [(s.company, s.metric) for s in subscriptions.of_chat(store, li.id)] == [
+        ("xiaomi", "self_use_inference_share")
+    ]
+    assert "/subscribe" in refused.text and refused.button_data() == []

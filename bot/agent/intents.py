@@ -6,25 +6,40 @@ text; English keywords match at word starts, so "rank" finds "ranking" but not "
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Literal
 
+from opencc import OpenCC
 from pydantic import BaseModel
 
 from tools.taxonomy import METRICS
 
-Intent = Literal["rank", "tiers", "profile", "compare", "history", "whatif", "methodology", "help"]
+Intent = Literal[
+    "rank", "tiers", "profile", "compare", "history", "whatif", "methodology", "help",
+    "subscribe", "unsubscribe", "out_of_scope",
+]  # fmt: skip
 
 # fmt: off
 # Checked in this order; the first intent with a keyword in the question wins (what-if and
 # history questions also say "rank", and "how is the ranking computed" asks for a definition).
 INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
+    # "how sure" is the ranking's p10-p90 and rank range; "where from" is the profile's sources
+    ("rank", CONFIDENCE_WORDS := (
+        "how sure", "how confident", "confidence", "uncertain", "margin of error", "置信",
+        "多确定", "把握", "靠谱吗", "可信度", "不确定",
+    )),
+    ("profile", SOURCE_WORDS := (
+        "come from", "source", "where is that from", "where's that from", "来源", "出处", "哪来的",
+        "从哪来", "哪里来", "数据从哪",
+    )),
     ("whatif", ("what if", "suppose", "hypothetical", "scenario", "如果", "假如", "假设", "要是", "倘若")),
     ("history", (
         "history", "changed", "change", "over time", "since", "trend", "moved", "last year",
         "evolv", "move up", "move down", "moved up", "went up", "went down", "climb",
-        "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降", "上升", "下滑",
+        "变化", "历史", "这两年", "这几年", "趋势", "以来", "变动", "去年", "演变", "升降", "上升", "下滑", "怎么变", "变了", "走势", "近几年",
+        "历年",
     )),
     ("methodology", (
         "define", "definition", "meaning", "mean", "methodology", "formula", "calculat", "computed",
@@ -36,6 +51,7 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
         "层次", "分层", "四层", "拆分", "分布", "类型", "卖水", "用水", "属于", "算是", "哪一类", "哪类",
         "定位", "角色", "层级", "结构", "端侧", "边缘",
     )),
+    ("compare", ("compar", "vs", "versus", "对比", "比一比", "比较", "相比")),
     ("rank", (
         "rank", "top", "order", "sort", "leaderboard", "highest", "lowest", "who leads", "the most",
         "biggest", "largest", "which compan", "stand", "position", "排名", "排第", "排序", "排个序",
@@ -93,13 +109,52 @@ TERM_WORDS: dict[str, tuple[str, ...]] = {
     **{k: v for k, v in METRIC_WORDS.items() if k != "ai_capex_usd"},
 }
 
-REGION_WORDS = {"CN": ("中国", "国内", "china", "chinese"), "US": ("美国", "american", "u.s.")}
-FOLLOWUP_WORDS = ("那", "呢", "还有", "换成", "and ", "what about", "how about", "same for")
+# A metric's absolute form: "按自用推理绝对投入" ranks the dollars, not the share.
+ABSOLUTE_WORDS = ("绝对", "金额", "美元", "absolute", "in dollars", "dollar", "in usd")
+# Selling phrases that name the external supply share without its name ("卖水最多").
+SELLING_WORDS = (
+    "卖水最多", "卖水更多", "卖水多", "卖算力", "sells the most", "sell the most", "sells more",
+    "sell more", "sells compute", "sell compute", "selling compute",
+)
+# A question asking for the top or bottom of a metric ranks, whatever kind word it uses.
+SUPERLATIVE_WORDS = (
+    "最多", "最高", "最低", "最大", "the most", "highest", "lowest", "biggest", "largest", "谁",
+    "who", "which compan", "哪家",
+)
+REGION_WORDS = {
+    "CN": ("中国", "国内", "a股", "港股", "中概", "china", "chinese", "domestic"),
+    "US": ("美国", "美股", "american", "u.s."),
+}
+# Start or end markers of a follow-up; "and" inside a question ("Meta and Alphabet") is none.
+FOLLOWUP_START = ("那", "还有", "换成", "and ", "what about", "how about", "same for")
+FOLLOWUP_END = ("呢",)
+LIST_WORDS = ("list", "which compan", "which are", "who are", "哪些", "有哪些", "列出", "名单")
+ARCHETYPE_TERMS = ("supplier", "dual", "self_user", "edge_builder")
 
-_CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+_CN_NUMBERS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 FRACTION_WORDS = {
-    "half": 0.5, "一半": 0.5, "减半": 0.5, "a third": 1 / 3, "三分之一": 1 / 3,
-    "a quarter": 0.25, "四分之一": 0.25, "all of": 1.0, "全部": 1.0,
+    "half": 0.5,
+    "一半": 0.5,
+    "减半": 0.5,
+    "a third": 1 / 3,
+    "三分之一": 1 / 3,
+    "a quarter": 0.25,
+    "四分之一": 0.25,
+    "all of": 1.0,
+    "全部": 1.0,
 }
 # fmt: on
 
@@ -111,8 +166,12 @@ METRIC_NAMES = sorted(
 )
 
 
+_T2S = OpenCC("t2s")  # traditional → simplified characters; the keyword tables are simplified
+
+
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, lowercase and simplified Chinese: 騰訊的佔比 reads as 腾讯的占比."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text).casefold())
 
 
 def has(text: str, words: tuple[str, ...]) -> bool:
@@ -123,11 +182,16 @@ def first(text: str, words: tuple[str, ...]) -> int | None:
     """Position of the earliest keyword in folded text (English ones at a word start)."""
     spots = []
     for word in words:
-        pattern = re.escape(word) if not word[0].isascii() else rf"(?<![a-z]){re.escape(word)}"
-        match = re.search(pattern, text)
+        match = _pattern(word).search(text)
         if match:
             spots.append(match.start())
     return min(spots, default=None)
+
+
+@functools.cache
+def _pattern(word: str) -> re.Pattern[str]:
+    """Compiled once: the tables hold more words than the re module's own cache keeps."""
+    return re.compile(re.escape(word) if not word[0].isascii() else rf"(?<![a-z]){re.escape(word)}")
 
 
 def intent_of(text: str) -> Intent | None:
@@ -147,7 +211,41 @@ def metric_of(text: str) -> str | None:
         for i, (m, w) in enumerate(METRIC_WORDS.items())
         if (pos := first(text, w)) is not None
     ]
-    return min(found)[2] if found else None
+    metric = min(found)[2] if found else None
+    if has(text, SELLING_WORDS) and metric in (None, "external_supply_share"):
+        return "external_supply_share"
+    if metric == "self_use_inference_share" and has(text, ABSOLUTE_WORDS):
+        return "self_use_inference_usd"
+    return metric
+
+
+def is_superlative(text: str) -> bool:
+    return has(text, SUPERLATIVE_WORDS)
+
+
+_PRONOUN = re.compile(
+    r"它|其(?![他中实余次])|这家|该公司|他家|(?<![a-z])(?:its?|that one|this one|that company)(?![a-z])"
+)
+
+
+def asks_about_the_last(text: str) -> bool:
+    """ "how sure is that?", "where is that from?", a bare "why?": about the last answer."""
+    if has(text, (*CONFIDENCE_WORDS, *SOURCE_WORDS)):
+        return True
+    rest = re.sub(r"why|为什么|为啥|怎么会|[\s?？!！.。]", "", text)
+    return len(rest) < len(text.strip()) and len(rest) <= 6  # "why?", "why is that", "为什么?"
+
+
+def refers_back(text: str) -> bool:
+    """Whether the question points back at the previous turn's companies ("它的分层", "its capex")."""
+    return bool(_PRONOUN.search(text))
+
+
+def listed_kind(text: str) -> str | None:
+    """The archetype a "list the suppliers" question asks for."""
+    if not has(text, LIST_WORDS):
+        return None
+    return next((term for term in ARCHETYPE_TERMS if has(text, TERM_WORDS[term])), None)
 
 
 def terms_of(text: str) -> list[str]:
@@ -184,12 +282,59 @@ def names_someone(question: str) -> bool:
     """Whether an English question names something by a capitalised word after its first
     ("Break down Foobar's layers"); then an unknown company, not a definition, is meant."""
     words = re.findall(r"(?<=\s)[A-Z][A-Za-z0-9&.-]*", question)
-    return any(w.casefold().rstrip(".") not in _NOT_NAMES for w in words)
+    return any(re.split(r"[-'’]", w.casefold().rstrip("."))[0] not in _NOT_NAMES for w in words)
+
+
+# Characters of the words that open questions without naming anyone (给我看看, 哪些公司).
+_NOT_A_NAME = set("我你他她它谁哪什么怎这那给看请帮所有公司家些个按把列前")
+
+
+def unknown_zh_subject(text: str) -> bool:
+    """Whether a Chinese question opens with a name ("蔚来的capex", "理想汽车排第几"): asked
+    with no company found, it names one the data lacks."""
+    match = re.match(r"([\u4e00-\u9fff]{2,6}?)(?:的|排|是|和|跟|有|算|属于)", text)
+    if not match:
+        return False
+    subject = match.group(1)
+    keywords = (
+        *(w for _, words in INTENT_WORDS for w in words),
+        *(w for words in TERM_WORDS.values() for w in words),
+        *(w for words in REGION_WORDS.values() for w in words),
+        *SUPERLATIVE_WORDS,
+    )
+    return not (set(subject) & _NOT_A_NAME) and not has(subject, keywords)
+
+
+def without_followup(text: str) -> str:
+    """The question without its opening follow-up words: "what about 2025?" asks about
+    nothing ("about" is a profile word)."""
+    stripped = text.strip()
+    for word in FOLLOWUP_START:
+        if stripped.startswith(word):
+            return stripped[len(word) :]
+    return stripped
+
+
+def is_period_range(text: str) -> bool:
+    """ "from 2024 to 2026" / "2024到2026": how something changed between two periods."""
+    return bool(re.search(r"20\d\d\s*(?:年)?\s*(?:到|至|-|–|to|vs)\s*20\d\d", text))
+
+
+def compared_names(text: str) -> list[str]:
+    """The names compared in "X vs Y" / "跟Y比" (an unknown Y names a company the data lacks)."""
+    english = re.findall(r"(?<![a-z])(?:vs\.?|versus)\s+([a-z][a-z0-9.&-]+)", text)
+    chinese = re.findall(r"(?:跟|和|与|同)([\u4e00-\u9fff]{2,4}?)(?:比|对比|相比)", text)
+    return english + chinese
 
 
 def is_followup(text: str) -> bool:
     short = len(text) <= 14 if not text.isascii() else len(text.split()) <= 5
-    return short or has(text, FOLLOWUP_WORDS)
+    stripped = text.strip(" ?？!！。.")
+    return (
+        short
+        or any(stripped.startswith(w) for w in FOLLOWUP_START)
+        or any(stripped.endswith(w) for w in FOLLOWUP_END)
+    )
 
 
 # --- what-if: which input changes, and how ---
@@ -199,7 +344,7 @@ class WhatIfSpec(BaseModel):
     """A hypothetical change: set an input, scale it, or sell part of own inference."""
 
     field: str
-    op: Literal["set", "scale", "sell"]
+    op: Literal["set", "add", "scale", "sell"]
     value: float
 
 
@@ -223,17 +368,20 @@ DOWN_BY = (
     "decrease by", "fall by", "fell by", "cut by", "drop by", "dropped by", "降低", "减少", "下降", "削减",
 )
 UP_BY = (
-    "increase by", "rise by", "rose by", "grow by", "grew by", "提高", "增加", "上升", "增长",
+    "increase by", "rise by", "rose by", "grow by", "grew by", "went up by", "up by", "goes up by",
+    "提高", "增加", "上升", "增长",
 )
 SET_TO = ("到", "至", "为", "成", " to ", "becomes", "became", "were", "was", "is ")
 # fmt: on
 
 
-def whatif_of(text: str) -> WhatIfSpec | None:
+def whatif_of(text: str, default_field: str | None = None) -> WhatIfSpec | None:
+    """The change a what-if asks for; `default_field` is what a follow-up ("what if it
+    doubled") changes when it names nothing."""
     fraction = _fraction(text)
     if has(text, SELL_WORDS) and has(text, INFERENCE_WORDS):
         return WhatIfSpec(field="own_inference", op="sell", value=fraction or 0.5)
-    field = _whatif_field(text)
+    field = _whatif_field(text) or default_field
     if field is None:
         return None
     if has(text, DOUBLE_WORDS):
@@ -243,6 +391,8 @@ def whatif_of(text: str) -> WhatIfSpec | None:
     if fraction is None:
         return None
     by = -1 if has(text, DOWN_BY) else 1 if has(text, UP_BY) else 0
+    if by and re.search(r"\d\s*(个百分点|percentage point|points?\b|pp\b)", text):
+        return WhatIfSpec(field=field, op="add", value=by * fraction)  # "降低10个百分点"
     if by and not _set_before_number(text):
         return WhatIfSpec(field=field, op="scale", value=1 + by * fraction)
     return WhatIfSpec(field=field, op="set", value=fraction)
@@ -257,7 +407,9 @@ def _whatif_field(text: str) -> str | None:
 
 def _fraction(text: str) -> float | None:
     """The change's size: '20%' → 0.2, '0.3' → 0.3, 'half' → 0.5."""
-    match = re.search(r"(\d+(?:\.\d+)?)\s*(%|percent|个百分点)", text)
+    match = re.search(
+        r"(\d+(?:\.\d+)?)\s*(%|percent|个百分点|percentage point|points?\b|pp\b)", text
+    )
     if match:
         return float(match.group(1)) / 100
     match = re.search(r"(?<![\d.])(0?\.\d+|1\.0+)(?![\d.])", text)

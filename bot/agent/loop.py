@@ -15,18 +15,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from bot.agent import grounding, memory, planner, prose, registry
-from bot.agent.client import ChatCompletionMessage, Counter, LLMUnavailable, complete
 from bot.agent.memory import Turn
 from bot.agent.planner import Plan
 from bot.agent.registry import Outcome, ToolContext
 from bot.settings import LLMSettings
 from bot.text.i18n import Lang, t
 from tools.store import Store
+from tools.taxonomy import DEFAULT_METRIC
+
+if TYPE_CHECKING:  # the client (and openai) loads only when an LLM is configured: cold start
+    from bot.agent.client import ChatCompletionMessage, Counter
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,15 @@ Fallback = Literal[
 ]
 
 
+class Action(BaseModel):
+    """A subscription asked for in words; Telegram offers it as a confirm button that
+    subscribes the requesting chat (the callback data of commands.py: "sub:<company>:<metric>")."""
+
+    kind: Literal["subscribe", "unsubscribe"]
+    company: str | None = None
+    metric: str = DEFAULT_METRIC
+
+
 class Answer(BaseModel):
     text: str  # plain text, no HTML
     mode: Literal["llm", "offline"]
@@ -66,6 +78,8 @@ class Answer(BaseModel):
     llm_seconds: float = 0.0  # spent waiting on the LLM (the benchmark's split)
     fallback: Fallback | None = None
     note: str | None  # shown under the text: why the answer is offline or rendered
+    plan: Plan | None = None  # what the planner read in the question
+    action: Action | None = None  # what the chat may confirm with a button
 
 
 @dataclass
@@ -77,7 +91,7 @@ class TurnState:
     ctx: ToolContext
     settings: LLMSettings
     deadline: float
-    counter: Counter = field(default_factory=Counter)
+    counter: Counter
     messages: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -101,17 +115,30 @@ async def answer(
     ctx = await asyncio.to_thread(_context, store, lang, chat_id, user_id)
     previous = next((turn.plan for turn in reversed(history) if turn.plan), None)
     plan = planner.plan(question, ctx.resolver, previous)
-    if allow_llm and settings.enabled:
-        state = TurnState(question, plan, ctx, settings, time.monotonic() + settings.budget_seconds)
+    if plan.intent in planner.ANSWERED_IN_WORDS:
+        result = await offline(plan, ctx, fallback=None)
+    elif allow_llm and settings.enabled:
+        from bot.agent import client  # openai costs ~1 s to import; offline answers skip it
+
+        deadline = time.monotonic() + settings.budget_seconds
+        state = TurnState(question, plan, ctx, settings, deadline, client.Counter())
         result = await _with_llm(state, history)
         result = result.model_copy(update={"llm_seconds": state.counter.seconds})
     else:
         result = await offline(plan, ctx, fallback="daily_limit" if settings.enabled else "no_llm")
+    result = result.model_copy(update={"plan": plan, "action": _action(plan)})
     remembered = plan if plan.intent != "help" else None
     await memory.remember(
         store, chat_id, Turn(question=question, lang=lang, plan=remembered, answer=result.text)
     )
     return result
+
+
+def _action(plan: Plan) -> Action | None:
+    if plan.intent not in ("subscribe", "unsubscribe"):
+        return None
+    company = plan.companies[0] if plan.companies else None
+    return Action(kind=plan.intent, company=company, metric=plan.metric or DEFAULT_METRIC)
 
 
 def _context(store: Store, lang: Lang, chat_id: str, user_id: str | None) -> ToolContext:
@@ -125,7 +152,7 @@ async def offline(
     plan: Plan,
     ctx: ToolContext,
     *,
-    fallback: Fallback,
+    fallback: Fallback | None,
     note: str | None = None,
     requests: int = 0,
 ) -> Answer:
@@ -145,6 +172,8 @@ async def offline(
 def _offline_text(plan: Plan, outcomes: Sequence[Outcome], ctx: ToolContext) -> str:
     if outcomes:
         return prose.render(outcomes, ctx.lang, plan)
+    if plan.intent in planner.ANSWERED_IN_WORDS:
+        return prose.in_words(plan, ctx.universe, ctx.lang)
     if plan.intent == "help":
         return prose.help_text(ctx.lang)
     if plan.intent == "whatif" and plan.companies:
@@ -170,6 +199,8 @@ def records(outcomes: Sequence[Outcome]) -> list[ToolCallRecord]:
 
 
 async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
+    from bot.agent.client import LLMUnavailable  # loaded by answer() already
+
     fallback: Fallback = "time_budget"
     try:
         async with asyncio.timeout(state.settings.budget_seconds):
@@ -227,6 +258,8 @@ def _requested(call: Any, fallback_id: str) -> tuple[str, str, Any]:
 
 
 async def _ask(state: TurnState, tool_choice: str) -> ChatCompletionMessage:
+    from bot.agent.client import complete
+
     return await complete(
         state.settings,
         state.deadline,

@@ -10,13 +10,25 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.agent import intents as kw
+from bot.agent import scope
 from bot.agent.intents import Intent, WhatIfSpec
+from bot.agent.scope import OutOfScope
 from bot.text.i18n import Lang
 from tools.resolve import Resolver
 from tools.taxonomy import DEFAULT_METRIC
 from tools.universe import Universe
 
 MAX_COMPANIES = 4  # a compare beyond this is a ranking; more per-company calls cost prompt
+# Answered in set words, with the LLM or without: there is nothing in the data to look up, and
+# a subscription or a refusal must not depend on how a model phrases it.
+ANSWERED_IN_WORDS: frozenset[Intent] = frozenset({"subscribe", "unsubscribe", "out_of_scope"})
+# What a follow-up what-if ("what if it doubled") changes: the input behind the last metric.
+METRIC_INPUT = {
+    "ai_capex_usd": "ai_capex",
+    "self_use_inference_usd": "ai_capex",
+    "external_supply_share": "external_supply_share",
+    "self_use_inference_share": "own_inference",
+}
 
 
 class Plan(BaseModel):
@@ -28,6 +40,8 @@ class Plan(BaseModel):
     top: int | None = None
     whatif: WhatIfSpec | None = None
     topics: list[str] = []
+    kind: str | None = None  # the archetype a "list the suppliers" question asks for
+    reason: OutOfScope | None = None  # why an out_of_scope question is not answered
     confident: bool = True
 
 
@@ -41,9 +55,19 @@ def question_lang(text: str) -> Lang:
 
 
 def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Plan:
-    """Read the question; a short one with no intent of its own continues the previous plan."""
+    """Read the question; a short one with no intent of its own continues the previous plan.
+
+    Checked in order: out of scope, subscriptions, a company the data lacks, a follow-up, help,
+    a list by kind, then the question's own intent."""
     text = kw.fold(question)
-    companies = resolver.find_in(question, typos=True)[:MAX_COMPANIES]
+    named = resolver.find_in(text, typos=True)[:MAX_COMPANIES]
+    # "它的分层" / "its capex": the previous turn's companies, unless this one names its own.
+    back = (
+        previous is not None
+        and not named
+        and (kw.refers_back(text) or kw.asks_about_the_last(text))
+    )
+    companies = previous.companies if back and previous else named
     slots: dict[str, Any] = {
         "companies": companies,
         "metric": kw.metric_of(text),
@@ -51,26 +75,48 @@ def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Pla
         "period": kw.period_of(text),
         "top": kw.top_of(text),
     }
-    intent = kw.intent_of(text)
+    if reason := scope.out_of_scope(text):
+        return Plan(intent="out_of_scope", companies=named, reason=reason)
+    if wanted := scope.subscription_of(text):
+        return Plan(intent=wanted, companies=companies[:1], metric=slots["metric"])
+    if not named and _names_unknown(question, text, resolver):
+        return Plan(intent="out_of_scope", reason="unknown_company")
+    intent = kw.intent_of(kw.without_followup(text))
+    if intent in (None, "rank") and kw.is_period_range(text):
+        intent = "history"  # "从2024到2026排名怎么变": the change between the periods
     if intent is None and previous is not None and kw.is_followup(text) and _any(slots):
         return _continue(previous, slots)
     if not companies and kw.is_help(text):
         return Plan(intent="help")
-    if intent == "tiers" and not companies and kw.names_someone(question):
-        return Plan(intent="tiers", confident=False)  # "Break down Foobar's layers": who is that?
-    return _fresh(intent, text, slots)
+    if not companies and (kind := kw.listed_kind(text)):
+        return Plan(intent="tiers", kind=kind, period=slots["period"], region=slots["region"])
+    default_field = METRIC_INPUT.get(previous.metric or "") if back and previous else None
+    return _fresh(intent, text, slots, default_field)
+
+
+def _names_unknown(question: str, text: str, resolver: Resolver) -> bool:
+    """A company is named ("Where does OpenAI rank?", "蔚来的capex", "vs bilibili") that the
+    data lacks; definitions name terms, not companies."""
+    if kw.terms_of(text) or kw.intent_of(text) == "methodology":
+        return False
+    unknown_rival = any(not resolver.find_in(w) for w in kw.compared_names(text))
+    return kw.names_someone(question) or kw.unknown_zh_subject(text) or unknown_rival
 
 
 def _any(slots: dict[str, Any]) -> bool:
     return any(value for value in slots.values())
 
 
-def _fresh(intent: Intent | None, text: str, slots: dict[str, Any]) -> Plan:
+def _fresh(
+    intent: Intent | None, text: str, slots: dict[str, Any], default_field: str | None
+) -> Plan:
     companies = slots["companies"]
     terms = kw.terms_of(text)
     chosen = _choose(intent, text, companies, terms)
+    if chosen != "rank" and not companies and slots["metric"] and kw.is_superlative(text):
+        chosen = "rank"  # "谁卖水最多" / "who spends the most": the top of that metric
     clean = {k: v for k, v in slots.items() if v}
-    whatif = kw.whatif_of(text) if chosen == "whatif" else None
+    whatif = kw.whatif_of(text, default_field) if chosen == "whatif" else None
     if whatif is not None:
         # "如果阿里的对外算力占比降到20%,它会排第几?" asks for its place in the thesis ranking:
         # the metric word names what changes, not what to rank by. Capex moves no share, so
@@ -85,12 +131,16 @@ def _choose(intent: Intent | None, text: str, companies: list[str], terms: list[
     """The keyword intent, corrected by what the question names."""
     if intent in ("whatif", "history"):
         return intent
+    if intent == "profile" and kw.has(text, kw.SOURCE_WORDS):
+        return "profile"  # the sources are listed per company, however many are named
     if len(companies) >= 2 and (intent != "tiers" or kw.has(text, kw.COMPARE_WORDS)):
         return "compare"
     if not companies and (intent == "tiers" or (intent in ("profile", None) and terms)):
         return "methodology"  # "什么是卖水者?" asks about a term, not a company
     if intent == "methodology" and companies:
         return "profile"
+    if intent == "compare":
+        return "rank"  # fewer than two companies: their place in the ranking
     if intent is None:
         if companies:
             return "profile"
@@ -126,6 +176,9 @@ def tool_calls(p: Plan, universe: Universe) -> list[tuple[str, dict[str, Any]]]:
     metric = p.metric or DEFAULT_METRIC
     period = {"period": p.period} if p.period else {}
     one = {"tiers": "tier_breakdown", "profile": "company_profile"}
+    if p.intent == "tiers" and p.kind:  # "list the suppliers": the ranking holds the archetypes
+        region = {"region": p.region} if p.region else {}
+        return [("rank", {"metric": DEFAULT_METRIC, **region, **period})]
     if p.intent in one:
         return [(one[p.intent], {"company": c, **period}) for c in p.companies]
     if p.intent == "history":
@@ -152,6 +205,8 @@ def _whatif_args(p: Plan, spec: WhatIfSpec, company: str, universe: Universe) ->
     value = spec.value
     if spec.op == "scale":
         value *= _current(universe, company, p.period, spec.field)
+    if spec.op == "add":  # "降低10个百分点": points off the stored share
+        value = max(0.0, value + _current(universe, company, p.period, spec.field))
     return {**args, "overrides": {spec.field: value}}
 
 

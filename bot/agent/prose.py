@@ -24,6 +24,8 @@ from bot.text.i18n import Lang, t
 from tools.breakdown import Profile, TierBreakdown
 from tools.history import History
 from tools.ranking import Comparison, Ranking
+from tools.taxonomy import DEFAULT_METRIC
+from tools.universe import Universe
 from tools.whatif import WhatIf
 
 
@@ -52,6 +54,8 @@ def _say(o: Outcome, lang: Lang, plan: Plan | None) -> str:
 def _result(data: BaseModel, view: BaseModel, lang: Lang, plan: Plan | None) -> Doc:
     focus = plan.companies if plan else []
     match data:
+        case Ranking() if plan and plan.kind:
+            return _kind_list(data, plan.kind, lang)
         case Ranking() if any(r.company in focus for r in data.rows):
             docs = [ranking_text.position(data, c, lang) for c in focus if c in _ids(data)]
             return Doc("", [b for d in docs for b in d.blocks])
@@ -69,6 +73,17 @@ def _result(data: BaseModel, view: BaseModel, lang: Lang, plan: Plan | None) -> 
             sold = view.sold_fraction if isinstance(view, v.WhatIfView) else None
             return whatif_text.scenario(data, lang, sold)
     raise TypeError(f"no words for {type(data).__name__}")
+
+
+def _kind_list(r: Ranking, kind: str, lang: Lang) -> Doc:
+    """'Suppliers: Alibaba, Amazon, …' — the companies of one archetype (or tag)."""
+    names = [terms.name(row, lang) for row in r.rows if kind in (row.archetype, *row.tags)]
+    kind_name = terms.archetype(kind, [], lang)
+    period = r.rows[0].period if r.rows else r.period  # the ranking's own is "latest"
+    if not names:
+        return Doc("", [Line(t("ans_kind_none", lang, kind=kind_name, period=period))])
+    line = t("ans_kind_list", lang, kind=kind_name, period=period, names=terms.join(names, lang))
+    return Doc("", [Line(line)])
 
 
 def _ids(r: Ranking) -> set[str]:
@@ -119,3 +134,36 @@ def help_text(lang: Lang) -> str:
 
 def need_company(names: Sequence[str], lang: Lang) -> str:
     return t("ans_need_company", lang, names=terms.join(names, lang))
+
+
+# --- answered in words: subscriptions asked for in a sentence, and what the data does not cover
+
+
+def in_words(plan: Plan, universe: Universe, lang: Lang) -> str:
+    """A subscription's command, or an honest "not covered"; investment questions say so."""
+    names = [terms.name(universe.companies[c], lang) for c in plan.companies]
+    if plan.intent == "subscribe":
+        return _subscribe(plan, names, lang)
+    if plan.intent == "unsubscribe":
+        command = " ".join(["/unsubscribe", *plan.companies])
+        return t("ans_unsubscribe", lang, command=command)
+    match plan.reason:
+        case "unknown_company":
+            covered = [terms.name(c, lang) for c in universe.companies.values()]
+            return t("ans_unknown_company", lang, names=terms.join(covered, lang))
+        case "others":
+            return t("ans_subscribe_others", lang)
+        case "price":
+            return t("ans_no_prices", lang) + "\n" + t("not_advice", lang)
+        case "advice":
+            return t("ans_no_advice", lang) + "\n" + t("not_advice", lang)
+    return t("ans_outside", lang)
+
+
+def _subscribe(plan: Plan, names: Sequence[str], lang: Lang) -> str:
+    metric = plan.metric or DEFAULT_METRIC
+    extra = [metric] if metric != DEFAULT_METRIC else []
+    command = " ".join(["/subscribe", *plan.companies[:1], *extra])
+    if names:
+        return t("ans_subscribe_company", lang, name=names[0], command=command)
+    return t("ans_subscribe_ranking", lang, metric=terms.metric(metric, lang), command=command)

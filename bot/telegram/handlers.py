@@ -9,7 +9,9 @@ import logging
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
@@ -35,6 +37,9 @@ from bot.text.markup import esc
 from tools.errors import ToolkitError
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC
+
+if TYPE_CHECKING:  # the agent loads lazily (bot.telegram.app.default_answer)
+    from bot.agent.loop import Action
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -244,7 +249,9 @@ async def _answer(
         notes.append(answer.note)
     footer = "\n".join(f"<i>{esc(n)}</i>" for n in notes)
     html = esc(answer.text) + ("\n\n" + footer if footer else "")
-    await send(update, context, await _with_view(update, context, html, answer.tool_calls))
+    reply = await _with_view(update, context, html, answer.tool_calls)
+    confirm = _confirm(answer.action, lang)
+    await send(update, context, replace(reply, buttons=[*confirm, *reply.buttons]))
 
 
 async def _with_view(
@@ -262,6 +269,17 @@ async def _with_view(
     if view is None:
         return commands.Reply(html)
     return commands.Reply(html, view.chart, view.buttons)
+
+
+def _confirm(action: Action | None, lang: Lang) -> list[list[commands.Button]]:
+    """A subscription asked for in words, as a button in the commands' callback format; the
+    callback (un)subscribes the chat it is tapped in, which is the chat that asked."""
+    if action is None:
+        return []
+    if action.kind == "subscribe":
+        data = f"sub:{action.company or ''}:{action.metric}"
+        return [[commands.Button(t("btn_subscribe", lang), data)]]
+    return [[commands.Button(t("btn_unsubscribe", lang), f"unsub:{action.company or ''}")]]
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -107,12 +107,18 @@ def comparison(c: Comparison, lang: Lang) -> Doc:
     return doc.add(*_ties(c.rows, lang), *_unranked(c.rows, lang))
 
 
+REGIONS = {"CN": "region_cn", "US": "region_us"}  # a region's name in a sentence
+
+
 def position(r: Ranking, company: str, lang: Lang) -> Doc:
     """One company's place: 'Xiaomi ranks #1 of 14 by … (2026): 72%, estimate. p10–p90 …'."""
     row = next(x for x in r.rows if x.company == company)
+    # Within a region the rank is among its companies: "#2 of 8 US companies".
+    region = {"region": t(REGIONS[r.region], lang)} if r.region in REGIONS else {}
     lead = t(
-        "ans_rank_focus",
+        "ans_rank_focus_region" if region else "ans_rank_focus",
         lang,
+        **region,
         name=terms.name(row, lang),
         rank=row.rank,
         total=r.total,

@@ -1,0 +1,60 @@
+"""Questions the data does not answer, and subscriptions asked for in words (issue 12):
+share prices, buy/sell advice, weather, attempts to steer the bot, subscribing somebody else.
+
+Keyword tables over text folded by intents.fold (NFKC, lowercase, simplified Chinese).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.agent.intents import Intent, has
+
+# Why a question is not answered from the data: prices, advice, weather and the like, a company
+# the data lacks, an attempt to steer the bot, or a subscription for somebody else.
+OutOfScope = Literal["price", "advice", "other", "unknown_company", "injection", "others"]
+
+# fmt: off
+OUT_OF_SCOPE_WORDS: dict[OutOfScope, tuple[str, ...]] = {
+    "injection": (
+        "ignore all previous", "ignore previous", "ignore your", "system prompt", "developer mode",
+        "忽略之前", "忽略以上", "忽略所有", "系统提示词", "提示词",
+    ),
+    "price": (
+        "股价", "股票价格", "目标价", "市值", "stock price", "share price", "price target",
+        "target price", "market cap",
+    ),
+    "advice": (
+        "该买", "该卖", "能买", "可以买", "可以卖了", "要不要买", "值得买", "值得投资", "持有",
+        "抄底", "加仓", "减仓", "买入", "清仓", "止损", "should i buy", "should i sell",
+        "buy or sell", "worth buying", "good investment", "invest in",
+    ),
+    "other": ("天气", "weather", "彩票", "lottery", "bitcoin", "比特币"),
+}
+SUBSCRIBE_WORDS = (
+    "提醒我", "通知我", "订阅", "帮我关注", "关注一下", "告诉我一声", "alert me", "notify me", "subscribe", "let me know when",
+    "ping me", "remind me",
+)
+UNSUBSCRIBE_WORDS = (
+    "取消订阅", "退订", "不要再提醒", "别再提醒", "不用提醒", "取消提醒", "unsubscribe",
+    "stop alert", "stop notifying", "stop reminding",
+)
+# A subscription for anybody but the requesting chat is refused.
+OTHERS_WORDS = (
+    "所有人", "大家", "群里", "群成员", "他们", "朋友", "everyone", "everybody", "all members",
+    "my friend", "@",
+)
+# fmt: on
+
+
+def out_of_scope(text: str) -> OutOfScope | None:
+    """Why the question is not one the data answers, if it is not."""
+    if has(text, SUBSCRIBE_WORDS) and has(text, OTHERS_WORDS):
+        return "others"
+    return next((why for why, words in OUT_OF_SCOPE_WORDS.items() if has(text, words)), None)
+
+
+def subscription_of(text: str) -> Intent | None:
+    if has(text, UNSUBSCRIBE_WORDS):
+        return "unsubscribe"
+    return "subscribe" if has(text, SUBSCRIBE_WORDS) else None
