@@ -421,4 +421,4 @@ def _fraction(text: str) -> float | None:
 def _set_before_number(text: str) -> bool:
     """'降到20%' / 'fell to 20%' set a value; '降低20%' / 'fell by 20%' scale it."""
     match = re.search(r"(\S{0,3})\s*(\d+(?:\.\d+)?)\s*%", text)
-    return bool(match) and any(w.strip() in match.group(1) for w in SET_TO if w.strip())
+    return match is not None and any(w.strip() in match.group(1) for w in SET_TO if w.strip())

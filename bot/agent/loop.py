@@ -37,6 +37,8 @@ HISTORY_TURNS = 3  # earlier turns sent to the LLM; more cost tokens and rarely 
 HISTORY_CHARS = 600
 
 
+# Why the LLM was unavailable (client.LLMUnavailable.kind) → the fallback it makes.
+FALLBACKS: dict[str, Fallback] = {"quota": "llm_quota", "timeout": "time_budget"}
 NOTES: dict[str, str] = {  # the note under an answer that the LLM did not write
     "llm_error": "note_llm_error",
     "llm_quota": "note_llm_quota",
@@ -209,7 +211,7 @@ async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
         log.warning("LLM answer exceeded the %ss budget", state.settings.budget_seconds)
     except LLMUnavailable as exc:
         log.warning("LLM unavailable (%s: %s); answering offline", exc.kind, exc)
-        fallback = {"quota": "llm_quota", "timeout": "time_budget"}.get(exc.kind, "llm_error")
+        fallback = FALLBACKS.get(exc.kind, "llm_error")
     note = t(NOTES[fallback], state.ctx.lang)
     return await offline(
         state.plan, state.ctx, fallback=fallback, note=note, requests=state.counter.requests
@@ -235,8 +237,8 @@ async def _converse(state: TurnState, history: Sequence[Turn]) -> Answer:
     state.messages = _opening(state, history)
     if state.plan.confident:
         # Prefetch: the results arrive as if the LLM had asked, so it can explain them at once.
-        calls = planner.tool_calls(state.plan, state.ctx.universe)
-        await _add_tool_round(state, [(f"pre_{i}", n, a) for i, (n, a) in enumerate(calls)])
+        planned = planner.tool_calls(state.plan, state.ctx.universe)
+        await _add_tool_round(state, [(f"pre_{i}", n, a) for i, (n, a) in enumerate(planned)])
     rounds = 0
     while True:
         last = rounds >= state.settings.max_tool_rounds
