@@ -19,7 +19,7 @@ from tools.breakdown import Figure as InputFigure
 from tools.breakdown import Profile, TierBreakdown
 from tools.history import History, Move
 from tools.models import Estimate, Fact, Snapshot, Source
-from tools.ranking import Comparison, Ranking, RankRow
+from tools.ranking import Comparison, PairOrder, Ranking, RankRow
 from tools.universe import Universe
 from tools.whatif import Outcome, WhatIf
 
@@ -101,6 +101,7 @@ class RankItem(View):
     p90: float | None = None
     rank_range: list[int] | None = None
     p_above_next: float | None = None
+    above_next_is: str | None = None  # how sure that order is, in the ladder's words
     estimate: bool
     archetype: str
     tags: list[str] = []
@@ -124,6 +125,7 @@ class PairProb(View):
     a: str
     b: str
     p_a_above_b: float
+    order_is: str  # how sure "a above b" is, in the ladder's words
     gap: float | None = None  # a's value minus b's, in the metric's unit (shares: 0.07 = 7 pp)
     ratio: float | None = None  # a's value over b's
 
@@ -198,7 +200,8 @@ class MoveView(View):
     old_archetype: str | None = None
     new_archetype: str | None = None
     changed_inputs: list[ChangeView] = []
-    passed: dict[str, float] = {}
+    passed: dict[str, float] = {}  # company → P(the new order holds)
+    passed_is: dict[str, str] = {}  # company → how sure, in the ladder's words
 
 
 class HistoryView(View):
@@ -277,6 +280,7 @@ def rank_item(row: RankRow, metric: str, universe: Universe, lang: Lang) -> Rank
         p90=r4(row.p90),
         rank_range=None if row.rank_p10 is None else [row.rank_p10, row.rank_p90],
         p_above_next=row.above_next.p if row.above_next else None,
+        above_next_is=terms.confidence(row.above_next, lang) if row.above_next else None,
         estimate=row.estimated,
         archetype=row.archetype,
         tags=row.tags,
@@ -301,7 +305,7 @@ def compare_view(
     c: Comparison, unit: str, period: str, universe: Universe, lang: Lang
 ) -> CompareView:
     values = {r.company: r.value for r in c.rows}
-    pairs = [_pair(p.leader, p.other, p.p, values) for p in c.pairs]
+    pairs = [_pair(p, values, lang) for p in c.pairs]
     return CompareView(
         metric=c.metric,
         unit=unit,
@@ -311,13 +315,15 @@ def compare_view(
     )
 
 
-def _pair(a: str, b: str, p: float, values: dict[str, float | None]) -> PairProb:
+def _pair(pair: PairOrder, values: dict[str, float | None], lang: Lang) -> PairProb:
     """The gap and ratio are computed here so the LLM can say them and the gate can check them."""
+    a, b = pair.leader, pair.other
+    said = {"a": a, "b": b, "p_a_above_b": pair.p, "order_is": terms.confidence(pair, lang)}
     va, vb = values.get(a), values.get(b)
     if va is None or vb is None:
-        return PairProb(a=a, b=b, p_a_above_b=p)
+        return PairProb(**said)
     ratio = round(va / vb, 3) if va > 0 and vb > 0 else None
-    return PairProb(a=a, b=b, p_a_above_b=p, gap=round(va - vb, 4), ratio=ratio)
+    return PairProb(**said, gap=round(va - vb, 4), ratio=ratio)
 
 
 def tiers_view(b: TierBreakdown, lang: Lang) -> TiersView:
@@ -369,7 +375,7 @@ def profile_view(p: Profile, lang: Lang) -> ProfileView:
     )
 
 
-def move_view(m: Move, kind: Literal["period", "revision"]) -> MoveView:
+def move_view(m: Move, kind: Literal["period", "revision"], lang: Lang) -> MoveView:
     fields = [c for c in m.changes if not c.field.endswith((".low", ".high"))]
     return MoveView(
         kind=kind,
@@ -389,7 +395,8 @@ def move_view(m: Move, kind: Literal["period", "revision"]) -> MoveView:
             )
             for c in fields
         ],
-        passed={p.company: p.p for p in m.passed},  # P(the new order holds)
+        passed={p.company: p.p for p in m.passed},
+        passed_is={p.company: terms.confidence(p, lang) for p in m.passed},
     )
 
 
@@ -405,8 +412,8 @@ def history_view(h: History, unit: str, lang: Lang) -> HistoryView:
             )
             for p in h.periods
         ],
-        changes=[move_view(m, "period") for m in h.period_changes]
-        + [move_view(m, "revision") for m in h.revisions],
+        changes=[move_view(m, "period", lang) for m in h.period_changes]
+        + [move_view(m, "revision", lang) for m in h.revisions],
     )
 
 
