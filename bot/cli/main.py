@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
 import yaml
 from pydantic import BaseModel
 
@@ -57,7 +58,9 @@ class Context:
     def out(self, result: BaseModel | dict[str, Any], text: Callable[[], str]) -> None:
         if self.args.json:
             data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-            print(json.dumps(fmt.tidy(data), ensure_ascii=False, indent=2))
+            # pydantic-core's encoder: the stdlib's goes pure Python when indenting (slow on
+            # big rankings)
+            print(pydantic_core.to_json(fmt.tidy(data), indent=2).decode())
         else:
             print(text())
 
