@@ -9,15 +9,13 @@ same few questions (/rank, /tiers of a well-known company) arrive again and agai
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from bot.alerts import subscriptions
 from bot.telegram import charts, navigation, pages
+from bot.telegram.memo import Memo
 from bot.telegram.navigation import Button
 from bot.text import changes, doc, terms
 from bot.text import company as company_text
@@ -35,8 +33,6 @@ from tools.taxonomy import DEFAULT_METRIC, METRICS
 from tools.universe import Universe
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-MEMO_SIZE = 512
 # Button actions on a company: "<action>:<company key>" (sub and unsub add ":<metric>").
 TAPPABLE = ("tiers", "history", "company", "sources", "sub", "unsub")
 RANKING_WORDS = ("ranking", "rank", "排名")
@@ -55,27 +51,6 @@ class Reply:
     html: str
     chart: Chart | None = None
     buttons: list[list[Button]] = field(default_factory=list)
-
-
-class Memo:
-    """A small thread-safe LRU map; computing twice on a race is harmless here."""
-
-    def __init__(self, size: int = MEMO_SIZE) -> None:
-        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[return-value]
-        value = compute()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
 
 
 _memo = Memo()
