@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardButton, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -67,13 +67,10 @@ async def toast(
 ) -> None:
     """(Un)subscribe, say the outcome in the small notice over the chat, and flip the
     button between 🔔 and 🔕."""
-    chat, query = update.effective_chat, update.callback_query
-    if chat is None or query is None:
+    allowed = await _allowed_tap(update, context)
+    if allowed is None:
         return
-    lang = await lang_of(update, context)
-    if not await may_change_subscriptions(update, context):
-        await query.answer(t("admins_only_subscriptions", lang))
-        return
+    chat, query, lang = allowed
     store = services(context).store
     view = TOAST_ACTIONS[action]
     words = _subscription_words(store, action, args)
@@ -86,13 +83,10 @@ async def toast(
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]) -> None:
     """A 🔕 under /subscriptions: that subscription goes, and the list is shown again."""
-    chat, query = update.effective_chat, update.callback_query
-    if chat is None or query is None:
+    allowed = await _allowed_tap(update, context)
+    if allowed is None:
         return
-    lang = await lang_of(update, context)
-    if not await may_change_subscriptions(update, context):
-        await query.answer(t("admins_only_subscriptions", lang))
-        return
+    chat, query, lang = allowed
     store = services(context).store
     words = _subscription_words(store, "unsub", args)
     done = await asyncio.to_thread(
@@ -101,6 +95,21 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[
     await query.answer(visible(done.html)[:200])
     listing = await asyncio.to_thread(commands.subscription_list, store, lang, chat.id, [])
     await show(update, context, listing)
+
+
+async def _allowed_tap(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Chat, CallbackQuery, Lang] | None:
+    """A subscription button's chat, query and language, or None when there is nothing to do
+    or the tapper may not change this chat's subscriptions (told so in the notice)."""
+    chat, query = update.effective_chat, update.callback_query
+    if chat is None or query is None:
+        return None
+    lang = await lang_of(update, context)
+    if not await may_change_subscriptions(update, context):
+        await query.answer(t("admins_only_subscriptions", lang))
+        return None
+    return chat, query, lang
 
 
 def _subscription_words(store: Store, action: str, args: list[str]) -> list[str]:

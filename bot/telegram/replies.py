@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -295,13 +295,8 @@ async def typing(
                 await context.bot.send_chat_action(chat_id, action)
             await asyncio.sleep(TYPING_EVERY_S)
 
-    task = asyncio.create_task(keep_typing())
-    try:
+    async with _alongside(keep_typing()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @contextlib.asynccontextmanager
@@ -323,7 +318,14 @@ async def progress(
                 await context.bot.send_message_draft(chat.id, message.message_id, t(step, lang))
             await asyncio.sleep(DRAFT_STEP_S)
 
-    task = asyncio.create_task(steps())
+    async with _alongside(steps()):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _alongside(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run `work` while the block runs, and stop it when the block ends."""
+    task = asyncio.create_task(work)
     try:
         yield
     finally:
