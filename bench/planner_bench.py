@@ -1,9 +1,10 @@
 """Planner benchmark (issue 12): how often the offline plan is right, how often the LLM's
 prefetch is right, and the cold start of `ask` beside `rank`.
 
-1. Offline accuracy over bench/data/questions.yaml (chains asked in one chat): the plan's
-   intent, companies and every slot the question names (metric, region, period, top, what-if)
-   match, and the offline answer shows the expected figures. Target >= 95%.
+1. Offline accuracy over bench/data/questions.yaml, or the file given as the argument (e.g.
+   bench/data/questions_blind.yaml, the held-out set), chains asked in one chat: the plan's
+   intent, companies and every slot the question names (metric, region, period, span, top,
+   what-if, kind, reason) match, and the offline answer shows the expected figures. Target >= 95%.
 2. Prefetch accuracy: the calls prefetched for the LLM (none when the plan is not confident)
    are the calls the expected plan makes; a question with nothing to look up prefetches nothing.
 3. Cold start: whole-process time of offline `inference-lens ask` <= 1.5x `inference-lens rank`,
@@ -34,17 +35,17 @@ sys.path.insert(0, str(ROOT))
 from bot.agent.loop import answer  # noqa: E402
 from bot.agent.planner import Plan, question_lang, tool_calls  # noqa: E402
 from bot.settings import LLMSettings  # noqa: E402
-from bot.text import terms  # noqa: E402
+from bot.text import fmt, terms  # noqa: E402
 from tools.store import Store  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "data" / "questions.yaml"
 CLI = ROOT / ".venv" / "bin" / "inference-lens"
 ACCURACY_MIN, PREFETCH_MIN, COLD_RATIO_MAX = 0.95, 0.95, 1.5
 COLD_ROUNDS = 5
-SLOTS = ("metric", "region", "period", "top", "whatif")
+SLOTS = ("metric", "region", "period", "span", "top", "whatif", "kind", "reason")
 
 
-def chains(path: Path = QUESTIONS) -> list[list[dict[str, Any]]]:
+def chains(path: Path) -> list[list[dict[str, Any]]]:
     """Every entry as a chat: a lone question is a chain of one."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [e.get("chain", [e]) for e in entries]
@@ -59,7 +60,7 @@ def mismatch(p: Plan, want: dict[str, Any]) -> list[str]:
     ]
     for slot in SLOTS:
         if slot in want:
-            value = got[slot]
+            value = got.get(slot)
             if slot == "whatif" and value is not None:
                 value = {**value, "value": round(value["value"], 3)}
                 want = {
@@ -72,7 +73,7 @@ def mismatch(p: Plan, want: dict[str, Any]) -> list[str]:
 
 def expected_plan(p: Plan, want: dict[str, Any]) -> Plan:
     """The plan with what the question needs put right (what it does not name stays as read)."""
-    fields = {k: want[k] for k in ("intent", *SLOTS) if k in want}
+    fields = {k: want[k] for k in ("intent", *SLOTS) if k in want and k in Plan.model_fields}
     fields["companies"] = want.get("companies", [])
     return Plan.model_validate({**p.model_dump(), **fields})
 
@@ -81,13 +82,13 @@ def prefetch(p: Plan, universe: Any) -> list[tuple[str, dict[str, Any]]]:
     return tool_calls(p, universe) if p.confident else []
 
 
-async def run_chats(store: Store) -> tuple[int, int, int, list[str]]:
+async def run_chats(store: Store, path: Path) -> tuple[int, int, int, list[str]]:
     """(turns, right offline, right prefetch, what went wrong)."""
     llm = LLMSettings()  # no key, no endpoint: offline
     universe = store.universe()
     total = right = fetched = 0
     wrong: list[str] = []
-    for n, chain in enumerate(chains()):
+    for n, chain in enumerate(chains(path)):
         for want in chain:
             total += 1
             a = await answer(want["q"], store=store, settings=llm, chat_id=f"planner-bench-{n}")
@@ -125,6 +126,7 @@ def figures(want: dict[str, Any], db: str) -> list[str]:
         "rank": f"第 {row['rank']} 名" if lang == "zh" else f"#{row['rank']}",
         "value": terms.metric_value(result["metric"], row["value"], lang),
         "top": row["name_zh"] if lang == "zh" else row["name"],
+        "p_above": fmt.prob((row.get("above_next") or {}).get("p")),
     }
     return [said[f] for f in want["figures"]]
 
@@ -148,14 +150,15 @@ def cold_start() -> tuple[float, float]:
 
 
 def main() -> int:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else QUESTIONS
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"{tmp}/bench.db")
-        total, right, fetched, wrong = asyncio.run(run_chats(store))
+        total, right, fetched, wrong = asyncio.run(run_chats(store, path))
     for line in wrong:
         print("  wrong:", line)
     rank_s, ask_s = cold_start()
     accuracy, prefetched, ratio = right / total, fetched / total, ask_s / rank_s
-    print(f"questions: {total} turns in {len(chains())} chats ({QUESTIONS.name})")
+    print(f"questions: {total} turns in {len(chains(path))} chats ({path.name})")
     print(f"offline accuracy: {right}/{total} = {accuracy:.1%} (target >= {ACCURACY_MIN:.0%})")
     print(f"prefetch accuracy: {fetched}/{total} = {prefetched:.1%} (target >= {PREFETCH_MIN:.0%})")
     print(
