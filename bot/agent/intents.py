@@ -12,7 +12,6 @@ import unicodedata
 from typing import Literal
 
 from opencc import OpenCC
-from pydantic import BaseModel
 
 from tools.taxonomy import METRICS
 
@@ -21,6 +20,8 @@ Intent = Literal[
     "subscribe", "unsubscribe", "out_of_scope",
 ]  # fmt: skip
 
+Focus = Literal["why", "sure"]
+
 # fmt: off
 # Checked in this order; the first intent with a keyword in the question wins (what-if and
 # history questions also say "rank", and "how is the ranking computed" asks for a definition).
@@ -28,13 +29,16 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
     # "how sure" is the ranking's p10-p90 and rank range; "where from" is the profile's sources
     ("rank", CONFIDENCE_WORDS := (
         "how sure", "how confident", "confidence", "uncertain", "margin of error", "置信",
-        "多确定", "把握", "靠谱吗", "可信度", "不确定",
+        "多确定", "把握", "靠谱吗", "靠不靠谱", "可靠", "可信度", "不确定", "reliable", "how accurate",
     )),
     ("profile", SOURCE_WORDS := (
         "come from", "source", "where is that from", "where's that from", "来源", "出处", "哪来的",
         "从哪来", "哪里来", "数据从哪",
     )),
-    ("whatif", ("what if", "suppose", "hypothetical", "scenario", "如果", "假如", "假设", "要是", "倘若")),
+    ("whatif", (
+        "what if", "suppose", "hypothetical", "scenario", "what would happen", "what happens if",
+        "如果", "假如", "假设", "要是", "倘若", "会怎样", "会怎么样", "会如何", "会发生什么",
+    )),
     ("history", (
         "history", "changed", "change", "over time", "since", "trend", "moved", "last year",
         "evolv", "move up", "move down", "moved up", "went up", "went down", "climb",
@@ -55,7 +59,7 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
     ("rank", (
         "rank", "top", "order", "sort", "leaderboard", "highest", "lowest", "who leads", "the most",
         "biggest", "largest", "which compan", "stand", "position", "排名", "排第", "排序", "排个序",
-        "第几", "名次", "榜", "前几", "最高", "最低", "领先", "最多", "最大", "哪家", "位置", "排在",
+        "第几", "几名", "排多少", "多少名", "名次", "榜", "前几", "最高", "最低", "领先", "最多", "最大", "哪家", "位置", "排在",
     )),
     ("profile", (
         "how much", "capex", "spend", "tell me about", "profile", "overview", "details", "about",
@@ -66,6 +70,10 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
         "什么是", "是什么", "为什么", "解释", "区别",
     )),
 ]
+# "Why" asks for what put a company where it is (its inputs and the rule); for two companies,
+# which inputs make the gap between them.
+GAP_WORDS = ("gap", "which inputs", "差距", "差在", "差别", "哪些输入")
+WHY_WORDS = ("why", "how come", "what makes", "为什么", "为啥", "怎么会", "凭什么", "原因", *GAP_WORDS)
 # Words that make a question about two companies a comparison even when it names a topic.
 COMPARE_WORDS = (
     "vs", "versus", "compar", "than", "which", "who", "better", "ahead", "谁", "比", "对比", "相比",
@@ -116,6 +124,8 @@ SELLING_WORDS = (
     "卖水最多", "卖水更多", "卖水多", "卖算力", "sells the most", "sell the most", "sells more",
     "sell more", "sells compute", "sell compute", "selling compute",
 )
+# "更偏卖水" / "谁卖水多" / "卖水最多": who sells more, the external supply share.
+_SELLS_MORE = re.compile(r"卖水.{0,2}[多更最]|[更最偏谁].{0,2}卖水")
 # A question asking for the top or bottom of a metric ranks, whatever kind word it uses.
 SUPERLATIVE_WORDS = (
     "最多", "最高", "最低", "最大", "the most", "highest", "lowest", "biggest", "largest", "谁",
@@ -144,17 +154,6 @@ _CN_NUMBERS = {
     "八": 8,
     "九": 9,
     "十": 10,
-}
-FRACTION_WORDS = {
-    "half": 0.5,
-    "一半": 0.5,
-    "减半": 0.5,
-    "a third": 1 / 3,
-    "三分之一": 1 / 3,
-    "a quarter": 0.25,
-    "四分之一": 0.25,
-    "all of": 1.0,
-    "全部": 1.0,
 }
 # fmt: on
 
@@ -212,11 +211,19 @@ def metric_of(text: str) -> str | None:
         if (pos := first(text, w)) is not None
     ]
     metric = min(found)[2] if found else None
-    if has(text, SELLING_WORDS) and metric in (None, "external_supply_share"):
+    sells = has(text, SELLING_WORDS) or _SELLS_MORE.search(text)
+    if sells and metric in (None, "external_supply_share"):
         return "external_supply_share"
     if metric == "self_use_inference_share" and has(text, ABSOLUTE_WORDS):
         return "self_use_inference_usd"
     return metric
+
+
+def focus_of(text: str) -> Focus | None:
+    """What the question wants to know about its answer: why it is so, or how sure it is."""
+    if has(text, WHY_WORDS):
+        return "why"
+    return "sure" if has(text, CONFIDENCE_WORDS) else None
 
 
 def is_superlative(text: str) -> bool:
@@ -229,8 +236,9 @@ _PRONOUN = re.compile(
 
 
 def asks_about_the_last(text: str) -> bool:
-    """ "how sure is that?", "where is that from?", a bare "why?": about the last answer."""
-    if has(text, (*CONFIDENCE_WORDS, *SOURCE_WORDS)):
+    """ "how sure is that?", "where is that from?", a bare "why?", "which inputs make the
+    gap?": about the last answer."""
+    if has(text, (*CONFIDENCE_WORDS, *SOURCE_WORDS, *GAP_WORDS)):
         return True
     rest = re.sub(r"why|为什么|为啥|怎么会|[\s?？!！.。]", "", text)
     return len(rest) < len(text.strip()) and len(rest) <= 6  # "why?", "why is that", "为什么?"
@@ -257,11 +265,6 @@ def region_of(question: str) -> str | None:
         return "US"
     text = fold(question)
     return next((r for r, words in REGION_WORDS.items() if has(text, words)), None)
-
-
-def period_of(text: str) -> str | None:
-    match = re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
-    return match.group(1) if match else None
 
 
 def top_of(text: str) -> int | None:
@@ -315,16 +318,22 @@ def without_followup(text: str) -> str:
     return stripped
 
 
-def is_period_range(text: str) -> bool:
-    """ "from 2024 to 2026" / "2024到2026": how something changed between two periods."""
-    return bool(re.search(r"20\d\d\s*(?:年)?\s*(?:到|至|-|–|to|vs)\s*20\d\d", text))
-
-
 def compared_names(text: str) -> list[str]:
     """The names compared in "X vs Y" / "跟Y比" (an unknown Y names a company the data lacks)."""
     english = re.findall(r"(?<![a-z])(?:vs\.?|versus)\s+([a-z][a-z0-9.&-]+)", text)
     chinese = re.findall(r"(?:跟|和|与|同)([\u4e00-\u9fff]{2,4}?)(?:比|对比|相比)", text)
     return english + chinese
+
+
+_AGAINST = re.compile(
+    r"(?:跟|和|与|同)\S{1,12}?(?:比|相比|对比|比较)"
+    r"|(?<![a-z])(?:compared? (?:to|with)|vs\.?|versus|against)(?![a-z])"
+)
+
+
+def compares_with(text: str) -> bool:
+    """ "跟字节比呢" / "vs alibaba?" / "compared with Meta": a comparison with someone."""
+    return bool(_AGAINST.search(text))
 
 
 def is_followup(text: str) -> bool:
@@ -335,90 +344,3 @@ def is_followup(text: str) -> bool:
         or any(stripped.startswith(w) for w in FOLLOWUP_START)
         or any(stripped.endswith(w) for w in FOLLOWUP_END)
     )
-
-
-# --- what-if: which input changes, and how ---
-
-
-class WhatIfSpec(BaseModel):
-    """A hypothetical change: set an input, scale it, or sell part of own inference."""
-
-    field: str
-    op: Literal["set", "add", "scale", "sell"]
-    value: float
-
-
-# fmt: off
-WHATIF_FIELDS: dict[str, tuple[str, ...]] = {
-    "external_supply_share": ("对外算力占比", "对外", "外供", "external supply", "external share"),
-    "own_training": ("训练", "training"),
-    "external_iaas": ("iaas", "算力租赁", "compute rental"),
-    "external_maas": ("maas", "模型即服务"),
-    "layer_mix.edge": (
-        "边缘", "edge",
-    ),
-    "ai_capex": ("资本开支", "capex", "spend", "投入"),
-    "own_inference": ("自用推理", "自用", "self-use", "self use", "own inference", "own-use"),
-}
-SELL_WORDS = ("sold", "sell", "卖掉", "卖出", "出售", "卖给", "对外卖", "转卖")
-INFERENCE_WORDS = ("inference", "推理")
-DOUBLE_WORDS = ("double", "翻倍", "翻一番", "两倍")
-HALVE_WORDS = ("halve", "halved", "减半", "砍半")
-DOWN_BY = (
-    "decrease by", "fall by", "fell by", "cut by", "drop by", "dropped by", "降低", "减少", "下降", "削减",
-)
-UP_BY = (
-    "increase by", "rise by", "rose by", "grow by", "grew by", "went up by", "up by", "goes up by",
-    "提高", "增加", "上升", "增长",
-)
-SET_TO = ("到", "至", "为", "成", " to ", "becomes", "became", "were", "was", "is ")
-# fmt: on
-
-
-def whatif_of(text: str, default_field: str | None = None) -> WhatIfSpec | None:
-    """The change a what-if asks for; `default_field` is what a follow-up ("what if it
-    doubled") changes when it names nothing."""
-    fraction = _fraction(text)
-    if has(text, SELL_WORDS) and has(text, INFERENCE_WORDS):
-        return WhatIfSpec(field="own_inference", op="sell", value=fraction or 0.5)
-    field = _whatif_field(text) or default_field
-    if field is None:
-        return None
-    if has(text, DOUBLE_WORDS):
-        return WhatIfSpec(field=field, op="scale", value=2.0)
-    if has(text, HALVE_WORDS):
-        return WhatIfSpec(field=field, op="scale", value=0.5)
-    if fraction is None:
-        return None
-    by = -1 if has(text, DOWN_BY) else 1 if has(text, UP_BY) else 0
-    if by and re.search(r"\d\s*(个百分点|percentage point|points?\b|pp\b)", text):
-        return WhatIfSpec(field=field, op="add", value=by * fraction)  # "降低10个百分点"
-    if by and not _set_before_number(text):
-        return WhatIfSpec(field=field, op="scale", value=1 + by * fraction)
-    return WhatIfSpec(field=field, op="set", value=fraction)
-
-
-def _whatif_field(text: str) -> str | None:
-    found = [
-        (pos, f) for f, words in WHATIF_FIELDS.items() if (pos := first(text, words)) is not None
-    ]
-    return min(found)[1] if found else None
-
-
-def _fraction(text: str) -> float | None:
-    """The change's size: '20%' → 0.2, '0.3' → 0.3, 'half' → 0.5."""
-    match = re.search(
-        r"(\d+(?:\.\d+)?)\s*(%|percent|个百分点|percentage point|points?\b|pp\b)", text
-    )
-    if match:
-        return float(match.group(1)) / 100
-    match = re.search(r"(?<![\d.])(0?\.\d+|1\.0+)(?![\d.])", text)
-    if match:
-        return float(match.group(1))
-    return next((v for w, v in FRACTION_WORDS.items() if has(text, (w,))), None)
-
-
-def _set_before_number(text: str) -> bool:
-    """'降到20%' / 'fell to 20%' set a value; '降低20%' / 'fell by 20%' scale it."""
-    match = re.search(r"(\S{0,3})\s*(\d+(?:\.\d+)?)\s*%", text)
-    return match is not None and any(w.strip() in match.group(1) for w in SET_TO if w.strip())

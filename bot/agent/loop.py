@@ -116,7 +116,7 @@ async def answer(
     history = await memory.recent(store, chat_id)
     ctx = await asyncio.to_thread(_context, store, lang, chat_id, user_id)
     previous = next((turn.plan for turn in reversed(history) if turn.plan), None)
-    plan = planner.plan(question, ctx.resolver, previous)
+    plan = planner.plan(question, ctx.resolver, previous, planner.periods_of(ctx.universe))
     if plan.intent in planner.ANSWERED_IN_WORDS:
         result = await offline(plan, ctx, fallback=None)
     elif allow_llm and settings.enabled:

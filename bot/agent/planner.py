@@ -5,14 +5,17 @@ that answer it. Used without an LLM, and in LLM mode to prefetch results when it
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot.agent import intents as kw
 from bot.agent import scope
-from bot.agent.intents import Intent, WhatIfSpec
+from bot.agent.intents import Focus, Intent
+from bot.agent.periods import period_of, span_of
 from bot.agent.scope import OutOfScope
+from bot.agent.whatifs import WhatIfSpec, whatif_of
 from bot.text.i18n import Lang
 from tools.resolve import Resolver
 from tools.taxonomy import DEFAULT_METRIC
@@ -37,11 +40,13 @@ class Plan(BaseModel):
     metric: str | None = None
     region: str | None = None
     period: str | None = None
+    span: list[str] | None = None  # [from, to]: the periods a history question covers
     top: int | None = None
     whatif: WhatIfSpec | None = None
     topics: list[str] = []
     kind: str | None = None  # the archetype a "list the suppliers" question asks for
     reason: OutOfScope | None = None  # why an out_of_scope question is not answered
+    focus: Focus | None = None  # "why is it so?" / "how sure is it?" about the answer
     confident: bool = True
 
 
@@ -54,26 +59,36 @@ def question_lang(text: str) -> Lang:
     )
 
 
-def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Plan:
+def plan(
+    question: str, resolver: Resolver, previous: Plan | None = None, periods: Sequence[str] = ()
+) -> Plan:
     """Read the question; a short one with no intent of its own continues the previous plan.
+    `periods`: the data's, sorted, which "since 2024" and "这两年" count to.
 
     Checked in order: out of scope, subscriptions, a company the data lacks, a follow-up, help,
     a list by kind, then the question's own intent."""
     text = kw.fold(question)
-    named = resolver.find_in(text, typos=True)[:MAX_COMPANIES]
-    # "它的分层" / "its capex": the previous turn's companies, unless this one names its own.
-    back = (
-        previous is not None
-        and not named
-        and (kw.refers_back(text) or kw.asks_about_the_last(text))
-    )
+    named = _named(question, text, resolver)
+    intent = kw.intent_of(kw.without_followup(text))
+    span = span_of(text, periods)
+    if span and intent in (None, "rank", "profile"):
+        intent = "history"  # "从2024到2026排名怎么变" / "Baidu over the last two years"
+    # "它的分层" / "its capex" / "这两年有啥变化": the previous turn's companies, unless this
+    # one names its own; "跟字节比呢" / "vs Alibaba?": the previous ones against the new one.
+    back = previous is not None and not named and _points_back(text, intent)
+    against = previous is not None and _against(text, named, previous.companies)
     companies = previous.companies if back and previous else named
+    if against and previous:
+        companies = list(dict.fromkeys([*previous.companies, *named]))[:MAX_COMPANIES]
+        intent = "compare"
     slots: dict[str, Any] = {
         "companies": companies,
         "metric": kw.metric_of(text),
         "region": kw.region_of(question),
-        "period": kw.period_of(text),
+        "period": None if span else period_of(text),
+        "span": span,
         "top": kw.top_of(text),
+        "focus": kw.focus_of(text),
     }
     if reason := scope.out_of_scope(text):
         return Plan(intent="out_of_scope", companies=named, reason=reason)
@@ -81,9 +96,6 @@ def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Pla
         return Plan(intent=wanted, companies=companies[:1], metric=slots["metric"])
     if not named and _names_unknown(question, text, resolver):
         return Plan(intent="out_of_scope", reason="unknown_company")
-    intent = kw.intent_of(kw.without_followup(text))
-    if intent in (None, "rank") and kw.is_period_range(text):
-        intent = "history"  # "从2024到2026排名怎么变": the change between the periods
     if intent is None and previous is not None and kw.is_followup(text) and _any(slots):
         return _continue(previous, slots)
     if not companies and kw.is_help(text):
@@ -94,13 +106,44 @@ def plan(question: str, resolver: Resolver, previous: Plan | None = None) -> Pla
     return _fresh(intent, text, slots, default_field)
 
 
-def _names_unknown(question: str, text: str, resolver: Resolver) -> bool:
-    """A company is named ("Where does OpenAI rank?", "蔚来的capex", "vs bilibili") that the
-    data lacks; definitions name terms, not companies."""
-    if kw.terms_of(text) or kw.intent_of(text) == "methodology":
+def periods_of(universe: Universe) -> list[str]:
+    """The periods the data has, sorted (from the companies, already loaded for names)."""
+    return sorted({s.period for c in universe.companies.values() for s in c.snapshots})
+
+
+def _named(question: str, text: str, resolver: Resolver) -> list[str]:
+    """The companies a question names. Also looked up in the question as typed: folding to
+    simplified characters turns a traditional alias (輝達) into a name nobody writes (辉达)."""
+    folded = resolver.find_in(text, typos=True)
+    typed = resolver.find_in(question)
+    return list(dict.fromkeys([*folded, *typed]))[:MAX_COMPANIES]
+
+
+def _points_back(text: str, intent: Intent | None) -> bool:
+    """Whether a question without a company of its own is about the previous turn's: a
+    pronoun, "how sure is that?", or a short follow-up whose intent needs a company ("这两年
+    有啥变化", "如果翻倍呢"; not "边缘推理呢?", a term's definition)."""
+    if kw.refers_back(text) or kw.asks_about_the_last(text):
+        return True
+    if intent not in kw.NEEDS_COMPANY or not kw.is_followup(text) or kw.listed_kind(text):
         return False
+    return intent != "tiers" or not kw.terms_of(text)
+
+
+def _against(text: str, named: list[str], before: list[str]) -> bool:
+    """ "跟字节比呢" / "vs Alibaba?": one new company compared with the previous turn's."""
+    return len(named) == 1 and bool(before) and named[0] not in before and kw.compares_with(text)
+
+
+def _names_unknown(question: str, text: str, resolver: Resolver) -> bool:
+    """A company is named ("Where does OpenAI rank?", "蔚来的capex", "台积电的自用推理占比",
+    "vs bilibili") that the data lacks; definitions name terms, not companies."""
+    if kw.intent_of(text) == "methodology":
+        return False
+    if kw.unknown_zh_subject(text):  # its subject is checked against the term words
+        return True
     unknown_rival = any(not resolver.find_in(w) for w in kw.compared_names(text))
-    return kw.names_someone(question) or kw.unknown_zh_subject(text) or unknown_rival
+    return not kw.terms_of(text) and (kw.names_someone(question) or unknown_rival)
 
 
 def _any(slots: dict[str, Any]) -> bool:
@@ -115,8 +158,10 @@ def _fresh(
     chosen = _choose(intent, text, companies, terms)
     if chosen != "rank" and not companies and slots["metric"] and kw.is_superlative(text):
         chosen = "rank"  # "谁卖水最多" / "who spends the most": the top of that metric
+    if chosen == "rank" and len(companies) == 1 and slots["focus"] == "why":
+        chosen = "profile"  # "why is Salesforce first?": the inputs that put it there
     clean = {k: v for k, v in slots.items() if v}
-    whatif = kw.whatif_of(text, default_field) if chosen == "whatif" else None
+    whatif = whatif_of(text, default_field) if chosen == "whatif" else None
     if whatif is not None:
         # "如果阿里的对外算力占比降到20%,它会排第几?" asks for its place in the thesis ranking:
         # the metric word names what changes, not what to rank by. Capex moves no share, so
@@ -188,7 +233,10 @@ def tool_calls(p: Plan, universe: Universe) -> list[tuple[str, dict[str, Any]]]:
         region = {"region": p.region} if p.region else {}
         return [("rank", {"metric": metric, **region, **period, **top})]
     if p.intent == "compare" and len(p.companies) >= 2:
-        return [("compare", {"companies": p.companies, "metric": metric, **period})]
+        calls = [("compare", {"companies": p.companies, "metric": metric, **period})]
+        if p.focus == "why":  # which inputs make the gap: the pair's breakdowns beside it
+            calls += [("tier_breakdown", {"company": c, **period}) for c in p.companies[:2]]
+        return calls
     if p.intent == "whatif" and p.whatif is not None:
         return [("what_if", _whatif_args(p, p.whatif, c, universe)) for c in p.companies]
     if p.intent == "methodology":

@@ -33,7 +33,25 @@ def render(outcomes: Sequence[Outcome], lang: Lang, plan: Plan | None = None) ->
     """All results of a turn as one answer, each in the words of its kind."""
     # An LLM stuck in a loop asks for the same result again and again; say it once.
     unique = [o for i, o in enumerate(outcomes) if o.view not in [x.view for x in outcomes[:i]]]
+    if plan and plan.intent == "compare" and plan.focus == "why":
+        return _why_pair(unique, lang, plan)
     parts = [_say(o, lang, plan) for o in unique]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _why_pair(outcomes: Sequence[Outcome], lang: Lang, plan: Plan) -> str:
+    """The comparison, then which inputs make the gap (from the pair's tier breakdowns, which
+    are fetched for this and not shown whole)."""
+    breakdowns = [o.found.data for o in outcomes if isinstance(o.found.data, TierBreakdown)]
+    parts = []
+    for o in outcomes:
+        if isinstance(o.found.data, Comparison):
+            parts += [
+                _say(o, lang, plan),
+                chat(ranking_text.gap_inputs(o.found.data, breakdowns, lang)),
+            ]
+        elif not isinstance(o.found.data, TierBreakdown):
+            parts.append(_say(o, lang, plan))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -57,8 +75,7 @@ def _result(data: BaseModel, view: BaseModel, lang: Lang, plan: Plan | None) -> 
         case Ranking() if plan and plan.kind:
             return _kind_list(data, plan.kind, lang)
         case Ranking() if any(r.company in focus for r in data.rows):
-            docs = [ranking_text.position(data, c, lang) for c in focus if c in _ids(data)]
-            return Doc("", [b for d in docs for b in d.blocks])
+            return _positions(data, focus, lang, sure=plan is not None and plan.focus == "sure")
         case Ranking():
             return ranking_text.ranking(data, lang)
         case Comparison():
@@ -68,7 +85,7 @@ def _result(data: BaseModel, view: BaseModel, lang: Lang, plan: Plan | None) -> 
         case Profile():
             return _profile(data, lang, plan.metric if plan else None)
         case History():
-            return changes.history(data, lang)
+            return changes.history(data, lang, plan.span if plan else None)
         case WhatIf():
             sold = view.sold_fraction if isinstance(view, v.WhatIfView) else None
             return whatif_text.scenario(data, lang, sold)
@@ -84,6 +101,15 @@ def _kind_list(r: Ranking, kind: str, lang: Lang) -> Doc:
         return Doc("", [Line(t("ans_kind_none", lang, kind=kind_name, period=period))])
     line = t("ans_kind_list", lang, kind=kind_name, period=period, names=terms.join(names, lang))
     return Doc("", [Line(line)])
+
+
+def _positions(r: Ranking, focus: Sequence[str], lang: Lang, *, sure: bool) -> Doc:
+    """Each asked-about company's place; "how sure?" adds P(above its neighbours)."""
+    blocks = []
+    for c in (c for c in focus if c in _ids(r)):
+        blocks += ranking_text.position(r, c, lang).blocks
+        blocks += ranking_text.neighbours(r, c, lang) if sure else []
+    return Doc("", blocks)
 
 
 def _ids(r: Ranking) -> set[str]:

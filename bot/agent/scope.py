@@ -6,6 +6,7 @@ Keyword tables over text folded by intents.fold (NFKC, lowercase, simplified Chi
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from bot.agent.intents import Intent, has
@@ -39,6 +40,12 @@ UNSUBSCRIBE_WORDS = (
     "取消订阅", "退订", "不要再提醒", "别再提醒", "不用提醒", "取消提醒", "unsubscribe",
     "stop alert", "stop notifying", "stop reminding",
 )
+# "别再给我推送了" / "stop the alerts please": a stop said in other words than the command's.
+_STOP = re.compile(
+    r"(?:别|不要|不用|停止|停掉|关掉|关闭|取消)再?(?:给我)?(?:发|推送|推|提醒|通知)"
+    r"|(?<![a-z])(?:stop|no more|turn off|disable|mute)(?![a-z]).{0,24}?"
+    r"(?<![a-z])(?:alert|notification|push|remind|ping|message)"
+)
 # A subscription for anybody but the requesting chat is refused.
 OTHERS_WORDS = (
     "所有人", "大家", "群里", "群成员", "他们", "朋友", "everyone", "everybody", "all members",
@@ -55,6 +62,6 @@ def out_of_scope(text: str) -> OutOfScope | None:
 
 
 def subscription_of(text: str) -> Intent | None:
-    if has(text, UNSUBSCRIBE_WORDS):
+    if has(text, UNSUBSCRIBE_WORDS) or _STOP.search(text):
         return "unsubscribe"
     return "subscribe" if has(text, SUBSCRIBE_WORDS) else None

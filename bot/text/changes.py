@@ -103,7 +103,11 @@ def _moves(moves: Sequence[Move], metric: str, lang: Lang, label: str | None) ->
     return [x for m in moves for x in move(m, metric, lang, label or _period_label(m))]
 
 
-def history(h: History, lang: Lang) -> Doc:
+def history(h: History, lang: Lang, span: Sequence[str] | None = None) -> Doc:
+    """Rank per period, moves between periods and across revisions; with a `span` [from, to]
+    ("since 2024", "这两年") only those periods, led by the change across the whole span."""
+    if span:
+        h = _within(h, span[0], span[1])
     title = t("history_title", lang, name=terms.name(h, lang), metric=terms.metric(h.metric, lang))
     cols = [
         Col(t("col_period", lang), "name"),
@@ -121,11 +125,37 @@ def history(h: History, lang: Lang) -> Doc:
         for p in h.periods
     ]
     doc = Doc(title, [Table(cols, rows)])
+    if span and len(h.periods) >= 2:
+        doc.blocks.insert(0, Line(_across(h, lang)))
     doc.add(
         Section(t("period_changes_title", lang), _moves(h.period_changes, h.metric, lang, None))
     )
     revisions = _moves(h.revisions, h.metric, lang, t("revision_label", lang))
     return doc.add(Section(t("revision_changes_title", lang), revisions))
+
+
+def _within(h: History, start: str, end: str) -> History:
+    periods = [p for p in h.periods if start <= p.period <= end]
+    moves = [
+        m for m in h.period_changes if start <= (m.old_period or "") and (m.new_period or "") <= end
+    ]
+    return h.model_copy(update={"periods": periods, "period_changes": moves})
+
+
+def _across(h: History, lang: Lang) -> str:
+    """'2024 → 2026: rank 3/28 → 4/28, self-use inference share 68% → 72%'."""
+    first, last = h.periods[0], h.periods[-1]
+    return t(
+        "history_span",
+        lang,
+        start=first.period,
+        end=last.period,
+        rank_from=t("rank_of", lang, rank=first.rank, of=first.of),
+        rank_to=t("rank_of", lang, rank=last.rank, of=last.of),
+        metric=terms.metric(h.metric, lang),
+        value_from=terms.metric_value(h.metric, first.value, lang),
+        value_to=terms.metric_value(h.metric, last.value, lang),
+    )
 
 
 def import_report(result: ImportResult, moves: list[Move], metric: str, lang: Lang) -> Doc:

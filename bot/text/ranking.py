@@ -5,10 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.text import fmt, terms
-from bot.text.doc import Col, Doc, Line, Table
+from bot.text.doc import Col, Doc, Item, Line, Section, Table
 from bot.text.i18n import Lang, t
+from tools.breakdown import TierBreakdown
+from tools.models import ALLOCATION_KEYS, LAYERS
 from tools.ranking import Comparison, PairOrder, Ranking, RankRow
 from tools.taxonomy import METRICS
+
+# The inputs each metric is made of (tools.taxonomy's formulas): a gap between two companies on
+# the metric comes from these. The allocation shares sum to one, so all four show where the
+# compute goes instead; a dollar metric's money is the AI capex in dollars.
+_ALLOCATION = tuple(f"allocation.{k}" for k in ALLOCATION_KEYS)
+GAP_INPUTS: dict[str, tuple[str, ...]] = {
+    "self_use_inference_share": _ALLOCATION,
+    "inference_self_use_ratio": _ALLOCATION,
+    "external_supply_share": _ALLOCATION,
+    "margin_position": tuple(f"layer_mix.{k}" for k in LAYERS),
+    "self_use_inference_usd": ("ai_capex_usd", "allocation.own_inference"),
+    "ai_capex_usd": ("ai_capex_usd",),
+}
 
 
 def title(metric: str, period: str, region: str | None, lang: Lang) -> str:
@@ -142,3 +157,73 @@ def position(r: Ranking, company: str, lang: Lang) -> Doc:
     ]
     parts = [lead, spread, t("ans_top", lang, items=terms.join(top, lang)) if top else ""]
     return Doc("", [Line(("" if lang == "zh" else " ").join(p for p in parts if p))])
+
+
+def gap_inputs(c: Comparison, breakdowns: Sequence[TierBreakdown], lang: Lang) -> Doc:
+    """Which inputs make the gap between the first two compared companies, largest first:
+    'own inference: 72% vs 45% (+27 pp)' (what "why is Xiaomi ahead of Tencent?" asks)."""
+    by_id = {b.company: b for b in breakdowns}
+    ranked = [by_id[r.company] for r in c.rows if r.value is not None and r.company in by_id]
+    if len(ranked) < 2:
+        return Doc("", [])
+    a, b = ranked[:2]
+    fields = [f for f in GAP_INPUTS[c.metric] if abs(_input(a, f) - _input(b, f)) >= 0.005]
+    fields.sort(key=lambda f: abs(_input(a, f) - _input(b, f)), reverse=True)
+    items = [Item(terms.input_name(f, lang), _input_gap(f, a, b, lang)) for f in fields]
+    lead = t(
+        "ans_gap_inputs",
+        lang,
+        a=terms.name(a, lang),
+        b=terms.name(b, lang),
+        metric=terms.metric(c.metric, lang),
+        period=a.period,
+    )
+    return Doc("", [Section(lead, items)])
+
+
+def _input(b: TierBreakdown, field: str) -> float:
+    group, _, key = field.partition(".")
+    if group == "allocation":
+        return b.allocation[key]
+    if group == "layer_mix":
+        return b.layer_mix[key]
+    return b.metrics[field] or 0.0
+
+
+def _input_gap(field: str, a: TierBreakdown, b: TierBreakdown, lang: Lang) -> str:
+    """'72% vs 45% (+27 pp)' for a share, '$9.4bn vs $5.0bn (1.88×)' for money."""
+    x, y = _input(a, field), _input(b, field)
+    if field == "ai_capex_usd":
+        diff = f"{x / y:.2f}×" if y > 0 else "–"
+        shown = (fmt.amount(x, "USD", lang), fmt.amount(y, "USD", lang))
+    else:
+        diff = t("gap_pp", lang, points=f"{(x - y) * 100:+.0f}")
+        shown = (fmt.pct(x), fmt.pct(y))
+    return t("ans_gap_input", lang, a=shown[0], b=shown[1], diff=diff)
+
+
+def neighbours(r: Ranking, company: str, lang: Lang) -> list[Line]:
+    """How sure one company's place is: P(it is above the next one) and P(the one before it
+    is above it), from the ranking's ladder ("how sure is Xiaomi's #4?")."""
+    ranked = [x for x in r.rows if x.rank is not None]
+    at = next((i for i, x in enumerate(ranked) if x.company == company), None)
+    if at is None:
+        return []
+    pairs = [(ranked[at], ranked[at + 1])] if at + 1 < len(ranked) else []
+    pairs = ([(ranked[at - 1], ranked[at])] if at > 0 else []) + pairs
+    lines = []
+    for upper, lower in pairs:
+        if upper.above_next is None:
+            continue
+        c = upper.above_next
+        shown = t(
+            "ans_p_above_rank",
+            lang,
+            a=terms.name(upper, lang),
+            rank_a=upper.rank,
+            b=terms.name(lower, lang),
+            rank_b=lower.rank,
+            p=fmt.prob(c.p),
+        )
+        lines.append(Line(f"{shown}{terms.tie_mark(c)} ({terms.confidence(c, lang)})"))
+    return lines
