@@ -45,7 +45,7 @@ COLD_ROUNDS = 5
 SLOTS = ("metric", "region", "period", "span", "top", "whatif", "kind", "reason")
 
 
-def chains(path: Path) -> list[list[dict[str, Any]]]:
+def chains(path: Path = QUESTIONS) -> list[list[dict[str, Any]]]:
     """Every entry as a chat: a lone question is a chain of one."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [e.get("chain", [e]) for e in entries]
@@ -82,7 +82,7 @@ def prefetch(p: Plan, universe: Any) -> list[tuple[str, dict[str, Any]]]:
     return tool_calls(p, universe) if p.confident else []
 
 
-async def run_chats(store: Store, path: Path) -> tuple[int, int, int, list[str]]:
+async def run_chats(store: Store, path: Path = QUESTIONS) -> tuple[int, int, int, list[str]]:
     """(turns, right offline, right prefetch, what went wrong)."""
     llm = LLMSettings()  # no key, no endpoint: offline
     universe = store.universe()

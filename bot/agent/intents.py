@@ -216,6 +216,10 @@ def metric_of(text: str) -> str | None:
         return "external_supply_share"
     if metric == "self_use_inference_share" and has(text, ABSOLUTE_WORDS):
         return "self_use_inference_usd"
+    # "spends on its own inference": the capex behind self-use inference, not all of it
+    named = {m for _, _, m in found}
+    if {"ai_capex_usd", "self_use_inference_share"} <= named:
+        return "self_use_inference_usd"
     return metric
 
 
@@ -240,8 +244,10 @@ def asks_about_the_last(text: str) -> bool:
     gap?": about the last answer."""
     if has(text, (*CONFIDENCE_WORDS, *SOURCE_WORDS, *GAP_WORDS)):
         return True
-    rest = re.sub(r"why|为什么|为啥|怎么会|[\s?？!！.。]", "", text)
-    return len(rest) < len(text.strip()) and len(rest) <= 6  # "why?", "why is that", "为什么?"
+    # "why?", "why is that", "为什么?" (a short "什么是卖水者?" is not: it asks no why)
+    bare = re.sub(r"[\s?？!！.。]", "", text)
+    rest = re.sub(r"why|为什么|为啥|怎么会", "", bare)
+    return len(rest) < len(bare) and len(rest) <= 6
 
 
 def refers_back(text: str) -> bool:
