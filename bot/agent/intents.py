@@ -29,7 +29,8 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
     # "how sure" is the ranking's p10-p90 and rank range; "where from" is the profile's sources
     ("rank", CONFIDENCE_WORDS := (
         "how sure", "how confident", "confidence", "uncertain", "margin of error", "置信",
-        "多确定", "把握", "靠谱吗", "靠不靠谱", "可靠", "可信度", "不确定", "reliable", "how accurate",
+        "多确定", "把握", "靠谱吗", "靠不靠谱", "可靠", "可信", "不确定", "准吗", "准不准", "准确", "区间", "p10", "p90", "reliable",
+        "accurate", "interval",
     )),
     ("profile", SOURCE_WORDS := (
         "come from", "source", "where is that from", "where's that from", "来源", "出处", "哪来的",
@@ -59,7 +60,7 @@ INTENT_WORDS: list[tuple[Intent, tuple[str, ...]]] = [
     ("rank", (
         "rank", "top", "order", "sort", "leaderboard", "highest", "lowest", "who leads", "the most",
         "biggest", "largest", "which compan", "stand", "position", "排名", "排第", "排序", "排个序",
-        "第几", "几名", "排多少", "多少名", "名次", "榜", "前几", "最高", "最低", "领先", "最多", "最大", "哪家", "位置", "排在",
+        "第几", "几名", "排多少", "多少名", "名次", "榜", "倒数", "垫底", "最后一名", "前几", "最高", "最低", "领先", "最多", "最大", "哪家", "位置", "排在",
     )),
     ("profile", (
         "how much", "capex", "spend", "tell me about", "profile", "overview", "details", "about",
@@ -112,7 +113,7 @@ TERM_WORDS: dict[str, tuple[str, ...]] = {
     "edge": ("边缘推理", "边缘", "端侧", "edge", "on-device"),
     "supplier": ("卖水者", "卖水", "supplier", "selling water", "sells water"),
     "dual": ("双重角色", "dual"),
-    "self_user": ("用水", "内驱", "self-user", "self user"),
+    "self_user": ("用水", "内驱", "自用型", "self-user", "self user"),
     "edge_builder": ("生态构建者", "ecosystem builder"),
     **{k: v for k, v in METRIC_WORDS.items() if k != "ai_capex_usd"},
 }
@@ -138,7 +139,10 @@ REGION_WORDS = {
 # Start or end markers of a follow-up; "and" inside a question ("Meta and Alphabet") is none.
 FOLLOWUP_START = ("那", "还有", "换成", "and ", "what about", "how about", "same for")
 FOLLOWUP_END = ("呢",)
-LIST_WORDS = ("list", "which compan", "which are", "who are", "哪些", "有哪些", "列出", "名单")
+LIST_WORDS = (
+    "list", "which compan", "which are", "who are", "哪些", "有哪些", "列出", "列一下", "名单", "哪几家",
+    "都有谁",
+)
 ARCHETYPE_TERMS = ("supplier", "dual", "self_user", "edge_builder")
 
 
@@ -196,6 +200,8 @@ def _pattern(word: str) -> re.Pattern[str]:
 def intent_of(text: str) -> Intent | None:
     # Metric names are not intents: "margin position" asks for no rank position.
     bare = re.sub("|".join(map(re.escape, METRIC_NAMES)), " ", text)
+    if re.match(r"\s*if\s", bare):
+        return "whatif"  # "if Google doubled its capex": a question opening with "if"
     return next((i for i, words in INTENT_WORDS if has(bare, words)), None)
 
 

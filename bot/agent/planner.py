@@ -158,6 +158,8 @@ def _fresh(
     chosen = _choose(intent, text, companies, terms)
     if chosen != "rank" and not companies and slots["metric"] and kw.is_superlative(text):
         chosen = "rank"  # "谁卖水最多" / "who spends the most": the top of that metric
+    if chosen in ("profile", "help") and not companies and slots["top"]:
+        chosen = "rank"  # "美股AI capex前三": the first N of a ranking
     if chosen == "rank" and len(companies) == 1 and slots["focus"] == "why":
         chosen = "profile"  # "why is Salesforce first?": the inputs that put it there
     clean = {k: v for k, v in slots.items() if v}

@@ -42,7 +42,7 @@ UNSUBSCRIBE_WORDS = (
 )
 # "别再给我推送了" / "stop the alerts please": a stop said in other words than the command's.
 _STOP = re.compile(
-    r"(?:别|不要|不用|停止|停掉|关掉|关闭|取消)再?(?:给我)?(?:发|推送|推|提醒|通知)"
+    r"(?:别|不要|不用|不想|停止|停掉|关掉|关闭|取消)再?(?:给我)?(?:收到)?(?:发|推送|推|提醒|通知)"
     r"|(?<![a-z])(?:stop|no more|turn off|disable|mute)(?![a-z]).{0,24}?"
     r"(?<![a-z])(?:alert|notification|push|remind|ping|message)"
 )
