@@ -183,6 +183,10 @@ async def test_the_gap_in_dollars_comes_from_capex_and_own_inference(store: Stor
         ("别再给我推送了", "unsubscribe", []),
         ("stop the alerts please", "unsubscribe", []),
         ("美团的资本开支涨了50%会怎么样", "whatif", ["meituan"]),
+        ("美股AI capex前三", "rank", []),  # a top-N without a company ranks
+        ("if google doubled capex", "whatif", ["alphabet"]),
+        ("不想再收到提醒了", "unsubscribe", []),
+        ("倒数第一是谁", "rank", []),  # not a company the data lacks
     ],
 )
 def test_single_questions(resolver, question, intent, companies):
@@ -254,3 +258,22 @@ def test_a_follow_up_what_if_keeps_the_company_and_the_input(resolver):
 def test_the_gap_follow_up_asks_why(resolver):
     p = chain(resolver, "how does tencent compare with meituan", "which inputs make the gap?")
     assert p.focus == "why"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["苹果的可信区间多大", "What's the p10-p90 for Apple?", "how reliable is Apple's rank"],
+)
+def test_intervals_and_reliability_ask_how_sure_of_the_rank(resolver, question):
+    p = plan(question, resolver)
+    assert (p.intent, p.companies, p.focus) == ("rank", ["apple"], "sure")
+
+
+def test_lists_by_kind_in_other_words(resolver):
+    p = plan("列一下自用型的公司", resolver)
+    assert (p.intent, p.kind) == ("tiers", "self_user")
+
+
+def test_is_it_accurate_keeps_the_company(resolver):
+    p = chain(resolver, "智谱AI排名", "这个排名准吗")
+    assert (p.intent, p.companies, p.focus) == ("rank", ["zhipu"], "sure")
