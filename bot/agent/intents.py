@@ -114,7 +114,7 @@ TERM_WORDS: dict[str, tuple[str, ...]] = {
     "supplier": ("卖水者", "卖水", "supplier", "selling water", "sells water"),
     "dual": ("双重角色", "dual"),
     "self_user": ("用水", "内驱", "自用型", "self-user", "self user"),
-    "edge_builder": ("生态构建者", "ecosystem builder"),
+    "edge_builder": ("生态构建者", "ecosystem builder", "edge builder", "edge-builder"),
     **{k: v for k, v in METRIC_WORDS.items() if k != "ai_capex_usd"},
 }
 
@@ -129,8 +129,8 @@ SELLING_WORDS = (
 _SELLS_MORE = re.compile(r"卖水.{0,2}[多更最]|[更最偏谁].{0,2}卖水")
 # A question asking for the top or bottom of a metric ranks, whatever kind word it uses.
 SUPERLATIVE_WORDS = (
-    "最多", "最高", "最低", "最大", "the most", "highest", "lowest", "biggest", "largest", "谁",
-    "who", "which compan", "哪家",
+    "最多", "最高", "最低", "最大", "老大", "the most", "highest", "lowest", "biggest", "largest",
+    "谁", "who", "which compan", "哪家",
 )
 REGION_WORDS = {
     "CN": ("中国", "国内", "a股", "港股", "中概", "china", "chinese", "domestic"),
@@ -220,8 +220,8 @@ def metric_of(text: str) -> str | None:
     sells = has(text, SELLING_WORDS) or _SELLS_MORE.search(text)
     if sells and metric in (None, "external_supply_share"):
         return "external_supply_share"
-    if metric == "self_use_inference_share" and has(text, ABSOLUTE_WORDS):
-        return "self_use_inference_usd"
+    if metric in (None, "self_use_inference_share") and has(text, ABSOLUTE_WORDS):
+        return "self_use_inference_usd"  # "按绝对投入": the thesis metric in dollars
     # "spends on its own inference": the capex behind self-use inference, not all of it
     named = {m for _, _, m in found}
     if {"ai_capex_usd", "self_use_inference_share"} <= named:

@@ -50,7 +50,9 @@ WHATIF_FIELDS: dict[str, tuple[str, ...]] = {
 }
 SELL_WORDS = ("sold", "sell", "卖掉", "卖出", "出售", "卖给", "对外卖", "转卖")
 INFERENCE_WORDS = ("inference", "推理")
-DOUBLE_WORDS = ("double", "翻倍", "翻一番", "两倍")
+DOUBLE_WORDS = (
+    "double", "twice", "翻倍", "翻一番", "两倍", "增加一倍", "翻一倍", "涨一倍", "提高一倍",
+)
 HALVE_WORDS = ("halve", "halved", "减半", "砍半")
 # A change "by" an amount; English verbs may take an object first ("cut its capex by a third").
 DOWN_BY = ("降低", "减少", "下降", "削减", "降", "跌", "少了")
