@@ -300,3 +300,10 @@ def test_out_of_scope_in_other_words(resolver, question, reason):
 def test_absolute_words_alone_rank_the_dollars(resolver):
     p = plan("按绝对投入算谁是老大", resolver)
     assert (p.intent, p.metric) == ("rank", "self_use_inference_usd")
+
+
+def test_why_about_one_of_a_comparison_keeps_the_comparison(resolver):
+    p = chain(resolver, "Compare Meta and Alphabet", "why is alphabet ahead?")
+    assert (p.intent, p.companies, p.focus) == ("compare", ["alphabet", "meta"], "why")
+    p = chain(resolver, "Compare Meta and Alphabet", "what's meta's capex?")
+    assert (p.intent, p.companies) == ("profile", ["meta"])

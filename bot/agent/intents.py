@@ -77,8 +77,8 @@ GAP_WORDS = ("gap", "which inputs", "差距", "差在", "差别", "哪些输入"
 WHY_WORDS = ("why", "how come", "what makes", "为什么", "为啥", "怎么会", "凭什么", "原因", *GAP_WORDS)
 # Words that make a question about two companies a comparison even when it names a topic.
 COMPARE_WORDS = (
-    "vs", "versus", "compar", "than", "which", "who", "better", "ahead", "谁", "比", "对比", "相比",
-    "哪个", "更",
+    "vs", "versus", "compar", "than", "which", "who", "better", "ahead", "behind", "higher", "lower",
+    "领先", "落后", "谁", "比", "对比", "相比", "哪个", "更",
 )
 HELP_WORDS = (
     "what can you do", "help", "how do i use", "what do you do", "commands", "who are you", "你能做什么",

@@ -81,6 +81,10 @@ def plan(
     if against and previous:
         companies = list(dict.fromkeys([*previous.companies, *named]))[:MAX_COMPANIES]
         intent = "compare"
+    elif previous is not None and _within_compare(text, named, previous):
+        # "why is Meta ahead?" after Meta vs Alphabet: the same comparison, Meta first
+        companies = list(dict.fromkeys([*named, *previous.companies]))
+        intent = "compare"
     slots: dict[str, Any] = {
         "companies": companies,
         "metric": kw.metric_of(text),
@@ -133,6 +137,13 @@ def _points_back(text: str, intent: Intent | None) -> bool:
 def _against(text: str, named: list[str], before: list[str]) -> bool:
     """ "跟字节比呢" / "vs Alibaba?": one new company compared with the previous turn's."""
     return len(named) == 1 and bool(before) and named[0] not in before and kw.compares_with(text)
+
+
+def _within_compare(text: str, named: list[str], previous: Plan) -> bool:
+    """One of the companies just compared, asked about in comparative words."""
+    if previous.intent != "compare" or not named or not set(named) <= set(previous.companies):
+        return False
+    return kw.has(text, kw.COMPARE_WORDS)
 
 
 def _names_unknown(question: str, text: str, resolver: Resolver) -> bool:
