@@ -50,7 +50,7 @@ async def quiet(tg: FakeTelegram, chat_id: int, seconds: float = 0.4) -> list:
 async def test_free_text_goes_to_the_agent_with_a_typing_indicator(telegram, store):
     alice = telegram.user(2001, language_code="en")
     async with running_bot(telegram, store):
-        telegram.user_says(alice, "Why does Xiaomi rank first?")
+        telegram.user_says(alice, "Where does Xiaomi rank?")
         (reply,) = await telegram.wait_for(alice.id, 1)
     assert "Xiaomi" in reply.text and "%" in reply.text
     assert telegram.calls("sendChatAction")[0].params["action"] == "typing"
