@@ -73,18 +73,8 @@ def plan(
     span = span_of(text, periods)
     if span and intent in (None, "rank", "profile"):
         intent = "history"  # "从2024到2026排名怎么变" / "Baidu over the last two years"
-    # "它的分层" / "its capex" / "这两年有啥变化": the previous turn's companies, unless this
-    # one names its own; "跟字节比呢" / "vs Alibaba?": the previous ones against the new one.
     back = previous is not None and not named and _points_back(text, intent)
-    against = previous is not None and _against(text, named, previous.companies)
-    companies = previous.companies if back and previous else named
-    if against and previous:
-        companies = list(dict.fromkeys([*previous.companies, *named]))[:MAX_COMPANIES]
-        intent = "compare"
-    elif previous is not None and _within_compare(text, named, previous):
-        # "why is Meta ahead?" after Meta vs Alphabet: the same comparison, Meta first
-        companies = list(dict.fromkeys([*named, *previous.companies]))
-        intent = "compare"
+    companies, intent = _subject(text, named, intent, previous, back)
     slots: dict[str, Any] = {
         "companies": companies,
         "metric": kw.metric_of(text),
@@ -132,6 +122,25 @@ def _points_back(text: str, intent: Intent | None) -> bool:
     if intent not in kw.NEEDS_COMPANY or not kw.is_followup(text) or kw.listed_kind(text):
         return False
     return intent != "tiers" or not kw.terms_of(text)
+
+
+def _subject(
+    text: str, named: list[str], intent: Intent | None, previous: Plan | None, back: bool
+) -> tuple[list[str], Intent | None]:
+    """Who the question is about, with the intent a follow-up comparison implies.
+
+    "它的分层" / "这两年有啥变化" (`back`): the previous turn's companies; "跟字节比呢" /
+    "vs Alibaba?": the previous ones against the new one; "why is Meta ahead?" after Meta vs
+    Alphabet: the same comparison, Meta first."""
+    if previous is None:
+        return named, intent
+    if back:
+        return previous.companies, intent
+    if _against(text, named, previous.companies):
+        return list(dict.fromkeys([*previous.companies, *named]))[:MAX_COMPANIES], "compare"
+    if _within_compare(text, named, previous):
+        return list(dict.fromkeys([*named, *previous.companies])), "compare"
+    return named, intent
 
 
 def _against(text: str, named: list[str], before: list[str]) -> bool:
