@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from bot.agent import clauses
 
 DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
 ORDINALS = {
@@ -88,7 +91,7 @@ _CN_NUM = rf"(?P<c>[{_CN}]{{1,4}})"
 _USD = r"(?:\$|us\$|usd\s?)"
 _CUR = r"(?:\$|us\$|usd\s?|rmb\s?|cny\s?|¥|hk\$)"
 PATTERNS: list[tuple[str, str]] = [
-    ("date", r"\d{4}-\d{2}(?:-\d{2})?"),
+    ("date", r"\d{4}-\d{2}(?:-\d{2})?|(?:first|second|1st|2nd) (?:half|quarter)|[上下]半年"),
     ("item", r"(?:^\s*|(?<=[:,、])\s?)(?P<n>\d{1,2})\.\s(?=\D)"),
     ("rank", rf"(?:#|no\.\s?|number\s){_NUM}"),
     ("rank", rf"第\s?(?:{_NUM}|{_CN_NUM})\s?(?:名|位)?"),
@@ -96,10 +99,11 @@ PATTERNS: list[tuple[str, str]] = [
     ("rank", r"(?<![a-z])(?P<o>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")(?![a-z])"),
     ("rank", r"(?<![\w.])(?P<n>\d{1,2})(?:st|nd|rd|th)(?![a-z])"),
     ("count", rf"{_NUM}\s?(?:companies|家公司|家)"),
-    ("count", rf"(?<=of ){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|亿|万|美元|元)|th|st|nd|rd)"),
+    ("count", rf"(?:(?<=of )|(?<=among the )){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|亿|万|美元|元)|th|st|nd|rd)"),
     ("ratio", rf"(?:{_NUM}|{_CN_NUM})\s?(?:times|x(?![a-z])|×|倍)"),
     ("ratio", r"(?P<w>" + "|".join(RATIO_WORDS) + r")"),
-    ("pp", rf"{_NUM}\s?(?:percentage points?|pp(?![a-z])|个百分点|百分点)"),
+    ("ratio", rf"(?:(?<=ratio of )|(?<=ratio of about )|(?<=ratio of roughly )){_NUM}"),
+    ("pp", rf"{_NUM}\s?(?:percentage points?|pp(?![a-z])|个百分点|百分点|-?points?(?![a-z]))"),
     ("pct", rf"百分之(?:{_NUM}|{_CN_NUM})"),
     ("pct", rf"{_NUM}\s?(?:%|percent|per cent)"),
     ("cheng", rf"{_CN_NUM}成(?P<c2>[{_CN}])?"),
@@ -123,6 +127,10 @@ _RANGE_AFTER = re.compile(
     r"[^\s\d]{0,6}?\s?(?:[-–—~～]|(?<![升降增减提跌涨])[至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d"
 )
 _PROB = re.compile(r"probab|likel|chance|odds|confidence|p\(|概率|把握|可能")
+_PROB_AFTER = re.compile(r"\s?(?:chance|probability|likelihood|odds)")  # "a 93% chance"
+# "$55bn for Oracle", "64% at Apple", "45% (Tencent)": a figure just before a name is its.
+_FOR_NAME = re.compile(r"\s?(?:for|at|\()\s?")
+_VERSUS = re.compile(r"\s?(?:against|versus|vs\.?)\s")
 _LABEL = re.compile(r"(?:[a-z]\d*|[a-z]-)$")  # p10, h100, gpt-4o
 
 
@@ -147,6 +155,10 @@ class Claim:
     others: tuple[str, ...]  # the other companies of the sentence (pairs: gaps, ratios, p)
     carried: bool = False  # the subject was named in the sentence before, not in this one
     period: float | None = None  # the year the figure is said of ("72% in 2026", "2025年的70%")
+    metric: str | None = None  # the metric or input named with it (bot.agent.clauses)
+    firm: bool = False  # the metric was named before the figure: only its values back it
+    scenario: bool = False  # said as a scenario ("would", "假如"): a what-if's figures back it
+    order: tuple[str, str] | None = None  # (ahead, behind) when its sentence compares the two
 
 
 def cn_number(text: str) -> int:
@@ -179,17 +191,61 @@ class Reader:
         out: list[Claim] = []
         previous: list[tuple[int, str]] = []
         for sentence in _sentences(_fold(answer)):
-            mentions = [(m.start(), self._ids[m.group()]) for m in self._mention.finditer(sentence)]
+            spans = [
+                (m.start(), m.end(), self._ids[m.group()]) for m in self._mention.finditer(sentence)
+            ]
+            mentions = [(at, cid) for at, _, cid in spans]
             masked = self._mention.sub(lambda m: " " * len(m.group()), sentence)
             carried = mentions or [(-1, cid) for _, cid in previous[-2:]]
             found = figures(masked)
             years = [(at, end, f.value) for at, end, f in found if f.kind == "year"]
+            orders = _orders(sentence, masked, spans)
             for at, end, figure in found:
                 claim = _bind(figure, at, end, carried, not mentions, masked)
-                period = _period(masked, at, end, years) if figure.kind != "year" else None
-                out.append(dataclasses.replace(claim, period=period))
+                out.append(_placed(claim, masked, at, end, years, orders))
+            out += orders
             previous = mentions
         return out
+
+
+def _placed(
+    claim: Claim,
+    text: str,
+    at: int,
+    end: int,
+    years: list[tuple[int, int, float]],
+    orders: list[Claim],
+) -> Claim:
+    """A claim with what its sentence says around it: period, metric, scenario, order."""
+    period = _period(text, at, end, years) if claim.figure.kind != "year" else None
+    metric, firm = clauses.metric(text, at, end)
+    pair = {claim.subject, *claim.others}
+    order = next((o.order for o in orders if o.order and set(o.order) <= pair), None)
+    scenario = clauses.scenario(text, at, end)
+    return dataclasses.replace(
+        claim, period=period, metric=metric, firm=firm, scenario=scenario, order=order
+    )
+
+
+def _orders(sentence: str, text: str, spans: list[tuple[int, int, str]]) -> list[Claim]:
+    """Each "A is ahead of B" the sentence says of two companies named one after the other."""
+    out = []
+    for (a_at, a_end, a), (b_at, b_end, b) in itertools.pairwise(spans):
+        ahead = clauses.order(text, a_end, b_at, b_end) if a != b else None
+        if ahead is None:
+            continue
+        pair = (a, b) if ahead else (b, a)
+        figure = Figure(sentence[a_at:b_end].strip(), "order", 0, 0, word="|".join(pair))
+        claim = Claim(
+            figure,
+            pair[0],
+            (pair[1],),
+            order=pair,
+            metric=clauses.first_metric(text),
+            scenario=clauses.scenario(text, a_at, b_end),
+        )
+        out.append(claim)
+    return out
 
 
 def _bind(
@@ -203,7 +259,10 @@ def _bind(
         for pos, cid in mentions
         if heads and end <= pos <= end + 3 and not text[end:pos].strip()
     ]
+    after += [cid for pos, cid in mentions if pos >= end and _FOR_NAME.fullmatch(text[end:pos])]
     before = [cid for pos, cid in mentions if pos < at]
+    if len(before) >= 2 and _VERSUS.match(text, end):
+        before = before[:-1]  # "A leads B: 78% against 56%": the first figure is A's
     subject = (after or before[-1:] or [cid for _, cid in mentions[:1]] or [""])[0]
     others = tuple(dict.fromkeys(c for _, c in mentions if c != subject))
     return Claim(figure, subject, others, carried)
@@ -253,7 +312,10 @@ def figures(text: str) -> list[tuple[int, int, Figure]]:
         figure = _figure(PATTERNS[i][0], m, str(i), before)
         if figure is not None:
             ranged = bool(_RANGE_BEFORE.search(before) or _RANGE_AFTER.match(text, m.end()))
-            prob = bool(_PROB.search(text[max(0, m.start() - 100) : m.start()]))
+            prob = bool(
+                _PROB.search(text[max(0, m.start() - 100) : m.start()])
+                or _PROB_AFTER.match(text, m.end())
+            )
             out.append((m.start(), m.end(), dataclasses.replace(figure, ranged=ranged, prob=prob)))
     for m in _ARCHETYPE.finditer(text):
         if not NEGATION.search(text[max(0, m.start() - 14) : m.start()]):

@@ -1,0 +1,138 @@
+"""What a sentence of an answer says besides its figures: the metric a figure is said of,
+whether its clause states a scenario, and which of two companies it says is ahead.
+
+These bind a figure more tightly than its company alone: "Alibaba's AI capex is RMB 150bn" is
+a capex claim (a share of 58% cannot back it), "if ByteDance sold half, its share would be
+33%" is a scenario (a what-if's figure backs it; "ByteDance's share is 33%" it does not), and
+"腾讯比字节跳动高20个百分点" says Tencent is ahead (the tools must agree). Text is case-folded.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Each metric or input of the data, as answers name it (longest first wins), by canonical id:
+# an input and the metric it equals share an id (own inference = self-use inference share).
+METRIC_WORDS: dict[str, tuple[str, ...]] = {
+    "self_use_inference_usd": (
+        "self-use inference capex", "self-use inference spend", "self-use inference capital",
+        "自用推理资本开支", "自身推理的资本开支", "自用推理的资本开支", "自用推理支出",
+    ),
+    "inference_self_use_ratio": ("inference self-use ratio", "推理自用比例", "推理自用率"),
+    "self_use_inference_share": (
+        "self-use inference share", "self-use share", "own inference", "own-inference",
+        "inference for its own", "自用推理占比", "自用推理", "自身推理", "自身业务推理",
+    ),
+    "external_supply_share": (
+        "external supply share", "external supply", "supplies", "supplied to", "对外供给占比",
+        "对外供给",
+    ),
+    "margin_position": ("margin position", "利润位置"),
+    "own_training": ("own training", "training its own", "自身训练", "自有训练"),
+    "ai_capex": (
+        "ai capex", "capex", "capital expenditure", "capital spending", "ai spending",
+        "资本开支", "资本支出",
+    ),
+    "iaas": ("iaas", "compute rental", "算力租赁"),
+    "maas": ("maas", "model as a service", "模型即服务"),
+    "solutions": ("solutions", "解决方案"),
+    "edge": ("edge inference", "端侧推理"),
+}  # fmt: skip
+# Where a tool result holds each: its keys (or an input's last part: "allocation.own_inference").
+METRIC_OF_KEY = {
+    "self_use_inference_share": "self_use_inference_share",
+    "own_inference": "self_use_inference_share",
+    "self_use_inference_usd": "self_use_inference_usd",
+    "inference_self_use_ratio": "inference_self_use_ratio",
+    "external_supply_share": "external_supply_share",
+    "margin_position": "margin_position",
+    "own_training": "own_training",
+    "ai_capex": "ai_capex",
+    "ai_capex_usd": "ai_capex",
+    "iaas": "iaas",
+    "maas": "maas",
+    "solutions": "solutions",
+    "edge": "edge",
+    "external_iaas": "external_iaas",
+    "external_maas": "external_maas",
+}
+_METRIC_OF_WORD = {w: m for m, words in METRIC_WORDS.items() for w in words}
+_METRIC = re.compile(
+    "|".join(
+        rf"(?<![a-z]){re.escape(w)}(?![a-z])" if w.isascii() else re.escape(w)
+        for w in sorted(_METRIC_OF_WORD, key=len, reverse=True)
+    )
+)
+# A clause ends at a comma, semicolon, colon or bracket: "IaaS is 87% (…), leaving 3% for …".
+_CLAUSE = re.compile(r"[,;:，；：()（）—]")
+_IF = re.compile(
+    r"(?<![a-z])(?:if|would|were|scenario|hypothetical(?:ly)?|suppose|supposing|assuming|what-if"
+    r"|what if)(?![a-z])|如果|假如|假设|假若|若|将|会|情景|的话"
+)
+# A clause that states what is (today, actually) is not part of the scenario around it.
+_FACT = re.compile(
+    r"(?<![a-z])(?:is|are|ranks|sits|stands|today|currently|now|actually|in reality)(?![a-z])"
+    r"|目前|现在|实际|当前|如今|(?<![将会变成因])(?:为|是)"
+)
+_AHEAD_EN = re.compile(
+    r"(?<![a-z])(?:more than|higher than|larger than|bigger than|greater than|ahead of|above"
+    r"|outranks?|leads?|lead over|edges? out|exceeds?|beats?|tops?|times|twice|double|triple)"
+    r"(?![a-z])"
+)
+_BEHIND_EN = re.compile(
+    r"(?<![a-z])(?:less than|lower than|smaller than|fewer than|below|behind|trails?)(?![a-z])"
+)
+_AHEAD_ZH = re.compile(r"高于|多于|大于|超过|超出|领先|胜过|强于|排在(?:之上|之前|前)")
+_BEHIND_ZH = re.compile(r"低于|少于|小于|落后|不及|不如|排在(?:之下|之后|后)")
+_MORE_ZH = re.compile(r"高|多|大|领先|强|靠前")
+_LESS_ZH = re.compile(r"低|少|小|落后|靠后")
+_TIMES_ZH = re.compile(r"的\s?(?:约|大约)?(?P<n>\d+(?:\.\d+)?|[两三四五六七八九十])\s?倍")
+
+
+def clause(text: str, at: int, end: int) -> tuple[int, int]:
+    starts = [m.end() for m in _CLAUSE.finditer(text, 0, at)]
+    stop = _CLAUSE.search(text, end)
+    return (starts[-1] if starts else 0), (stop.start() if stop else len(text))
+
+
+def metric(text: str, at: int, end: int) -> tuple[str | None, bool]:
+    """The metric a figure is said of, and whether it was named before it ("AI capex is …",
+    a firm binding) rather than after ("… $73.8bn of its AI capex on inference": loose)."""
+    lo, hi = clause(text, at, end)
+    before = [m for m in _METRIC.finditer(text, lo, at)]
+    if before:
+        return _METRIC_OF_WORD[before[-1].group()], True
+    after = _METRIC.search(text, end, hi)
+    return (_METRIC_OF_WORD[after.group()], False) if after else (None, False)
+
+
+def first_metric(text: str) -> str | None:
+    m = _METRIC.search(text)
+    return _METRIC_OF_WORD[m.group()] if m else None
+
+
+def scenario(text: str, at: int, end: int) -> bool:
+    """A figure in a sentence that supposes ("if", "would", "假如", "将"), in a clause that does not
+    state what is ("is", "目前")."""
+    if not _IF.search(text):
+        return False
+    lo, hi = clause(text, at, end)
+    return not _FACT.search(text, lo, hi)
+
+
+def order(text: str, a_end: int, b_at: int, b_end: int) -> bool | None:
+    """Between two mentions A … B: True when the text says A is ahead of B, False when it says
+    B is, None when it says neither."""
+    between, after = text[a_end:b_at], text[b_end : b_end + 16]
+    if "比" in between:
+        more, less = _MORE_ZH.search(after), _LESS_ZH.search(after)
+        if more or less:
+            return bool(more and (not less or more.start() < less.start()))
+    if (m := _TIMES_ZH.match(after)) and re.search(r"[是为]\s?$", between):
+        n = m.group("n")
+        return (float(n) if n[0].isdigit() else 2.0) >= 1
+    hits = [(m.start(), True) for m in _AHEAD_EN.finditer(between)]
+    hits += [(m.start(), False) for m in _BEHIND_EN.finditer(between)]
+    hits += [(m.start(), True) for m in _AHEAD_ZH.finditer(between + after[:4])]
+    hits += [(m.start(), False) for m in _BEHIND_ZH.finditer(between + after[:4])]
+    return max(hits)[1] if hits else None
