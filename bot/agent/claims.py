@@ -99,7 +99,7 @@ PATTERNS: list[tuple[str, str]] = [
     ("rank", r"(?<![a-z])(?P<o>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")(?![a-z])"),
     ("rank", r"(?<![\w.])(?P<n>\d{1,2})(?:st|nd|rd|th)(?![a-z])"),
     ("count", rf"{_NUM}\s?(?:companies|家公司|家)"),
-    ("count", rf"(?:(?<=of )|(?<=among the )){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|亿|万|美元|元)|th|st|nd|rd)"),
+    ("count", rf"(?:(?<=of )|(?<=among the )){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|points?|pp|亿|万|美元|元)|th|st|nd|rd)"),
     ("ratio", rf"(?:{_NUM}|{_CN_NUM})\s?(?:times|x(?![a-z])|×|倍)"),
     ("ratio", r"(?P<w>" + "|".join(RATIO_WORDS) + r")"),
     ("ratio", rf"(?:(?<=ratio of )|(?<=ratio of about )|(?<=ratio of roughly )){_NUM}"),
@@ -126,10 +126,11 @@ _RANGE_BEFORE = re.compile(r"\d[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rm
 _RANGE_AFTER = re.compile(
     r"[^\s\d]{0,6}?\s?(?:[-–—~～]|(?<![升降增减提跌涨])[至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d"
 )
-_PROB = re.compile(r"probab|likel|chance|odds|confidence|p\(|概率|把握|可能")
+_PROB = re.compile(r"probab|likel|chance|odds|confidence|robust|p\(|概率|把握|可能|稳健")
 _PROB_AFTER = re.compile(r"\s?(?:chance|probability|likelihood|odds)")  # "a 93% chance"
 # "$55bn for Oracle", "64% at Apple", "45% (Tencent)": a figure just before a name is its.
 _FOR_NAME = re.compile(r"\s?(?:for|at|\()\s?")
+_PRONOUN = re.compile(r"(?<![a-z])(?:it|its|it's)(?![a-z])|它|其")
 _VERSUS = re.compile(r"\s?(?:against|versus|vs\.?)\s")
 _LABEL = re.compile(r"(?:[a-z]\d*|[a-z]-)$")  # p10, h100, gpt-4o
 
@@ -202,10 +203,28 @@ class Reader:
             orders = _orders(sentence, masked, spans)
             for at, end, figure in found:
                 claim = _bind(figure, at, end, carried, not mentions, masked)
+                if mentions and previous and _PRONOUN.search(masked):
+                    claim = _with_antecedent(claim, at, mentions, previous)
                 out.append(_placed(claim, masked, at, end, years, orders))
             out += orders
             previous = mentions
         return out
+
+
+def _with_antecedent(
+    claim: Claim, at: int, mentions: list[tuple[int, str]], previous: list[tuple[int, str]]
+) -> Claim:
+    """A sentence that says "it" also speaks of the company before: a figure ahead of any name
+    is that company's, and it may be a party to the sentence's other figures."""
+    antecedent = previous[-1][1]
+    if all(pos > at for pos, _ in mentions) and claim.figure.kind != "rank":
+        others = (*claim.others, claim.subject)
+        return dataclasses.replace(claim, subject=antecedent, others=_but(others, antecedent))
+    return dataclasses.replace(claim, others=_but((*claim.others, antecedent), claim.subject))
+
+
+def _but(ids: tuple[str, ...], subject: str) -> tuple[str, ...]:
+    return tuple(c for c in dict.fromkeys(ids) if c != subject)
 
 
 def _placed(

@@ -85,6 +85,9 @@ def _unsupported(claim: Claim, ev: Evidence, periods: set[float]) -> str | None:
     if f.kind == "order":
         return _order(claim, ev)
     own = ev.of_subject(claim.subject, claim.scenario) if claim.subject else _everything(ev)
+    if f.ranged and len(claim.others) >= 2:  # "between 22% and 45%" over a list of companies
+        for other in claim.others:
+            own = own.merged(ev.of_subject(other, claim.scenario))
     if f.kind in ("pct", "rank", "amount", "plain"):
         own = own.at(claim.period)
     if f.kind == "year":
@@ -119,10 +122,14 @@ def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
     if f.kind == "count":
         counts = _everything(ev).ranks | set(ev.of_subject(GLOBAL).flat())
         return None if f.value in counts or f.value <= 4 else "no_value"
-    if f.prob and claim.order and _ordered_prob(f, claim.order, ev):
-        return None
+    if f.prob and claim.order:
+        return None if _ordered_prob(f, claim.order, ev) else "wrong_direction"
+    if f.prob and any(_matches(f, ev.of_subject(c)) for c in claim.others):
+        return None  # "… tied with Meta (a 54% chance it is ahead)": the probability of "it"
     if claim.firm and claim.metric and f.kind in ("pct", "amount"):
         reason = _of_metric(f, claim.metric, own)
+        if reason and _derived(f, claim, ev):  # "AI capex of $21.1bn is $4.2bn more than …"
+            return None
         return reason and _calculated(f, ev, reason)
     if _matches(f, own) or _matches(f, ev.of_subject(GLOBAL), passed_only=bool(claim.subject)):
         return None
