@@ -82,7 +82,7 @@ _CN = "零〇一二两三四五六七八九十"
 # An ordinal is a rank only after words that place something ("comes in fourth"), not in
 # "GPUs go to internal use first".
 _RANK_VERB = re.compile(
-    r"(?<![a-z])(?:ranks?|ranked|in|is|was|at|to|from|sits|placed|place|remains|stays|be|and|the)\s$"
+    r"(?<![a-z])(?:ranks?|ranked|in|is|was|at|to|from|sits|placed|place|remains|stays|be|and|the)\s+$"
 )
 _SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "trillion": 1e12, "tn": 1e12, "billion": 1e9,
           "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6}  # fmt: skip
@@ -160,6 +160,8 @@ class Claim:
     firm: bool = False  # the metric was named before the figure: only its values back it
     scenario: bool = False  # said as a scenario ("would", "假如"): a what-if's figures back it
     order: tuple[str, str] | None = None  # (ahead, behind) when its sentence compares the two
+    move: str = ""  # no year said: "from" (the first period's), "to" or "now" (the last's)
+    becomes: bool = False  # an archetype a scenario turns the company into ("would become …")
 
 
 def cn_number(text: str) -> int:
@@ -241,8 +243,18 @@ def _placed(
     pair = {claim.subject, *claim.others}
     order = next((o.order for o in orders if o.order and set(o.order) <= pair), None)
     scenario = clauses.scenario(text, at, end)
+    lead = text[max(0, at - 14) : at]
+    move = "" if period is not None else next((m for m, r in _MOVES.items() if r.search(lead)), "")
+    becomes = claim.figure.kind == "archetype" and bool(_BECOMES.search(text[max(0, at - 24) : at]))
     return dataclasses.replace(
-        claim, period=period, metric=metric, firm=firm, scenario=scenario, order=order
+        claim,
+        period=period,
+        metric=metric,
+        firm=firm,
+        scenario=scenario,
+        order=order,
+        move=move,
+        becomes=becomes,
     )
 
 
@@ -310,6 +322,15 @@ _FROM = re.compile(r"(?:(?<![a-z])from|从)\s?$")
 _TO = re.compile(r"(?:(?<![a-z])to|变为|升至|降至|→)\s?$")
 
 
+_MOVES = {
+    "from": _FROM,
+    "to": _TO,
+    "now": re.compile(r"(?:现在|目前|如今|now|currently|today)\W{0,3}(?:排|ranks?|is|at|为)?\s*$"),
+}
+_BECOMES = re.compile(
+    r"(?:become|becomes|becoming|turn into|turns into|count as|counts as|(?<![a-z])to|变为|变成|"
+    r"成为|转为)\W{0,2}(?:an?\s|the\s)?(?:pure\s)?$"
+)
 _YEAR_AFTER = re.compile(r"\s*(?:in|for|\()?\s*")
 # "Since 2024 it moved from third to fourth": what comes after "to" is not of 2024.
 # A year before a figure is its period only within the same clause ("2025年的70%").

@@ -15,7 +15,7 @@ import re
 # an input and the metric it equals share an id (own inference = self-use inference share).
 METRIC_WORDS: dict[str, tuple[str, ...]] = {
     "self_use_inference_usd": (
-        "self-use inference capex", "self-use inference spend", "self-use inference capital",
+        "ai capex on inference for its own", "capex on inference", "self-use inference capex", "self-use inference spend", "self-use inference capital",
         "自用推理资本开支", "自身推理的资本开支", "自用推理的资本开支", "自用推理支出",
     ),
     "inference_self_use_ratio": ("inference self-use ratio", "推理自用比例", "推理自用率"),
@@ -96,14 +96,16 @@ def clause(text: str, at: int, end: int) -> tuple[int, int]:
 
 
 def metric(text: str, at: int, end: int) -> tuple[str | None, bool]:
-    """The metric a figure is said of, and whether it was named before it ("AI capex is …",
-    a firm binding) rather than after ("… $73.8bn of its AI capex on inference": loose)."""
+    """The metric a figure is said of: named before it in its clause ("AI capex is …"), else
+    after it ("72% of its compute serves its own inference"), else the last one named before
+    it in the sentence ("利润位置最高,约97%"). The second part says whether it binds firmly
+    (the figure may be only that metric's): every such naming does; kept for callers."""
     lo, hi = clause(text, at, end)
-    before = [m for m in _METRIC.finditer(text, lo, at)]
-    if before:
-        return _METRIC_OF_WORD[before[-1].group()], True
+    before = list(_METRIC.finditer(text, lo, at))
     after = _METRIC.search(text, end, hi)
-    return (_METRIC_OF_WORD[after.group()], False) if after else (None, False)
+    earlier = list(_METRIC.finditer(text, 0, lo))
+    found = before[-1] if before else after or (earlier[-1] if earlier else None)
+    return (_METRIC_OF_WORD[found.group()], True) if found else (None, False)
 
 
 def first_metric(text: str) -> str | None:

@@ -15,6 +15,7 @@ Numbers of the question count only when they were passed to a tool (a what-if in
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Sequence
@@ -23,7 +24,15 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from bot.agent.claims import Claim, Figure, reader_for
-from bot.agent.evidence import GLOBAL, NOT_DERIVED, PROB_KEYS, RANGE_KEYS, Evidence, Values
+from bot.agent.evidence import (
+    GLOBAL,
+    NOT_DERIVED,
+    PROB_KEYS,
+    RANGE_KEYS,
+    SCENARIO,
+    Evidence,
+    Values,
+)
 from bot.agent.evidence import names_of as names_of
 
 log = logging.getLogger(__name__)
@@ -88,8 +97,12 @@ def _unsupported(claim: Claim, ev: Evidence, periods: set[float]) -> str | None:
     if f.ranged and len(claim.others) >= 2:  # "between 22% and 45%" over a list of companies
         for other in claim.others:
             own = own.merged(ev.of_subject(other, claim.scenario))
+        claim = dataclasses.replace(claim, figure=dataclasses.replace(f, ranged=False))
+        f = claim.figure
     if f.kind in ("pct", "rank", "amount", "plain"):
-        own = own.at(claim.period)
+        own = own.at(_period(claim, own))
+    if f.kind == "archetype" and claim.scenario and claim.becomes:
+        own = ev.of_subject(claim.subject + SCENARIO)  # "would become a dual-role company"
     if f.kind == "year":
         # Years written in the company's notes and source titles ("~1/3 in 2023") may be
         # quoted, but a year a figure is said of must be a period of the data.
@@ -105,6 +118,13 @@ def _unsupported(claim: Claim, ev: Evidence, periods: set[float]) -> str | None:
         if _against(claim, as_scenario, ev) is None:
             return "scenario_as_fact"  # a what-if's figure said as the company's actual value
     return reason
+
+
+def _period(claim: Claim, own: Values) -> float | None:
+    """The period a claim is of: the year it names, else the first or last of a move."""
+    if claim.period is not None or not claim.move or not own.by_period:
+        return claim.period
+    return min(own.by_period) if claim.move == "from" else max(own.by_period)
 
 
 def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
@@ -128,7 +148,7 @@ def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
         return None  # "… tied with Meta (a 54% chance it is ahead)": the probability of "it"
     if claim.firm and claim.metric and f.kind in ("pct", "amount"):
         reason = _of_metric(f, claim.metric, own)
-        if reason and _derived(f, claim, ev):  # "AI capex of $21.1bn is $4.2bn more than …"
+        if reason and f.kind == "amount" and _derived(f, claim, ev):  # "… is $4.2bn more than …"
             return None
         return reason and _calculated(f, ev, reason)
     if _matches(f, own) or _matches(f, ev.of_subject(GLOBAL), passed_only=bool(claim.subject)):
