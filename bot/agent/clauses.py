@@ -22,6 +22,7 @@ METRIC_WORDS: dict[str, tuple[str, ...]] = {
     "self_use_inference_share": (
         "self-use inference share", "self-use share", "own inference", "own-inference",
         "inference for its own", "自用推理占比", "自用推理", "自身推理", "自身业务推理",
+        "自身业务的推理",
     ),
     "external_supply_share": (
         "external supply share", "external supply", "supplies", "supplied to", "对外供给占比",
@@ -65,9 +66,16 @@ _METRIC = re.compile(
 )
 # A clause ends at a comma, semicolon, colon or bracket: "IaaS is 87% (…), leaving 3% for …".
 _CLAUSE = re.compile(r"[,;:，；：()（）—]")
+_PART = re.compile(r"[;；]")
+_THRESHOLD = re.compile(r"threshold|cutoff|门槛|阈值")
 _IF = re.compile(
     r"(?<![a-z])(?:if|would|were|scenario|hypothetical(?:ly)?|suppose|supposing|assuming|what-if"
     r"|what if)(?![a-z])|如果|假如|假设|假若|若|将|会|情景|的话"
+)
+# A clause that names the supposition itself ("假设腾讯的该项占比为60%") is the scenario's.
+_CONDITION = re.compile(
+    r"(?<![a-z])(?:if|suppose|supposing|assuming|scenario|what-if|what if)(?![a-z])"
+    r"|如果|假如|假设|假若|若|情景"
 )
 # A clause that states what is (today, actually) is not part of the scenario around it.
 _FACT = re.compile(
@@ -101,9 +109,13 @@ def metric(text: str, at: int, end: int) -> tuple[str | None, bool]:
     it in the sentence ("利润位置最高,约97%"). The second part says whether it binds firmly
     (the figure may be only that metric's): every such naming does; kept for callers."""
     lo, hi = clause(text, at, end)
+    if _THRESHOLD.search(text, lo, hi):
+        return None, False  # "above the 40% threshold": a rule's bound, not a value
     before = list(_METRIC.finditer(text, lo, at))
     after = _METRIC.search(text, end, hi)
-    earlier = list(_METRIC.finditer(text, 0, lo))
+    # Across commas, not across a semicolon: "…端侧推理层;苹果以95%排第3名" names no metric.
+    stops = [m.end() for m in _PART.finditer(text, 0, lo)]
+    earlier = list(_METRIC.finditer(text, stops[-1] if stops else 0, lo))
     found = before[-1] if before else after or (earlier[-1] if earlier else None)
     return (_METRIC_OF_WORD[found.group()], True) if found else (None, False)
 
@@ -119,7 +131,7 @@ def scenario(text: str, at: int, end: int) -> bool:
     if not _IF.search(text):
         return False
     lo, hi = clause(text, at, end)
-    return not _FACT.search(text, lo, hi)
+    return bool(_CONDITION.search(text, lo, hi)) or not _FACT.search(text, lo, hi)
 
 
 def order(text: str, a_end: int, b_at: int, b_end: int) -> bool | None:

@@ -150,6 +150,8 @@ def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
         reason = _of_metric(f, claim.metric, own)
         if reason and f.kind == "amount" and _derived(f, claim, ev):  # "… is $4.2bn more than …"
             return None
+        if reason and claim.scenario and _matches(f, ev.of_subject(claim.subject + SCENARIO)):
+            return None  # the supposition itself: "if it sold half …"
         return reason and _calculated(f, ev, reason)
     if _matches(f, own) or _matches(f, ev.of_subject(GLOBAL), passed_only=bool(claim.subject)):
         return None
