@@ -130,6 +130,8 @@ _PROB = re.compile(r"probab|likel|chance|odds|confidence|robust|p\(|概率|把�
 _PROB_AFTER = re.compile(r"\s?(?:chance|probability|likelihood|odds)")  # "a 93% chance"
 # "$55bn for Oracle", "64% at Apple", "45% (Tencent)": a figure just before a name is its.
 _FOR_NAME = re.compile(r"\s?(?:for|at|\()\s?")
+_DIFF_AFTER = re.compile(r"\s?(?:more|less|fewer|higher|lower)(?![a-z])")
+_DIFF_BEFORE = re.compile(r"(?:多|少|高出|多出|相差|差)(?:约|大约|了)?\s?$")
 _PRONOUN = re.compile(r"(?<![a-z])(?:it|its|it's)(?![a-z])|它|其")
 _VERSUS = re.compile(r"\s?(?:against|versus|vs\.?)\s")
 _LABEL = re.compile(r"(?:[a-z]\d*|[a-z]-)$")  # p10, h100, gpt-4o
@@ -147,6 +149,7 @@ class Figure:
     word: str = ""  # the archetype id, for archetype claims
     ranged: bool = False  # an end of a range ("66–76%"): may be a p10/p90 or low/high
     prob: bool = False  # said as a probability ("with probability 93%", "的概率为93%")
+    diff: bool = False  # said as a difference ("$86bn more", "多约860亿美元"), not a level
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ class Claim:
     order: tuple[str, str] | None = None  # (ahead, behind) when its sentence compares the two
     move: str = ""  # no year said: "from" (the first period's), "to" or "now" (the last's)
     becomes: bool = False  # an archetype a scenario turns the company into ("would become …")
+    years: tuple[float, ...] = ()  # the years its sentence names (a change is between them)
 
 
 def cn_number(text: str) -> int:
@@ -199,7 +203,8 @@ class Reader:
             ]
             mentions = [(at, cid) for at, _, cid in spans]
             masked = self._mention.sub(lambda m: " " * len(m.group()), sentence)
-            carried = mentions or [(-1, cid) for _, cid in previous[-2:]]
+            recent = list(dict.fromkeys(cid for _, cid in reversed(previous)))[:2][::-1]
+            carried = mentions or [(-1, cid) for cid in recent]
             found = figures(masked)
             years = [(at, end, f.value) for at, end, f in found if f.kind == "year"]
             orders = _orders(sentence, masked, spans)
@@ -255,6 +260,7 @@ def _placed(
         order=order,
         move=move,
         becomes=becomes,
+        years=tuple(sorted({y for _, _, y in years})),
     )
 
 
@@ -356,7 +362,9 @@ def figures(text: str) -> list[tuple[int, int, Figure]]:
                 _PROB.search(text[max(0, m.start() - 100) : m.start()])
                 or _PROB_AFTER.match(text, m.end())
             )
-            out.append((m.start(), m.end(), dataclasses.replace(figure, ranged=ranged, prob=prob)))
+            diff = bool(_DIFF_AFTER.match(text, m.end()) or _DIFF_BEFORE.search(before))
+            figure = dataclasses.replace(figure, ranged=ranged, prob=prob, diff=diff)
+            out.append((m.start(), m.end(), figure))
     for m in _ARCHETYPE.finditer(text):
         if not NEGATION.search(text[max(0, m.start() - 14) : m.start()]):
             figure = Figure(m.group(), "archetype", 0, 0, word=_ARCHETYPE_OF[m.group()])

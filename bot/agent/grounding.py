@@ -16,6 +16,7 @@ Numbers of the question count only when they were passed to a tool (a what-if in
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import logging
 from collections.abc import Sequence
@@ -146,6 +147,8 @@ def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
         return None if _ordered_prob(f, claim.order, ev) else "wrong_direction"
     if f.prob and any(_matches(f, ev.of_subject(c)) for c in claim.others):
         return None  # "… tied with Meta (a 54% chance it is ahead)": the probability of "it"
+    if f.diff and f.kind in ("pct", "amount"):  # "$86bn more": a pair's gap, never a level
+        return None if _derived(f, claim, ev) else _calculated(f, ev, "no_value")
     if claim.firm and claim.metric and f.kind in ("pct", "amount"):
         reason = _of_metric(f, claim.metric, own)
         if reason and f.kind == "amount" and _derived(f, claim, ev):  # "… is $4.2bn more than …"
@@ -281,7 +284,11 @@ def _derived(f: Figure, claim: Claim, ev: Evidence) -> bool:
                 return True
         if _pair_derived(f, ev.of_subject(a), ev.of_subject(b)):
             return True
-    return _change(f, ev.of_subject(claim.subject, claim.scenario), claim.metric)
+    own = ev.of_subject(claim.subject, claim.scenario)
+    if len(claim.years) >= 2 and own.by_period:  # "from 23% in 2025 to 26% in 2026, up 3 pp"
+        dated = [own.by_period.get(y) or Values() for y in claim.years]
+        own = functools.reduce(Values.merged, dated)
+    return _change(f, own, claim.metric)
 
 
 def _pair_derived(f: Figure, a: Values, b: Values) -> bool:
