@@ -89,7 +89,8 @@ def test_chinese_numerals_fractions_and_rounding(store: Store):
 def test_years_must_be_periods_of_the_data_or_the_question(store: Store):
     ev = evidence(store, RANK)
     assert rejected("In 2026 Xiaomi ranks #4.", ev) == []
-    assert rejected("In 2019 Xiaomi ranks #4.", ev) == [("2019", "xiaomi")]
+    # A rank said of a period the data does not have is not backed by another period's rank.
+    assert rejected("In 2019 Xiaomi ranks #4.", ev) == [("2019", "xiaomi"), ("#4", "xiaomi")]
 
 
 def test_compare_view_carries_gap_and_ratio(store: Store):
@@ -100,10 +101,11 @@ def test_compare_view_carries_gap_and_ratio(store: Store):
 
 def test_benchmark_meets_its_floors():
     """The corpus: honest answers kept (goal 95%), lies caught (see the README for per kind)."""
-    report = claims_bench.run()
-    assert report["honest_kept"] >= 0.95
-    assert report["lies_caught"] >= 0.9
-    assert report["gate_ms_median"] <= 20
+    for report in claims_bench.run().values():  # templated and hand-written corpora
+        assert report["honest_kept"] >= 0.95
+        assert report["lies_caught"] >= 0.99
+        assert min(report["caught_by_kind"].values()) >= 0.95
+        assert report["gate_ms_median"] <= 20
 
 
 REPLAYED = [a for a in CORPUS["answers"] if a["id"].endswith("-0")][::6]

@@ -176,7 +176,7 @@ def cn_number(text: str) -> int:
     return (DIGITS[tens] if tens else 1) * 10 + (DIGITS[ones] if ones else 0)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
@@ -184,7 +184,7 @@ class Reader:
     """Finds company mentions and figures in answers; built once per universe."""
 
     def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        pairs = sorted({(_fold(n), cid) for n, cid in names if n.strip()}, key=lambda p: -len(p[0]))
+        pairs = sorted({(fold(n), cid) for n, cid in names if n.strip()}, key=lambda p: -len(p[0]))
         self._ids = dict(pairs)
         self._mention = re.compile(
             "|".join(
@@ -197,7 +197,7 @@ class Reader:
     def claims(self, answer: str) -> list[Claim]:
         out: list[Claim] = []
         previous: list[tuple[int, str]] = []
-        for sentence in _sentences(_fold(answer)):
+        for sentence in _sentences(fold(answer)):
             spans = [
                 (m.start(), m.end(), self._ids[m.group()]) for m in self._mention.finditer(sentence)
             ]

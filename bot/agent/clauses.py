@@ -10,6 +10,10 @@ a capex claim (a share of 58% cannot back it), "if ByteDance sold half, its shar
 from __future__ import annotations
 
 import re
+import unicodedata
+
+from bot.text import terms
+from tools.taxonomy import LAYER_TERMS, METRICS
 
 # Each metric or input of the data, as answers name it (longest first wins), by canonical id:
 # an input and the metric it equals share an id (own inference = self-use inference share).
@@ -57,7 +61,24 @@ METRIC_OF_KEY = {
     "external_iaas": "external_iaas",
     "external_maas": "external_maas",
 }
-_METRIC_OF_WORD = {w: m for m, words in METRIC_WORDS.items() for w in words}
+INPUTS = ("own_training", "own_inference", "external_iaas", "external_maas")
+
+
+def _catalogue_words() -> dict[str, str]:
+    """The names our own surfaces print for each metric, layer and input (bot.text.terms), as
+    the offline answer and a model copying it write them: "对外算力占比", "compute rental (IaaS)"."""
+    out: dict[str, str] = {}
+    for lang in ("en", "zh"):
+        named = [(terms.metric(m, lang), m) for m in METRICS]
+        named += [(terms.layer(x, lang), x) for x in LAYER_TERMS]
+        named += [(terms.input_name(f"allocation.{x}", lang), x) for x in INPUTS]
+        for name, key in named:
+            word = unicodedata.normalize("NFKC", name).casefold()
+            out[word] = out[word.split("(")[0].strip()] = METRIC_OF_KEY[key]
+    return out
+
+
+_METRIC_OF_WORD = _catalogue_words() | {w: m for m, words in METRIC_WORDS.items() for w in words}
 _METRIC = re.compile(
     "|".join(
         rf"(?<![a-z]){re.escape(w)}(?![a-z])" if w.isascii() else re.escape(w)
@@ -68,6 +89,7 @@ _METRIC = re.compile(
 _CLAUSE = re.compile(r"[,;:，；：()（）—]")
 _PART = re.compile(r"[;；]")
 _THRESHOLD = re.compile(r"threshold|cutoff|门槛|阈值")
+_BOUND = re.compile(r"[≥≤<>]\s?$")
 _IF = re.compile(
     r"(?<![a-z])(?:if|would|were|scenario|hypothetical(?:ly)?|suppose|supposing|assuming|what-if"
     r"|what if)(?![a-z])|如果|假如|假设|假若|若|将|会|情景|的话"
@@ -109,8 +131,8 @@ def metric(text: str, at: int, end: int) -> tuple[str | None, bool]:
     it in the sentence ("利润位置最高,约97%"). The second part says whether it binds firmly
     (the figure may be only that metric's): every such naming does; kept for callers."""
     lo, hi = clause(text, at, end)
-    if _THRESHOLD.search(text, lo, hi):
-        return None, False  # "above the 40% threshold": a rule's bound, not a value
+    if _THRESHOLD.search(text, lo, hi) or _BOUND.search(text, max(0, at - 3), at):
+        return None, False  # "above the 40% threshold", "≥ 50%": a rule's bound, not a value
     before = list(_METRIC.finditer(text, lo, at))
     after = _METRIC.search(text, end, hi)
     # Across commas, not across a semicolon: "…端侧推理层;苹果以95%排第3名" names no metric.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agent.calculator import operands
-from bot.agent.claims import Figure, reader_for
+from bot.agent.claims import Figure, fold, reader_for
 from bot.agent.clauses import METRIC_OF_KEY
 from tools.universe import Universe
 
@@ -102,6 +102,7 @@ class Evidence:
     names: tuple[tuple[str, str], ...]
     calc: Values = field(default_factory=Values)  # checked calculator results (any subject)
     seen: list[float] = field(default_factory=list)
+    titles: set[str] = field(default_factory=set)  # source titles, case-folded: may be quoted
 
     @functools.cached_property
     def ids(self) -> frozenset[str]:
@@ -183,6 +184,8 @@ class Evidence:
 
     def _string(self, text: str, subject: str, key: str) -> None:
         values = self.subjects[subject]
+        if key == "title" and len(text) >= 12:
+            self.titles.add(fold(text))
         if "archetype" in key or key == "tags":
             values.archetypes.add(text)
         if "period" in key and text.isdigit():
