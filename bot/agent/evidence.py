@@ -102,7 +102,7 @@ class Evidence:
     names: tuple[tuple[str, str], ...]
     calc: Values = field(default_factory=Values)  # checked calculator results (any subject)
     seen: list[float] = field(default_factory=list)
-    titles: set[str] = field(default_factory=set)  # source titles, case-folded: may be quoted
+    quotes: set[str] = field(default_factory=set)  # data text, case-folded: cited whole
 
     @functools.cached_property
     def ids(self) -> frozenset[str]:
@@ -184,8 +184,8 @@ class Evidence:
 
     def _string(self, text: str, subject: str, key: str) -> None:
         values = self.subjects[subject]
-        if key == "title" and len(text) >= 12:
-            self.titles.add(fold(text))
+        if key in FREE_TEXT and len(text) >= 12:
+            self.quotes.add(fold(text))
         if "archetype" in key or key == "tags":
             values.archetypes.add(text)
         if "period" in key and text.isdigit():

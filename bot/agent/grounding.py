@@ -79,12 +79,13 @@ def check(answer: str, evidence: Evidence) -> Verdict:
 
 
 def _unquoted(answer: str, ev: Evidence) -> str:
-    """The answer without the source titles it quotes word for word ("Microsoft Q1 FY2026:
-    capex $34.9bn"): a title is cited, not claimed. Notes are never exempt (issue 14)."""
+    """The answer without the data text it quotes whole, word for word (a source title, a
+    note): that is a citation, not a claim. A sentence taken out of a note is still a claim:
+    "Alibaba is ranked #1 with 99%" is checked like any other (issue 14)."""
     text = fold(answer)
-    for title in ev.titles:
-        if title in text:
-            text = text.replace(title, " " * len(title))
+    for quote in ev.quotes:
+        if quote in text:
+            text = text.replace(quote, " " * len(quote))
     return text
 
 
