@@ -89,6 +89,7 @@ _METRIC = re.compile(
 _CLAUSE = re.compile(r"[,;:，；：()（）—]")
 _PART = re.compile(r"[;；]")
 _THRESHOLD = re.compile(r"threshold|cutoff|门槛|阈值")
+_BARE = re.compile(r"\s|(?<![a-z])(?:about|around|roughly|nearly|from|to|and|up|down|by)(?![a-z])")
 _BOUND = re.compile(r"[≥≤<>]\s?$")
 _IF = re.compile(
     r"(?<![a-z])(?:if|would|were|scenario|hypothetical(?:ly)?|suppose|supposing|assuming|what-if"
@@ -137,7 +138,10 @@ def metric(text: str, at: int, end: int) -> tuple[str | None, bool]:
     after = _METRIC.search(text, end, hi)
     # Across commas, not across a semicolon: "…端侧推理层;苹果以95%排第3名" names no metric.
     stops = [m.end() for m in _PART.finditer(text, 0, lo)]
-    earlier = list(_METRIC.finditer(text, stops[-1] if stops else 0, lo))
+    # Only a clause that is a bare figure carries it on ("最高,约97%", "from 24% to 50%"); a
+    # list's "maas 6%, edge 65%" names its own label, known to us or not.
+    bare = len(_BARE.sub("", text[lo:at])) <= 3
+    earlier = list(_METRIC.finditer(text, stops[-1] if stops else 0, lo)) if bare else []
     found = before[-1] if before else after or (earlier[-1] if earlier else None)
     return (_METRIC_OF_WORD[found.group()], True) if found else (None, False)
 
