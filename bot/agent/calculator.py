@@ -49,7 +49,9 @@ def evaluate(expression: str) -> float:
 
 
 def _value(node: ast.expr) -> float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        if isinstance(node.value, bool):
+            raise CalcError("only numbers, + - * / and brackets")
         return float(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         inner = _value(node.operand)
@@ -71,7 +73,7 @@ def operands(expression: str) -> list[tuple[float, float]]:
         return []
     out = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
             segment = ast.get_source_segment(expression.translate(_SYMBOLS), node) or ""
             mantissa, _, exponent = segment.lower().partition("e")
             decimals = len(mantissa.partition(".")[2])

@@ -19,7 +19,7 @@ import dataclasses
 import functools
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -315,6 +315,7 @@ def _change(f: Figure, own: Values, metric: str | None) -> bool:
     the metric said, else of the result's own metric (not of every input that moved)."""
     if f.kind not in ("pp", "amount", "pct", "ratio"):
         return False
+    steps: Iterable[tuple[float, float]]
     if metric:
         steps = itertools.combinations(
             [x for x, k, _ in own.labelled.get(metric, []) if k not in RANGE_KEYS], 2
