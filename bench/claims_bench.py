@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from claims_corpus import load, load_hand, perturb
+from claims_corpus import HOLDOUT, load, load_hand, perturb
 
 from bot.agent import grounding
 from bot.agent.registry import ToolContext, call
@@ -45,6 +45,7 @@ def run() -> dict[str, dict[str, Any]]:
     return {
         "templated": measure(corpus["answers"], corpus["names"], contexts),
         "hand": measure(load_hand(), corpus["names"], contexts),
+        "holdout": measure(load_hand(HOLDOUT), corpus["names"], contexts),
     }
 
 
