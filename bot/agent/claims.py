@@ -127,13 +127,13 @@ _RANGE_AFTER = re.compile(
     r"[^\s\d]{0,6}?\s?(?:[-–—~～]|(?<![升降增减提跌涨])[至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d"
 )
 _PROB = re.compile(r"probab|likel|chance|odds|confidence|robust|p\(|概率|把握|可能|稳健")
-_PROB_AFTER = re.compile(r"\s?(?:chance|probability|likelihood|odds)")  # "a 93% chance"
+_PROB_AFTER = re.compile(r"\s?(?:chance|probability|likelihood|odds)|的?(?:把握|概率|可能性)")
 # "$55bn for Oracle", "64% at Apple", "45% (Tencent)": a figure just before a name is its.
 _FOR_NAME = re.compile(r"\s?(?:for|at|\()\s?")
 _DIFF_AFTER = re.compile(r"\s?(?:more|less|fewer|higher|lower)(?![a-z])")
 _DIFF_BEFORE = re.compile(r"(?:多|少|高出|多出|相差|差)(?:约|大约|了)?\s?$")
 _PRONOUN = re.compile(r"(?<![a-z])(?:it|its|it's)(?![a-z])|它|其")
-_VERSUS = re.compile(r"\s?(?:against|versus|vs\.?)\s")
+_VERSUS = re.compile(r"\s?(?:against|versus|vs\.?|to)\s(?=[\d$¥]|rmb)|\s?对\s?(?=\d)")
 _LABEL = re.compile(r"(?:[a-z]\d*|[a-z]-)$")  # p10, h100, gpt-4o
 
 
@@ -210,7 +210,10 @@ class Reader:
             orders = _orders(sentence, masked, spans)
             for at, end, figure in found:
                 claim = _bind(figure, at, end, carried, not mentions, masked)
-                if mentions and previous and _PRONOUN.search(masked):
+                named = _FOR_NAME.fullmatch(
+                    masked[end : next((p for p, _ in mentions if p >= end), end)]
+                )
+                if mentions and previous and _PRONOUN.search(masked) and not named:
                     claim = _with_antecedent(claim, at, mentions, previous)
                 out.append(_placed(claim, masked, at, end, years, orders))
             out += orders

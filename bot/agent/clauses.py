@@ -107,14 +107,17 @@ _FACT = re.compile(
 )
 _AHEAD_EN = re.compile(
     r"(?<![a-z])(?:more than|higher than|larger than|bigger than|greater than|ahead of|above"
-    r"|outranks?|leads?|lead over|edges? out|exceeds?|beats?|tops?|times|twice|double|triple)"
+    r"|outranks?|leads|leads over|edges? out|exceeds?|beats?|tops|times|twice|double|triple)"
     r"(?![a-z])"
 )
 _BEHIND_EN = re.compile(
     r"(?<![a-z])(?:less than|lower than|smaller than|fewer than|below|behind|trails?)(?![a-z])"
 )
-_AHEAD_ZH = re.compile(r"高于|多于|大于|超过|超出|领先|胜过|强于|排在(?:之上|之前|前)")
-_BEHIND_ZH = re.compile(r"低于|少于|小于|落后|不及|不如|排在(?:之下|之后|后)")
+_AHEAD_ZH = re.compile(r"高于|多于|大于|超过|超出|领先|胜过|强于")
+_BEHIND_ZH = re.compile(r"低于|少于|小于|落后|不及|不如")
+_PLACED_ZH = re.compile(r"排在$")
+_ABOVE_ZH = re.compile(r"(?:之上|之前|前面|前)")
+_BELOW_ZH = re.compile(r"(?:之下|之后|后面|后)")
 _MORE_ZH = re.compile(r"高|多|大|领先|强|靠前")
 _LESS_ZH = re.compile(r"低|少|小|落后|靠后")
 _TIMES_ZH = re.compile(r"的\s?(?:约|大约)?(?P<n>\d+(?:\.\d+)?|[两三四五六七八九十])\s?倍")
@@ -142,7 +145,10 @@ def metric(text: str, at: int, end: int) -> tuple[str | None, bool]:
     # list's "maas 6%, edge 65%" names its own label, known to us or not.
     bare = len(_BARE.sub("", text[lo:at])) <= 3
     earlier = list(_METRIC.finditer(text, stops[-1] if stops else 0, lo)) if bare else []
-    found = before[-1] if before else after or (earlier[-1] if earlier else None)
+    if before and after:  # the nearer naming: "…own inference and only 14% is supplied to others"
+        found = before[-1] if at - before[-1].end() <= after.start() - end else after
+    else:
+        found = before[-1] if before else after or (earlier[-1] if earlier else None)
     return (_METRIC_OF_WORD[found.group()], True) if found else (None, False)
 
 
@@ -171,8 +177,15 @@ def order(text: str, a_end: int, b_at: int, b_end: int) -> bool | None:
     if (m := _TIMES_ZH.match(after)) and re.search(r"[是为]\s?$", between):
         n = m.group("n")
         return (float(n) if n[0].isdigit() else 2.0) >= 1
+    placed = _PLACED_ZH.search(between.strip())  # "A排在B之上"
+    if placed and (_ABOVE_ZH.match(after) or _BELOW_ZH.match(after)):
+        return bool(_ABOVE_ZH.match(after))
+    # Only words between the two names relate them ("A高于B", "A is ahead of B"): a clause
+    # break in between ends the comparison ("…56% for JD.com, a 4-point lead, and Meituan").
+    if _CLAUSE.search(between):
+        return None
     hits = [(m.start(), True) for m in _AHEAD_EN.finditer(between)]
     hits += [(m.start(), False) for m in _BEHIND_EN.finditer(between)]
-    hits += [(m.start(), True) for m in _AHEAD_ZH.finditer(between + after[:4])]
-    hits += [(m.start(), False) for m in _BEHIND_ZH.finditer(between + after[:4])]
+    hits += [(m.start(), True) for m in _AHEAD_ZH.finditer(between)]
+    hits += [(m.start(), False) for m in _BEHIND_ZH.finditer(between)]
     return max(hits)[1] if hits else None
