@@ -208,7 +208,12 @@ class Reader:
             found = figures(masked)
             years = [(at, end, f.value) for at, end, f in found if f.kind == "year"]
             orders = _orders(sentence, masked, spans)
+            paired = False  # "A leads B, 85% to 78%": two companies' figures, not a range
             for at, end, figure in found:
+                versus = sum(p < at for p, _ in mentions) >= 2 and bool(_VERSUS.match(masked, end))
+                if versus or paired:
+                    figure = dataclasses.replace(figure, ranged=False)
+                paired = versus
                 claim = _bind(figure, at, end, carried, not mentions, masked)
                 named = _FOR_NAME.fullmatch(
                     masked[end : next((p for p, _ in mentions if p >= end), end)]
