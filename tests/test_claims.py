@@ -271,3 +271,42 @@ async def test_a_scenario_said_as_fact_is_refused_end_to_end(llm, store: Store):
     llm(script)
     a = await ask("What if Alibaba used 99% itself?", store=store, lang="en")
     assert a.mode == "offline" and [u.reason for u in a.ungrounded] == ["scenario_as_fact"]
+
+
+HAND = claims_bench.load_hand()
+
+
+def _replayed(entry: dict[str, Any], text: str):
+    """Calls the entry's tools (whatever the planner prefetched), then says the text."""
+
+    def script(request: Request):
+        called = any(m.get("tool_call_id", "").startswith("hand_") for m in request.messages)
+        if request.is_repair or called:
+            return completion(text)
+        calls = [tool_call(c["tool"], c["args"], f"hand_{i}") for i, c in enumerate(entry["calls"])]
+        return completion(None, calls)
+
+    return script
+
+
+@pytest.mark.parametrize("entry", HAND[::7], ids=lambda e: e["id"])
+async def test_hand_written_answer_is_delivered_whole(entry, llm, store: Store):  # noqa: F811
+    llm(_replayed(entry, entry["answer"]))
+    a = await ask(entry["question"], store=store, lang=entry["lang"])
+    assert a.mode == "llm" and a.ungrounded == [] and a.text == entry["answer"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        e
+        for e in HAND
+        if any(x["kind"] in ("direction", "scenario") for x in e["claims"] + e.get("lies", []))
+    ][::5],
+    ids=lambda e: e["id"],
+)
+async def test_hand_written_lie_is_refused_end_to_end(entry, llm, store: Store):  # noqa: F811
+    lie = next(p for p in perturb(entry, CORPUS["names"]) if p.kind in ("direction", "scenario"))
+    llm(_replayed(entry, lie.text))
+    a = await ask(entry["question"], store=store, lang=entry["lang"])
+    assert a.mode == "offline" and a.ungrounded and a.text != lie.text

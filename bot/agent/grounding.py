@@ -210,7 +210,10 @@ def _order(claim: Claim, ev: Evidence) -> str | None:
         return None
     ahead, behind = claim.order
     for pair, sign in ((f"{ahead}|{behind}", 1), (f"{behind}|{ahead}", -1)):
-        gaps = ev.of_subject(pair).numbers.get("gap", [])
+        values = ev.of_subject(pair)
+        gaps = values.numbers.get("gap", [])
+        if claim.metric:  # a pair compared on the metric the sentence names, if the turn has it
+            gaps = [x for x, key, _ in values.labelled.get(claim.metric, []) if key == "gap"]
         if gaps:
             return None if sign * gaps[0] >= -1e-9 else "wrong_direction"
     a, b = ev.of_subject(ahead).labelled, ev.of_subject(behind).labelled
