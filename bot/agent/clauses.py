@@ -145,6 +145,7 @@ def metric(text: str, at: int, end: int) -> tuple[str | None, bool]:
     # list's "maas 6%, edge 65%" names its own label, known to us or not.
     bare = len(_BARE.sub("", text[lo:at])) <= 3
     earlier = list(_METRIC.finditer(text, stops[-1] if stops else 0, lo)) if bare else []
+    found: re.Match[str] | None
     if before and after:  # the nearer naming: "…own inference and only 14% is supplied to others"
         found = before[-1] if at - before[-1].end() <= after.start() - end else after
     else:
