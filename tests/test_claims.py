@@ -310,3 +310,9 @@ async def test_hand_written_lie_is_refused_end_to_end(entry, llm, store: Store):
     llm(_replayed(entry, lie.text))
     a = await ask(entry["question"], store=store, lang=entry["lang"])
     assert a.mode == "offline" and a.ungrounded and a.text != lie.text
+
+
+def test_a_tool_error_is_no_evidence(store: Store):
+    # the error says "top: Input should be less than or equal to 50": 50 is no figure of Xiaomi
+    ev = evidence(store, ("rank", {"top": 51}))
+    assert rejected("Xiaomi runs 50 data centres.", ev) == [("50", "xiaomi")]

@@ -119,7 +119,8 @@ class Evidence:
         ev = cls(defaultdict(Values), set(), tuple(names))
         calculations = [r for r in results if isinstance(r, dict) and "expression" in r]
         for result in results:
-            if not (isinstance(result, dict) and "expression" in result):
+            # A tool's error ("top: less than or equal to 50") is no evidence of anything.
+            if not (isinstance(result, dict) and ({"expression", "error"} & result.keys())):
                 ev._walk(result, GLOBAL, "", "", None, None)
         for args in arguments:  # a what-if's inputs hold for its scenario only
             scenario = isinstance(args, dict) and bool(WHAT_IF_ARGS & args.keys())
