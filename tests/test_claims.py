@@ -313,6 +313,6 @@ async def test_hand_written_lie_is_refused_end_to_end(entry, llm, store: Store):
 
 
 def test_a_tool_error_is_no_evidence(store: Store):
-    # the error says "top: Input should be less than or equal to 50": 50 is no figure of Xiaomi
+    # the error says "top: Input should be less than or equal to 50": 50 is no figure of anyone
     ev = evidence(store, ("rank", {"top": 51}))
-    assert rejected("Xiaomi runs 50 data centres.", ev) == [("50", "xiaomi")]
+    assert rejected("The list holds 50 entries.", ev) == [("50", "")]
