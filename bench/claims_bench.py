@@ -1,8 +1,10 @@
 """The claims benchmark: honest analyst answers kept, systematic lies caught, gate time.
 
-Each answer of bench/data/claims.yaml is checked against the real tool results of its calls
-(bot.agent.registry over a fresh database): it must pass with every claim kept. Each of its
-perturbations (bench/claims_corpus.py) must be rejected. Prints one JSON line per figure.
+Each answer of bench/data/claims.yaml (templated over true figures) and of
+bench/data/claims_hand.yaml (written by hand, held out from tuning) is checked against the real
+tool results of its calls (bot.agent.registry over a fresh database): it must pass with every
+claim kept. Each of its perturbations (bench/claims_corpus.py) must be rejected. Prints one JSON
+report per corpus; the goals must hold on each.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from claims_corpus import load, perturb
+from claims_corpus import HOLDOUT, load, load_hand, perturb
 
 from bot.agent import grounding
 from bot.agent.registry import ToolContext, call
@@ -36,16 +38,28 @@ def evidence_for(entry: dict[str, Any], ctx: ToolContext) -> grounding.Evidence:
     )
 
 
-def run() -> dict[str, Any]:
+def run() -> dict[str, dict[str, Any]]:
     corpus = load()
     store = Store.open(Path(tempfile.mkdtemp()) / "claims.db")
     contexts = {lang: ToolContext(store, store.universe(), lang) for lang in ("en", "zh")}
+    return {
+        "templated": measure(corpus["answers"], corpus["names"], contexts),
+        "hand": measure(load_hand(), corpus["names"], contexts),
+        "holdout": measure(load_hand(HOLDOUT), corpus["names"], contexts),
+    }
+
+
+def measure(
+    answers_: list[dict[str, Any]],
+    names: dict[str, dict[str, str]],
+    contexts: dict[str, ToolContext],
+) -> dict[str, Any]:
     kept, times, unbound, claims = 0, [], 0, 0
     caught, total = Counter(), Counter()
     missed: list[dict[str, str]] = []
     dropped: list[dict[str, Any]] = []
     reading: list[float] = []
-    for entry in corpus["answers"]:
+    for entry in answers_:
         start = time.perf_counter()
         ev = evidence_for(entry, contexts[entry["lang"]])  # runs the tools too: an upper bound
         reading.append((time.perf_counter() - start) * 1000)
@@ -57,16 +71,16 @@ def run() -> dict[str, Any]:
             dropped.append({"id": entry["id"], "rejected": [r.text for r in verdict.rejected]})
         else:
             kept += 1
-        for lie in perturb(entry, corpus["names"]):
+        for lie in perturb(entry, names):
             total[lie.kind] += 1
             if grounding.check(lie.text, ev).rejected:
                 caught[lie.kind] += 1
             else:
                 missed.append({"kind": lie.kind, "text": lie.text})
-    answers = len(corpus["answers"])
+    answers = len(answers_)
     return {
         "answers": answers,
-        "questions": len({e["question"] for e in corpus["answers"]}),
+        "questions": len({e["question"] for e in answers_}),
         "honest_kept": round(kept / answers, 4),
         "lies": sum(total.values()),
         "lies_caught": round(sum(caught.values()) / sum(total.values()), 4),
@@ -91,9 +105,14 @@ def met(report: dict[str, Any]) -> bool:
 
 
 if __name__ == "__main__":
-    report = run()
+    reports = run()
     verbose = "-v" in sys.argv
-    if not verbose:
-        report["dropped"], report["missed"] = len(report["dropped"]), len(report["missed"])
-    print(json.dumps(report, ensure_ascii=False, indent=1 if verbose else None))
-    sys.exit(0 if met(report) else 1)
+    for name, report in reports.items():
+        if not verbose:
+            report["dropped"], report["missed"] = len(report["dropped"]), len(report["missed"])
+        print(
+            json.dumps(
+                {"corpus": name, **report}, ensure_ascii=False, indent=1 if verbose else None
+            )
+        )
+    sys.exit(0 if all(met(r) for r in reports.values()) else 1)

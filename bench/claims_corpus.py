@@ -16,7 +16,10 @@ from typing import Any
 import yaml
 
 CORPUS = Path(__file__).parent / "data" / "claims.yaml"
+HAND = Path(__file__).parent / "data" / "claims_hand.yaml"  # read while fixing the gate
+HOLDOUT = Path(__file__).parent / "data" / "claims_holdout.yaml"  # never tuned against
 DIGITS = "零一二三四五六七八九"
+WORDS = ["zero one two three four five six seven eight nine ten eleven twelve"][0].split()
 ORDINALS = [
     "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
     "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
@@ -69,6 +72,8 @@ def render(kind: str, style: str, value: float) -> str:
             return f"No. {int(value)}"
         case "ord":
             return ORDINALS[int(value)] if 0 < value < len(ORDINALS) else f"{int(value)}th"
+        case "ord_digit":
+            return _ordinal_digits(int(value))
         case "zh_di":
             return f"第{int(value)}名"
         case "zh_cn_di":
@@ -91,16 +96,28 @@ def render(kind: str, style: str, value: float) -> str:
             return f"{_num(value * 100, 1)} percentage points"
         case "zh_pp":
             return f"{_num(value * 100, 1)}个百分点"
+        case "points":
+            return f"{_num(value * 100, 1)} points"
         case "times":
             return f"{_num(value, 1)} times"
+        case "times2":
+            return f"{_num(value, 2)} times"
+        case "x":
+            return f"{_num(value, 1)}×"
         case "zh_bei":
             return f"{_num(value, 1)}倍"
+        case "zh_bei2":
+            return f"{_num(value, 2)}倍"
         case "year":
             return str(int(value))
         case "count":
             return f"{int(value)} companies"
         case "zh_count":
             return f"{int(value)}家公司"
+        case "zh_jia":
+            return f"{int(value)}家"
+        case "en_word":
+            return WORDS[int(value)] if value < len(WORDS) else str(int(value))
     raise ValueError(f"unknown style {style}")
 
 
@@ -115,6 +132,11 @@ EXACT = {
 }
 
 
+def _ordinal_digits(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 @dataclass(frozen=True)
 class Lie:
     kind: str
@@ -125,6 +147,33 @@ class Lie:
 def load() -> dict[str, Any]:
     """{"names": {id: {"en", "zh"}}, "answers": [...]}"""
     return yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
+
+
+def load_hand(path: Path = HAND) -> list[dict[str, Any]]:
+    """The hand-written answers, each claim placed at its span (`nth` occurrence, default 1)."""
+    answers: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
+    for answer in answers:
+        for claim in answer["claims"]:
+            claim["at"] = _find(answer["answer"], claim["text"], claim.get("nth", 1))
+            claim.setdefault("subject", "")
+            if isinstance(claim.get("value"), str) and claim["kind"] in (
+                "amount",
+                "gap_amount",
+                "sum",
+            ):
+                claim["value"] = float(claim["value"])  # YAML 1.1 reads 141e9 as a string
+        for lie in answer.get("lies", []):
+            _find(answer["answer"], lie["from"], 1)
+    return answers
+
+
+def _find(text: str, span: str, nth: int) -> int:
+    at = -1
+    for _ in range(nth):
+        at = text.find(span, at + 1)
+        if at < 0:
+            raise ValueError(f"{span!r} is not in {text!r}")
+    return at
 
 
 def _replace(answer: dict[str, Any], claim: dict[str, Any], span: str) -> str:
@@ -141,7 +190,7 @@ def _shifted(answer: dict[str, Any], claim: dict[str, Any], value: float, kind: 
 def perturb(answer: dict[str, Any], names: dict[str, dict[str, str]]) -> Iterator[Lie]:
     """Every systematic lie of every claim of one answer."""
     for claim in answer["claims"]:
-        kind, value, style = claim["kind"], claim["value"], claim["style"]
+        kind, value, style = claim["kind"], claim.get("value"), claim.get("style", "")
         if kind == "rank" and style not in ("top", "zh_top"):
             for d in (-2, -1, 1, 2):
                 if 1 <= value + d <= 28:
@@ -159,6 +208,10 @@ def perturb(answer: dict[str, Any], names: dict[str, dict[str, str]]) -> Iterato
                     yield _shifted(answer, claim, value + d, "gap")
         elif kind == "gap_amount":
             yield _shifted(answer, claim, value * 1.3, "gap")
+        elif kind in ("amount", "sum"):
+            yield _shifted(answer, claim, value * 1.3, kind)
+        elif kind == "direction":
+            yield _flipped(answer, claim, names)
         elif kind == "ratio":
             yield _shifted(answer, claim, value + 0.7, "ratio")
         elif kind == "archetype":
@@ -169,7 +222,18 @@ def perturb(answer: dict[str, Any], names: dict[str, dict[str, str]]) -> Iterato
                     break
         elif kind == "period":
             yield Lie("period", _replace(answer, claim, "2023"), claim["text"])
+    for lie in answer.get("lies", []):
+        yield Lie(lie["kind"], answer["answer"].replace(lie["from"], lie["to"], 1), lie["from"])
     yield from _swaps(answer, names)
+
+
+def _flipped(
+    answer: dict[str, Any], claim: dict[str, Any], names: dict[str, dict[str, str]]
+) -> Lie:
+    """Wrong direction: the two companies of a comparison trade places ("A比B多" → "B比A多")."""
+    a, b = claim.get("pair") or [names[s][answer["lang"]] for s in claim["subject"].split("|")]
+    span = claim["text"].replace(a, "\0").replace(b, a).replace("\0", b)
+    return Lie("direction", _replace(answer, claim, span), claim["text"])
 
 
 def _swaps(answer: dict[str, Any], names: dict[str, dict[str, str]]) -> Iterator[Lie]:

@@ -30,6 +30,7 @@ def test_the_registry_holds_the_issue_s_tools():
         "history",
         "what_if",
         "methodology",
+        "calculate",
     }
 
 

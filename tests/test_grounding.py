@@ -88,8 +88,10 @@ def test_numbers_in_the_question_are_not_trusted_by_themselves():
 def test_what_if_inputs_from_the_question_are_trusted_once_passed_to_a_tool():
     question = "如果阿里的对外算力占比降到20%,它会排第几?"
     args = [{"company": "alibaba", "overrides": {"external_supply_share": 0.2}}]
-    assert unsupported("对外算力占比降到 20% 后", evidence(question, args)) == []
-    assert unsupported("对外算力占比降到 20% 后", evidence(question)) == ["20%"]
+    assert unsupported("如果对外算力占比降到 20%", evidence(question, args)) == []
+    assert unsupported("如果对外算力占比降到 20%", evidence(question)) == ["20%"]
+    # A what-if's input backs the scenario only, never a statement of the actual value.
+    assert unsupported("阿里巴巴的对外算力占比为20%。", evidence(question, args)) == ["20%"]
 
 
 def test_rejections_are_logged(caplog):

@@ -10,48 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.agent import clauses
+
 DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
-ORDINALS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "first",
-            "second",
-            "third",
-            "fourth",
-            "fifth",
-            "sixth",
-            "seventh",
-            "eighth",
-            "ninth",
-            "tenth",
-            "eleventh",
-            "twelfth",
-            "thirteenth",
-            "fourteenth",
-            "fifteenth",
-            "sixteenth",
-            "seventeenth",
-            "eighteenth",
-            "nineteenth",
-            "twentieth",
-            "twenty-first",
-            "twenty-second",
-            "twenty-third",
-            "twenty-fourth",
-            "twenty-fifth",
-            "twenty-sixth",
-            "twenty-seventh",
-            "twenty-eighth",
-        ],
-        start=1,
-    )
-}
+_ORDINAL_WORDS = [
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+    "eighteenth", "nineteenth", "twentieth", "twenty-first", "twenty-second", "twenty-third",
+    "twenty-fourth", "twenty-fifth", "twenty-sixth", "twenty-seventh", "twenty-eighth",
+]  # fmt: skip
+ORDINALS = {w: i for i, w in enumerate(_ORDINAL_WORDS, start=1)}
 FRACTIONS = {
     "一半": 0.5, "半数": 0.5, "half": 0.5, "三分之一": 1 / 3, "a third": 1 / 3, "one third": 1 / 3,
     "三分之二": 2 / 3, "two thirds": 2 / 3, "two-thirds": 2 / 3, "四分之一": 0.25, "a quarter": 0.25,
@@ -79,7 +53,7 @@ _CN = "零〇一二两三四五六七八九十"
 # An ordinal is a rank only after words that place something ("comes in fourth"), not in
 # "GPUs go to internal use first".
 _RANK_VERB = re.compile(
-    r"(?<![a-z])(?:ranks?|ranked|in|is|was|at|to|from|sits|placed|place|remains|stays|be|and|the)\s$"
+    r"(?<![a-z])(?:ranks?|ranked|in|is|was|at|to|from|sits|placed|place|remains|stays|be|and|the)\s+$"
 )
 _SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "trillion": 1e12, "tn": 1e12, "billion": 1e9,
           "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6}  # fmt: skip
@@ -88,7 +62,7 @@ _CN_NUM = rf"(?P<c>[{_CN}]{{1,4}})"
 _USD = r"(?:\$|us\$|usd\s?)"
 _CUR = r"(?:\$|us\$|usd\s?|rmb\s?|cny\s?|¥|hk\$)"
 PATTERNS: list[tuple[str, str]] = [
-    ("date", r"\d{4}-\d{2}(?:-\d{2})?"),
+    ("date", r"\d{4}-\d{2}(?:-\d{2})?|(?:first|second|1st|2nd) (?:half|quarter)|[上下]半年"),
     ("item", r"(?:^\s*|(?<=[:,、])\s?)(?P<n>\d{1,2})\.\s(?=\D)"),
     ("rank", rf"(?:#|no\.\s?|number\s){_NUM}"),
     ("rank", rf"第\s?(?:{_NUM}|{_CN_NUM})\s?(?:名|位)?"),
@@ -96,10 +70,11 @@ PATTERNS: list[tuple[str, str]] = [
     ("rank", r"(?<![a-z])(?P<o>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")(?![a-z])"),
     ("rank", r"(?<![\w.])(?P<n>\d{1,2})(?:st|nd|rd|th)(?![a-z])"),
     ("count", rf"{_NUM}\s?(?:companies|家公司|家)"),
-    ("count", rf"(?<=of ){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|亿|万|美元|元)|th|st|nd|rd)"),
+    ("count", rf"(?:(?<=of )|(?<=among the )){_NUM}(?![\d.%]|\s?(?:bn|billion|million|mn|tn|trillion|%|percent|points?|pp|亿|万|美元|元)|th|st|nd|rd)"),
     ("ratio", rf"(?:{_NUM}|{_CN_NUM})\s?(?:times|x(?![a-z])|×|倍)"),
     ("ratio", r"(?P<w>" + "|".join(RATIO_WORDS) + r")"),
-    ("pp", rf"{_NUM}\s?(?:percentage points?|pp(?![a-z])|个百分点|百分点)"),
+    ("ratio", rf"(?:(?<=ratio of )|(?<=ratio of about )|(?<=ratio of roughly )){_NUM}"),
+    ("pp", rf"{_NUM}\s?(?:percentage points?|pp(?![a-z])|个百分点|百分点|-?points?(?![a-z]))"),
     ("pct", rf"百分之(?:{_NUM}|{_CN_NUM})"),
     ("pct", rf"{_NUM}\s?(?:%|percent|per cent)"),
     ("cheng", rf"{_CN_NUM}成(?P<c2>[{_CN}])?"),
@@ -122,7 +97,14 @@ _RANGE_BEFORE = re.compile(r"\d[^\s\d]{0,6}\s?(?:[-–—~～至到]|to)\s?(?:rm
 _RANGE_AFTER = re.compile(
     r"[^\s\d]{0,6}?\s?(?:[-–—~～]|(?<![升降增减提跌涨])[至到]|to)\s?(?:rmb|us\$|[$¥])?\s?\d"
 )
-_PROB = re.compile(r"probab|likel|chance|odds|confidence|p\(|概率|把握|可能")
+_PROB = re.compile(r"probab|likel|chance|odds|confidence|robust|p\(|概率|把握|可能|稳健")
+_PROB_AFTER = re.compile(r"\s?(?:chance|probability|likelihood|odds)|的?(?:把握|概率|可能性)")
+# "$55bn for Oracle", "64% at Apple", "45% (Tencent)": a figure just before a name is its.
+_FOR_NAME = re.compile(r"\s?(?:for|at|\()\s?")
+_DIFF_AFTER = re.compile(r"\s?(?:more|less|fewer|higher|lower)(?![a-z])")
+_DIFF_BEFORE = re.compile(r"(?:多|少|高出|多出|相差|差)(?:约|大约|了)?\s?$")
+_PRONOUN = re.compile(r"(?<![a-z])(?:it|its|it's)(?![a-z])|它|其")
+_VERSUS = re.compile(r"\s?(?:against|versus|vs\.?|to)\s(?=[\d$¥]|rmb)|\s?对\s?(?=\d)")
 _LABEL = re.compile(r"(?:[a-z]\d*|[a-z]-)$")  # p10, h100, gpt-4o
 
 
@@ -138,6 +120,7 @@ class Figure:
     word: str = ""  # the archetype id, for archetype claims
     ranged: bool = False  # an end of a range ("66–76%"): may be a p10/p90 or low/high
     prob: bool = False  # said as a probability ("with probability 93%", "的概率为93%")
+    diff: bool = False  # said as a difference ("$86bn more", "多约860亿美元"), not a level
 
 
 @dataclass(frozen=True)
@@ -147,6 +130,13 @@ class Claim:
     others: tuple[str, ...]  # the other companies of the sentence (pairs: gaps, ratios, p)
     carried: bool = False  # the subject was named in the sentence before, not in this one
     period: float | None = None  # the year the figure is said of ("72% in 2026", "2025年的70%")
+    metric: str | None = None  # the metric or input named with it (bot.agent.clauses)
+    firm: bool = False  # the metric was named before the figure: only its values back it
+    scenario: bool = False  # said as a scenario ("would", "假如"): a what-if's figures back it
+    order: tuple[str, str] | None = None  # (ahead, behind) when its sentence compares the two
+    move: str = ""  # no year said: "from" (the first period's), "to" or "now" (the last's)
+    becomes: bool = False  # an archetype a scenario turns the company into ("would become …")
+    years: tuple[float, ...] = ()  # the years its sentence names (a change is between them)
 
 
 def cn_number(text: str) -> int:
@@ -157,7 +147,7 @@ def cn_number(text: str) -> int:
     return (DIGITS[tens] if tens else 1) * 10 + (DIGITS[ones] if ones else 0)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
@@ -165,7 +155,7 @@ class Reader:
     """Finds company mentions and figures in answers; built once per universe."""
 
     def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        pairs = sorted({(_fold(n), cid) for n, cid in names if n.strip()}, key=lambda p: -len(p[0]))
+        pairs = sorted({(fold(n), cid) for n, cid in names if n.strip()}, key=lambda p: -len(p[0]))
         self._ids = dict(pairs)
         self._mention = re.compile(
             "|".join(
@@ -178,18 +168,100 @@ class Reader:
     def claims(self, answer: str) -> list[Claim]:
         out: list[Claim] = []
         previous: list[tuple[int, str]] = []
-        for sentence in _sentences(_fold(answer)):
-            mentions = [(m.start(), self._ids[m.group()]) for m in self._mention.finditer(sentence)]
+        for sentence in _sentences(fold(answer)):
+            spans = [
+                (m.start(), m.end(), self._ids[m.group()]) for m in self._mention.finditer(sentence)
+            ]
+            mentions = [(at, cid) for at, _, cid in spans]
             masked = self._mention.sub(lambda m: " " * len(m.group()), sentence)
-            carried = mentions or [(-1, cid) for _, cid in previous[-2:]]
+            recent = list(dict.fromkeys(cid for _, cid in reversed(previous)))[:2][::-1]
+            carried = mentions or [(-1, cid) for cid in recent]
             found = figures(masked)
             years = [(at, end, f.value) for at, end, f in found if f.kind == "year"]
+            orders = _orders(sentence, masked, spans)
+            paired = False  # "A leads B, 85% to 78%": two companies' figures, not a range
             for at, end, figure in found:
+                versus = sum(p < at for p, _ in mentions) >= 2 and bool(_VERSUS.match(masked, end))
+                if versus or paired:
+                    figure = dataclasses.replace(figure, ranged=False)
+                paired = versus
                 claim = _bind(figure, at, end, carried, not mentions, masked)
-                period = _period(masked, at, end, years) if figure.kind != "year" else None
-                out.append(dataclasses.replace(claim, period=period))
+                named = _FOR_NAME.fullmatch(
+                    masked[end : next((p for p, _ in mentions if p >= end), end)]
+                )
+                if mentions and previous and _PRONOUN.search(masked) and not named:
+                    claim = _with_antecedent(claim, at, mentions, previous)
+                out.append(_placed(claim, masked, at, end, years, orders))
+            out += orders
             previous = mentions
         return out
+
+
+def _with_antecedent(
+    claim: Claim, at: int, mentions: list[tuple[int, str]], previous: list[tuple[int, str]]
+) -> Claim:
+    """A sentence that says "it" also speaks of the company before: a figure ahead of any name
+    is that company's, and it may be a party to the sentence's other figures."""
+    antecedent = previous[-1][1]
+    if all(pos > at for pos, _ in mentions) and claim.figure.kind != "rank":
+        others = (*claim.others, claim.subject)
+        return dataclasses.replace(claim, subject=antecedent, others=_but(others, antecedent))
+    return dataclasses.replace(claim, others=_but((*claim.others, antecedent), claim.subject))
+
+
+def _but(ids: tuple[str, ...], subject: str) -> tuple[str, ...]:
+    return tuple(c for c in dict.fromkeys(ids) if c != subject)
+
+
+def _placed(
+    claim: Claim,
+    text: str,
+    at: int,
+    end: int,
+    years: list[tuple[int, int, float]],
+    orders: list[Claim],
+) -> Claim:
+    """A claim with what its sentence says around it: period, metric, scenario, order."""
+    period = _period(text, at, end, years) if claim.figure.kind != "year" else None
+    metric, firm = clauses.metric(text, at, end)
+    pair = {claim.subject, *claim.others}
+    order = next((o.order for o in orders if o.order and set(o.order) <= pair), None)
+    scenario = clauses.scenario(text, at, end)
+    lead = text[max(0, at - 14) : at]
+    move = "" if period is not None else next((m for m, r in _MOVES.items() if r.search(lead)), "")
+    becomes = claim.figure.kind == "archetype" and bool(_BECOMES.search(text[max(0, at - 24) : at]))
+    return dataclasses.replace(
+        claim,
+        period=period,
+        metric=metric,
+        firm=firm,
+        scenario=scenario,
+        order=order,
+        move=move,
+        becomes=becomes,
+        years=tuple(sorted({y for _, _, y in years})),
+    )
+
+
+def _orders(sentence: str, text: str, spans: list[tuple[int, int, str]]) -> list[Claim]:
+    """Each "A is ahead of B" the sentence says of two companies named one after the other."""
+    out = []
+    for (a_at, a_end, a), (b_at, b_end, b) in itertools.pairwise(spans):
+        ahead = clauses.order(text, a_end, b_at, b_end) if a != b else None
+        if ahead is None:
+            continue
+        pair = (a, b) if ahead else (b, a)
+        figure = Figure(sentence[a_at:b_end].strip(), "order", 0, 0, word="|".join(pair))
+        claim = Claim(
+            figure,
+            pair[0],
+            (pair[1],),
+            order=pair,
+            metric=clauses.first_metric(text),
+            scenario=clauses.scenario(text, a_at, b_end),
+        )
+        out.append(claim)
+    return out
 
 
 def _bind(
@@ -203,7 +275,10 @@ def _bind(
         for pos, cid in mentions
         if heads and end <= pos <= end + 3 and not text[end:pos].strip()
     ]
+    after += [cid for pos, cid in mentions if pos >= end and _FOR_NAME.fullmatch(text[end:pos])]
     before = [cid for pos, cid in mentions if pos < at]
+    if len(before) >= 2 and _VERSUS.match(text, end):
+        before = before[:-1]  # "A leads B: 78% against 56%": the first figure is A's
     subject = (after or before[-1:] or [cid for _, cid in mentions[:1]] or [""])[0]
     others = tuple(dict.fromkeys(c for _, c in mentions if c != subject))
     return Claim(figure, subject, others, carried)
@@ -232,6 +307,15 @@ _FROM = re.compile(r"(?:(?<![a-z])from|从)\s?$")
 _TO = re.compile(r"(?:(?<![a-z])to|变为|升至|降至|→)\s?$")
 
 
+_MOVES = {
+    "from": _FROM,
+    "to": _TO,
+    "now": re.compile(r"(?:现在|目前|如今|now|currently|today)\W{0,3}(?:排|ranks?|is|at|为)?\s*$"),
+}
+_BECOMES = re.compile(
+    r"(?:become|becomes|becoming|turn into|turns into|count as|counts as|(?<![a-z])to|变为|变成|"
+    r"成为|转为)\W{0,2}(?:an?\s|the\s)?(?:pure\s)?$"
+)
 _YEAR_AFTER = re.compile(r"\s*(?:in|for|\()?\s*")
 # "Since 2024 it moved from third to fourth": what comes after "to" is not of 2024.
 # A year before a figure is its period only within the same clause ("2025年的70%").
@@ -253,8 +337,13 @@ def figures(text: str) -> list[tuple[int, int, Figure]]:
         figure = _figure(PATTERNS[i][0], m, str(i), before)
         if figure is not None:
             ranged = bool(_RANGE_BEFORE.search(before) or _RANGE_AFTER.match(text, m.end()))
-            prob = bool(_PROB.search(text[max(0, m.start() - 100) : m.start()]))
-            out.append((m.start(), m.end(), dataclasses.replace(figure, ranged=ranged, prob=prob)))
+            prob = bool(
+                _PROB.search(text[max(0, m.start() - 100) : m.start()])
+                or _PROB_AFTER.match(text, m.end())
+            )
+            diff = bool(_DIFF_AFTER.match(text, m.end()) or _DIFF_BEFORE.search(before))
+            figure = dataclasses.replace(figure, ranged=ranged, prob=prob, diff=diff)
+            out.append((m.start(), m.end(), figure))
     for m in _ARCHETYPE.finditer(text):
         if not NEGATION.search(text[max(0, m.start() - 14) : m.start()]):
             figure = Figure(m.group(), "archetype", 0, 0, word=_ARCHETYPE_OF[m.group()])

@@ -15,50 +15,28 @@ Numbers of the question count only when they were passed to a tool (a what-if in
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import logging
-import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from bot.agent.claims import Claim, Figure, reader_for
-from tools.universe import Universe
+from bot.agent.claims import Claim, Figure, fold, reader_for
+from bot.agent.evidence import (
+    GLOBAL,
+    NOT_DERIVED,
+    PROB_KEYS,
+    RANGE_KEYS,
+    SCENARIO,
+    Evidence,
+    Values,
+)
+from bot.agent.evidence import names_of as names_of
 
 log = logging.getLogger(__name__)
-
-GLOBAL = ""
-# Ends of a range and model outputs: they support a figure written as a range end only, and
-# never feed a derived gap or ratio ("$141bn vs $55bn" is not p90 minus p10).
-RANGE_KEYS = frozenset({"p10", "p90", "low", "high", "rank_range"})
-# Probabilities of an order support only a figure said as a probability, and only those do.
-PROB_KEYS = frozenset({"p_above_next", "p_a_above_b", "p", "passed"})
-NOT_DERIVED = RANGE_KEYS | PROB_KEYS | {"rank", "of", "total", "text", "asked"}
-SHARE_KEYS = frozenset({"unit", "currency", "capex_currency"})
-ID_KEYS = frozenset(
-    {
-        "period",
-        "periods",
-        "old_period",
-        "new_period",
-        "company",
-        "a",
-        "b",
-        "sources",
-        "id",
-        "name",
-        "kind",
-        "url",
-        "archetype",
-        "tags",
-    }
-)
-_MAY_HOLD_FIGURES = re.compile(r"[\d一二三四五六七八九十两半]|half|third|quarter|twice|double")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
 class Rejected(BaseModel):
@@ -66,144 +44,10 @@ class Rejected(BaseModel):
 
     text: str
     subject: str
-    reason: str  # "no_value" | "wrong_rank" | "wrong_archetype" | "unknown_year"
+    # "no_value" | "wrong_rank" | "wrong_archetype" | "unknown_year" | "wrong_direction"
+    # | "wrong_metric" | "scenario_as_fact"
+    reason: str
     expected: str | None = None  # the subject's value as the tools know it, when they do
-
-
-@dataclass
-class Values:
-    """One subject's numbers, keyed by where they sat (key name), with the currency if said."""
-
-    numbers: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    amounts: list[tuple[float, str, str]] = field(default_factory=list)
-    ranks: set[float] = field(default_factory=set)
-    archetypes: set[str] = field(default_factory=set)
-    years: set[float] = field(default_factory=set)  # years written in its notes and sources
-    by_period: dict[float, Values] = field(default_factory=dict)  # the same, per data period
-
-    def at(self, period: float | None) -> Values:
-        """Only the values of one period, when the subject has any for it."""
-        dated = self.by_period.get(period) if period is not None else None
-        if dated is None:
-            return self
-        # Figures written in notes and titles carry no period of their own: they always count.
-        numbers = defaultdict(list, dated.numbers, text=self.numbers.get("text", []))
-        amounts = dated.amounts + [a for a in self.amounts if a[2] == "text"]
-        return Values(numbers, amounts, dated.ranks, self.archetypes, self.years)
-
-    def flat(self, ranged: bool = True, prob: bool | None = None) -> Iterable[float]:
-        for key, xs in self.numbers.items():
-            if (ranged or key not in RANGE_KEYS) and (prob is None or prob == (key in PROB_KEYS)):
-                yield from xs
-
-
-@dataclass
-class Evidence:
-    """This turn's tool values, by subject."""
-
-    subjects: dict[str, Values]
-    periods: set[float]
-    names: tuple[tuple[str, str], ...]
-
-    @functools.cached_property
-    def ids(self) -> frozenset[str]:
-        return frozenset(cid for _, cid in self.names)
-
-    @classmethod
-    def of(
-        cls,
-        results: Sequence[Any],
-        arguments: Sequence[Any],
-        question: str,
-        names: Iterable[tuple[str, str]] = (),
-    ) -> Evidence:
-        ev = cls(defaultdict(Values), set(), tuple(names))
-        for result in results:
-            ev._walk(result, GLOBAL, "", "", None)
-        passed = Values()
-        for args in arguments:
-            _numbers_of(args, passed)
-        for value in passed.flat():  # what-if inputs hold for the company asked about too
-            ev.subjects[GLOBAL].numbers["asked"].append(value)
-        ev.periods |= {float(y) for y in _YEAR.findall(question)}
-        return ev
-
-    def _walk(self, node: Any, subject: str, key: str, unit: str, period: float | None) -> None:
-        if isinstance(node, dict):
-            period = _period_of(node.get("period"), period)
-            if isinstance(node.get("company"), str):
-                subject = node["company"]
-            elif isinstance(node.get("a"), str) and isinstance(node.get("b"), str):
-                subject = f"{node['a']}|{node['b']}"
-            unit = next((str(node[k]) for k in SHARE_KEYS if isinstance(node.get(k), str)), unit)
-            for k, value in node.items():
-                # {"netease": 0.484}: a value keyed by a company is that company's
-                owner, name = (k, key) if k in self.ids else (subject, k)
-                # A move's old_rank/new_value belong to its old_period/new_period.
-                side = _period_of(node.get(f"{k[:3]}_period"), period) if k[3:4] == "_" else period
-                self._walk(value, owner, name, unit, side)
-        elif isinstance(node, list):
-            for item in node:
-                self._walk(item, subject, key, unit, period)
-        elif isinstance(node, bool) or node is None:
-            return
-        elif isinstance(node, int | float):
-            self._number(float(node), self.subjects[subject], key, unit)
-            if period is not None:
-                dated = self.subjects[subject].by_period.setdefault(period, Values())
-                self._number(float(node), dated, key, unit)
-        elif isinstance(node, str):
-            self._string(node, subject, key)
-
-    @staticmethod
-    def _number(x: float, values: Values, key: str, unit: str) -> None:
-        values.numbers[key].append(x)
-        if key.endswith("rank") or key in ("of", "total"):
-            values.ranks.add(x)
-        if abs(x) >= 1e5:
-            currency = "USD" if key.endswith("usd") or unit.casefold() == "usd" else unit.upper()
-            values.amounts.append((x, currency, key))
-
-    def _string(self, text: str, subject: str, key: str) -> None:
-        values = self.subjects[subject]
-        if "archetype" in key or key == "tags":
-            values.archetypes.add(text)
-        if "period" in key and text.isdigit():
-            self.periods.add(float(text))
-        if key in ID_KEYS or not _MAY_HOLD_FIGURES.search(text):
-            return  # ids, names and words: reading them as claims costs time and finds nothing
-        # Figures inside notes ("RPO $627bn") are the subject's, and of whom the note names.
-        for claim in reader_for(self.names).claims(text):
-            for owner in {subject, claim.subject}:
-                self._text_figure(claim.figure, self.subjects[owner])
-
-    def _text_figure(self, f: Figure, values: Values) -> None:
-        if f.kind == "year":
-            values.years.add(f.value)
-        elif f.kind == "rank":  # "Hunyuan ranked #1 on OpenRouter"
-            values.ranks.add(f.value)
-        elif f.kind in ("pct", "amount", "plain", "ratio", "pp"):
-            values.numbers["text"].append(f.value)
-            if f.kind == "amount":
-                values.amounts.append((f.value, f.currency, "text"))
-
-    def of_subject(self, cid: str) -> Values:
-        return self.subjects.get(cid) or Values()
-
-
-def _period_of(value: Any, default: float | None) -> float | None:
-    return float(value) if isinstance(value, str) and value.isdigit() else default
-
-
-def _numbers_of(node: Any, into: Values) -> None:
-    if isinstance(node, dict):
-        for value in node.values():
-            _numbers_of(value, into)
-    elif isinstance(node, list):
-        for item in node:
-            _numbers_of(item, into)
-    elif isinstance(node, int | float) and not isinstance(node, bool):
-        into.numbers["asked"].append(float(node))
 
 
 @dataclass
@@ -215,12 +59,13 @@ class Verdict:
 
 def check(answer: str, evidence: Evidence) -> Verdict:
     """Every claim of the answer that its subject's tool values do not support."""
-    claims = reader_for(evidence.names).claims(answer)
+    claims = reader_for(evidence.names).claims(_unquoted(answer, evidence))
+    periods = {c.period for c in claims if c.period is not None}
     rejected, unbound = [], 0
     for claim in claims:
         if not claim.subject or claim.carried:
             unbound += 1
-        reason = _unsupported(claim, evidence)
+        reason = _unsupported(claim, evidence, periods)
         if reason:
             rejected.append(
                 Rejected(
@@ -231,6 +76,17 @@ def check(answer: str, evidence: Evidence) -> Verdict:
                 )
             )
     return Verdict(unique(rejected), len(claims), unbound)
+
+
+def _unquoted(answer: str, ev: Evidence) -> str:
+    """The answer without the data text it quotes whole, word for word (a source title, a
+    note): that is a citation, not a claim. A sentence taken out of a note is still a claim:
+    "Alibaba is ranked #1 with 99%" is checked like any other (issue 14)."""
+    text = fold(answer)
+    for quote in ev.quotes:
+        if quote in text:
+            text = text.replace(quote, " " * len(quote))
+    return text
 
 
 def unique(rejected: list[Rejected]) -> list[Rejected]:
@@ -245,20 +101,42 @@ def unsupported(answer: str, evidence: Evidence) -> list[str]:
     return [r.text for r in check(answer, evidence).rejected]
 
 
-def _unsupported(claim: Claim, ev: Evidence) -> str | None:
+def _unsupported(claim: Claim, ev: Evidence, periods: set[float]) -> str | None:
     f = claim.figure
-    own = ev.of_subject(claim.subject) if claim.subject else _everything(ev)
+    if f.kind == "order":
+        return _order(claim, ev)
+    own = ev.of_subject(claim.subject, claim.scenario) if claim.subject else _everything(ev)
+    if f.ranged and len(claim.others) >= 2:  # "between 22% and 45%" over a list of companies
+        for other in claim.others:
+            own = own.merged(ev.of_subject(other, claim.scenario))
+        claim = dataclasses.replace(claim, figure=dataclasses.replace(f, ranged=False))
+        f = claim.figure
     if f.kind in ("pct", "rank", "amount", "plain"):
-        own = own.at(claim.period)
+        own = own.at(_period(claim, own))
+    if f.kind == "archetype" and claim.scenario and claim.becomes:
+        own = ev.of_subject(claim.subject + SCENARIO)  # "would become a dual-role company"
     if f.kind == "year":
-        # Years written in the company's notes and source titles ("~1/3 in 2023") may be quoted.
-        return None if f.value in ev.periods | own.years else "unknown_year"
+        # Years written in the company's notes and source titles ("~1/3 in 2023") may be
+        # quoted, but a year a figure is said of must be a period of the data.
+        quoted = own.years if f.value not in periods else set()
+        return None if f.value in ev.periods | quoted else "unknown_year"
     reason = _against(claim, own, ev)
     if reason and claim.carried and f.kind not in ("archetype", "rank"):
         # "It" may not be the company of the sentence before: such claims fall back to the
         # turn-wide rule, like claims with no company at all.
-        return _against(Claim(f, "", ()), _everything(ev), ev)
+        return _against(Claim(f, "", (), metric=claim.metric, firm=claim.firm), _everything(ev), ev)
+    if reason and not claim.scenario and claim.subject:
+        as_scenario = ev.of_subject(claim.subject, scenario=True).at(claim.period)
+        if _against(claim, as_scenario, ev) is None:
+            return "scenario_as_fact"  # a what-if's figure said as the company's actual value
     return reason
+
+
+def _period(claim: Claim, own: Values) -> float | None:
+    """The period a claim is of: the year it names, else the first or last of a move."""
+    if claim.period is not None or not claim.move or not own.by_period:
+        return claim.period
+    return min(own.by_period) if claim.move == "from" else max(own.by_period)
 
 
 def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
@@ -276,30 +154,119 @@ def _against(claim: Claim, own: Values, ev: Evidence) -> str | None:
     if f.kind == "count":
         counts = _everything(ev).ranks | set(ev.of_subject(GLOBAL).flat())
         return None if f.value in counts or f.value <= 4 else "no_value"
+    if f.prob and claim.order:
+        return None if _ordered_prob(f, claim.order, ev) else "wrong_direction"
+    if f.prob and any(_matches(f, ev.of_subject(c)) for c in claim.others):
+        return None  # "… tied with Meta (a 54% chance it is ahead)": the probability of "it"
+    if f.diff and f.kind in ("pct", "amount"):  # "$86bn more": a pair's gap, never a level
+        return None if _derived(f, claim, ev) else _calculated(f, ev, "no_value")
+    if claim.firm and claim.metric and f.kind in ("pct", "amount"):
+        reason = _of_metric(f, claim.metric, own)
+        if reason and f.kind == "amount" and _derived(f, claim, ev):  # "… is $4.2bn more than …"
+            return None
+        if reason and claim.scenario and _matches(f, ev.of_subject(claim.subject + SCENARIO)):
+            return None  # the supposition itself: "if it sold half …"
+        return reason and _calculated(f, ev, reason)
     if _matches(f, own) or _matches(f, ev.of_subject(GLOBAL), passed_only=bool(claim.subject)):
         return None
     if f.kind in ("pp", "ratio", "pct", "amount", "plain") and _derived(f, claim, ev):
         return None
     if f.kind == "pp" and not claim.subject and _any_difference(f, own):
         return None
-    return "no_value"
+    return _calculated(f, ev, "no_value")
+
+
+def _calculated(f: Figure, ev: Evidence, reason: str) -> str | None:
+    """None when a calculator result of this turn backs the figure (its operands were checked
+    by bot.agent.evidence), else the reason it was refused."""
+    derived = f.kind not in ("rank", "top", "count", "year", "archetype")
+    return None if derived and _matches(f, ev.calc, calc=True) else reason
+
+
+def _of_metric(f: Figure, metric: str, own: Values) -> str | None:
+    """A figure said of a metric ("AI capex is RMB 150bn"): only that metric's values back it;
+    when the subject has none, neither does any other metric's (nor a note's)."""
+    values = Values()
+    for x, key, currency in own.labelled.get(metric, []):
+        if f.ranged or key not in RANGE_KEYS:
+            values.numbers["value"].append(x)
+            if abs(x) >= 1e5:
+                values.amounts.append((x, currency, key))
+    if values.numbers:
+        return None if _matches(f, values) else "wrong_metric"
+    other = Values(labelled=own.labelled)
+    for entries in own.labelled.values():
+        for x, key, currency in entries:
+            other.numbers["value"].append(x)
+            other.amounts.append((x, currency, key))
+    return "wrong_metric" if _matches(f, other) else "no_value"
+
+
+def _order(claim: Claim, ev: Evidence) -> str | None:
+    """ "A比B高", "A spends more than B", "A ranks above B": the tools must put A ahead (a tie
+    is no contradiction). A pair's gap says it best; else both companies' values of the metric
+    the sentence names (or of the one metric the turn gave both); else it cannot be told."""
+    if claim.scenario or not claim.order:
+        return None
+    ahead, behind = claim.order
+    for pair, sign in ((f"{ahead}|{behind}", 1), (f"{behind}|{ahead}", -1)):
+        values = ev.of_subject(pair)
+        gaps = values.numbers.get("gap", [])
+        if claim.metric:  # a pair compared on the metric the sentence names, if the turn has it
+            gaps = [x for x, key, _ in values.labelled.get(claim.metric, []) if key == "gap"]
+        if gaps:
+            return None if sign * gaps[0] >= -1e-9 else "wrong_direction"
+    a, b = ev.of_subject(ahead).labelled, ev.of_subject(behind).labelled
+    common = [m for m in a.keys() & b.keys() if _main(a[m]) is not None and _main(b[m]) is not None]
+    metric = claim.metric if claim.metric in common else common[0] if len(common) == 1 else None
+    if metric is None:
+        return None
+    x, y = _main(a[metric]), _main(b[metric])
+    return None if x is None or y is None or x >= y - 1e-9 else "wrong_direction"
+
+
+def _main(entries: list[tuple[float, str, str]]) -> float | None:
+    """A company's value of a metric: in dollars when it has one, never a range end."""
+    values = [(cur != "USD", x) for x, key, cur in entries if key not in RANGE_KEYS | PROB_KEYS]
+    return min(values)[1] if values else None
+
+
+def _ordered_prob(f: Figure, order: tuple[str, str], ev: Evidence) -> bool:
+    """P(A above B) said with its direction: the pair's probability, or 1 − it when the tools
+    list the pair the other way round."""
+    ahead, behind = order
+    forward = ev.of_subject(f"{ahead}|{behind}").numbers.get("p_a_above_b", [])
+    backward = ev.of_subject(f"{behind}|{ahead}").numbers.get("p_a_above_b", [])
+    candidates = forward + [1 - p for p in backward]
+    if not candidates:  # no pair: the company said to be ahead, above the next row
+        candidates = ev.of_subject(ahead).numbers.get("p_above_next", [])
+    return any(abs(p - f.value) <= f.tolerance for p in candidates)
 
 
 def _everything(ev: Evidence) -> Values:
     every = Values()
     for values in ev.subjects.values():
-        for k, xs in values.numbers.items():
-            every.numbers[k] += xs
-        every.amounts += values.amounts
-        every.ranks |= values.ranks
-        every.archetypes |= values.archetypes
-        every.years |= values.years
+        every = every.merged(values)
     return every
 
 
-def _matches(f: Figure, values: Values, passed_only: bool = False) -> bool:
+# Figures read from data text back only amounts and plain numbers (bot.agent.evidence).
+_QUOTED_KINDS = frozenset({"amount", "plain"})
+
+
+def _matches(f: Figure, values: Values, passed_only: bool = False, calc: bool = False) -> bool:
     prob = f.prob if f.kind == "pct" else None
-    numbers = values.numbers.get("asked", []) if passed_only else list(values.flat(f.ranged, prob))
+    if passed_only:
+        numbers = values.numbers.get("asked", [])
+    else:
+        numbers = [
+            x
+            for key, xs in values.numbers.items()
+            if (f.ranged or key not in RANGE_KEYS)
+            and (prob is None or calc or prob == (key in PROB_KEYS))
+            and (key != "text" or f.kind in _QUOTED_KINDS)
+            for x in xs
+        ]
     if f.kind == "amount":
         amounts = [(x, "", "") for x in numbers] if passed_only else values.amounts
         return any(
@@ -308,7 +275,8 @@ def _matches(f: Figure, values: Values, passed_only: bool = False) -> bool:
             if f.ranged or key not in RANGE_KEYS
         )
     if f.kind == "pp":  # points are a difference: never a share itself ("5 pp" ≠ a 5% layer)
-        diffs = [x for k in ("gap", "change", "text", "asked") for x in values.numbers.get(k, [])]
+        keys = ("gap", "change", "said", "asked", "calc")
+        diffs = [x for k in keys for x in values.numbers.get(k, [])]
         return any(abs(x - f.value) <= f.tolerance for x in diffs if -1 <= x <= 1)
     if f.kind == "pct":
         return any(abs(x - f.value) <= f.tolerance for x in numbers if -1 <= x <= 1 or f.value > 1)
@@ -330,7 +298,11 @@ def _derived(f: Figure, claim: Claim, ev: Evidence) -> bool:
                 return True
         if _pair_derived(f, ev.of_subject(a), ev.of_subject(b)):
             return True
-    return _change(f, ev.of_subject(claim.subject))
+    own = ev.of_subject(claim.subject, claim.scenario)
+    if len(claim.years) >= 2 and own.by_period:  # "from 23% in 2025 to 26% in 2026, up 3 pp"
+        dated = [own.by_period.get(y) or Values() for y in claim.years]
+        own = functools.reduce(Values.merged, dated)
+    return _change(f, own, claim.metric)
 
 
 def _pair_derived(f: Figure, a: Values, b: Values) -> bool:
@@ -341,32 +313,40 @@ def _pair_derived(f: Figure, a: Values, b: Values) -> bool:
     return False
 
 
-def _change(f: Figure, own: Values) -> bool:
-    """One company's change: across its periods, or before → after (what-if, history)."""
-    if f.kind not in ("pp", "amount", "pct"):
+def _change(f: Figure, own: Values, metric: str | None) -> bool:
+    """One company's change: across its periods, or before → after (what-if, history) — of
+    the metric said, else of the result's own metric (not of every input that moved)."""
+    if f.kind not in ("pp", "amount", "pct", "ratio"):
         return False
-    steps = itertools.chain(
-        itertools.combinations(own.numbers.get("value", []), 2),
-        zip(own.numbers.get("old_value", []), own.numbers.get("new_value", []), strict=False),
-        zip(own.numbers.get("old", []), own.numbers.get("new", []), strict=False),
-    )
-    return any(_derived_fits(f, x, y, ratio=False) for x, y in steps)
+    steps: Iterable[tuple[float, float]]
+    if metric:
+        steps = itertools.combinations(
+            [x for x, k, _ in own.labelled.get(metric, []) if k not in RANGE_KEYS], 2
+        )
+    else:
+        steps = itertools.chain(
+            itertools.combinations(own.numbers.get("value", []), 2),
+            zip(own.numbers.get("old_value", []), own.numbers.get("new_value", []), strict=False),
+        )
+    return any(_derived_fits(f, x, y) for x, y in steps)
 
 
 def _any_difference(f: Figure, every: Values) -> bool:
     """No company to bind to: any difference of two shares of the turn (the previous rule)."""
-    shares = sorted({x for x in every.flat() if 0 <= x <= 1})
+    shares = sorted(
+        {x for k, xs in every.numbers.items() if k != "text" for x in xs if 0 <= x <= 1}
+    )
     return any(
         abs(abs(x - y) - f.value) <= f.tolerance for x, y in itertools.combinations(shares, 2)
     )
 
 
-def _derived_fits(f: Figure, x: float, y: float, ratio: bool = True) -> bool:
+def _derived_fits(f: Figure, x: float, y: float) -> bool:
     if f.kind in ("pp", "pct"):
         return 0 <= x <= 1 and 0 <= y <= 1 and abs(abs(x - y) - f.value) <= f.tolerance
     if f.kind == "amount":
         return abs(x) >= 1e5 and abs(abs(x - y) - f.value) <= f.tolerance
-    if ratio and f.kind == "ratio" and x > 0 and y > 0:
+    if f.kind == "ratio" and x > 0 and y > 0:
         return min(abs(x / y - f.value), abs(y / x - f.value)) <= f.tolerance
     return False
 
@@ -384,15 +364,6 @@ def _expected(claim: Claim, ev: Evidence) -> str | None:
     if claim.figure.kind == "pct" and main and 0 <= main[0] <= 1:
         return f"{main[0] * 100:.0f}%"
     return None
-
-
-def names_of(universe: Universe) -> tuple[tuple[str, str], ...]:
-    """Every name a company may be written by in an answer, with its id."""
-    out = []
-    for c in universe.companies.values():
-        out += [(c.id, c.id), (c.name.en, c.id), (c.name.zh, c.id)]
-        out += [(alias, c.id) for alias in c.aliases if len(alias) > 1]
-    return tuple(out)
 
 
 def log_rejection(rejected: Sequence[Rejected | str], chat_id: str, stage: str) -> None:

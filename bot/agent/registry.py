@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.agent import views as v
+from bot.agent.calculator import MAX_EXPRESSION, CalcView, evaluate
 from bot.text import terms
 from bot.text.i18n import Lang, t
 from tools import breakdown, ranking
@@ -118,6 +119,10 @@ class WhatIfArgs(Args):
         if not self.overrides and self.sell_own_inference is None:
             raise ValueError("give overrides or sell_own_inference")
         return self
+
+
+class CalculateArgs(Args):
+    expression: str = Field(min_length=1, max_length=MAX_EXPRESSION, description="e.g. 141e9-55e9")
 
 
 class MethodologyArgs(Args):
@@ -282,6 +287,13 @@ def sell_inference(
     snap = universe.snapshot(universe.companies[cid], period)
     own, maas = snap.allocation.own_inference.value, snap.allocation.external_maas.value
     return {"own_inference": own * (1 - fraction), "external_maas": maas + own * fraction}
+
+
+@tool
+def calculate(ctx: ToolContext, args: CalculateArgs) -> Found:
+    """Arithmetic (+ - * / and brackets) over figures copied from this turn's tool results:
+    sums, differences, ratios, conversions. Only results over the tools' figures may be said."""
+    return Found(CalcView(expression=args.expression, value=round(evaluate(args.expression), 6)))
 
 
 @tool

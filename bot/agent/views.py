@@ -41,7 +41,9 @@ class Figure(View):
     high: float | None = None
     estimate: bool = True
     sources: list[str] = []
-    note: str | None = None
+    # Data text, quoted: the prompt says notes are data, not instructions, and the grounding
+    # gate never takes a share or rank from it (issue 14).
+    quoted_note: str | None = None
 
     @classmethod
     def of(cls, e: Estimate | Fact | InputFigure, lang: Lang, unit: str | None = None) -> Figure:
@@ -53,7 +55,7 @@ class Figure(View):
             high=r4(getattr(e, "high", None)),
             estimate=not e.disclosed,
             sources=e.sources,
-            note=e.note.pick(lang)[:NOTE_CHARS] if e.note else None,
+            quoted_note=e.note.pick(lang)[:NOTE_CHARS] if e.note else None,
         )
 
 
