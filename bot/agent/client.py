@@ -106,11 +106,14 @@ def _stopper(settings: LLMSettings, deadline: float) -> Callable[[RetryCallState
 
 
 class Counter:
-    """LLM requests made and seconds spent waiting for them (the benchmark's split)."""
+    """LLM requests made, seconds spent waiting for them (the benchmark's split) and the
+    tokens the server says they used (`inference-lens eval`)."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.seconds = 0.0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
 
 
 async def complete(
@@ -153,6 +156,9 @@ async def _create(
         )
     finally:
         counter.seconds += time.monotonic() - started
+    if response.usage:  # optional in the protocol: some servers never report it
+        counter.prompt_tokens += response.usage.prompt_tokens
+        counter.completion_tokens += response.usage.completion_tokens
     if not response.choices:
         raise LLMUnavailable("error", "response without choices")
     return response.choices[0].message
