@@ -1,0 +1,179 @@
+"""`inference-lens eval` as a separate process against the fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from fake_openai import FakeOpenAI, Reply, Request, completion, error, honest, tool_call
+
+ROOT = Path(__file__).resolve().parent.parent
+EN = ["Where does Xiaomi rank on self-use inference?", "Break down Baidu's AI business by layer"]
+ZH = ["腾讯和阿里巴巴谁的自用推理占比更高?", "美团的AI资本开支是多少?"]
+
+
+def cli(tmp_path: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    environment = {**base, "INFERENCE_LENS_DB": str(tmp_path / "eval.db"), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", *argv],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def questions(tmp_path: Path, entries: list[object]) -> str:
+    path = tmp_path / "questions.yaml"
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def evaluate(tmp_path: Path, server: FakeOpenAI, *argv: str) -> dict:
+    done = cli(tmp_path, "eval", "--json", *argv, OPENAI_BASE_URL=server.url, OPENAI_MODEL="m-1")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def counted(reply: Reply, prompt: int, completion_tokens: int) -> Reply:
+    assert isinstance(reply.body, dict)
+    reply.body["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion_tokens}
+    return reply
+
+
+def test_without_an_llm_eval_says_what_to_set_and_exits_2(tmp_path):
+    for lang, words in (("en", "OPENAI_BASE_URL"), ("zh", "需要 LLM")):
+        done = cli(tmp_path, "--lang", lang, "eval")
+        assert done.returncode == 2 and done.stdout == ""
+        assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_honest_model_answers_every_question_in_zh_and_en(tmp_path):
+    def script(request: Request) -> Reply:
+        return counted(honest(request), prompt=100, completion_tokens=10)
+
+    with FakeOpenAI(script) as server:
+        data = evaluate(
+            tmp_path, server, "--questions", questions(tmp_path, [{"q": q} for q in [*EN, *ZH]])
+        )
+    assert data["model"] == "m-1" and data["base_url"] == server.url
+    assert data["questions"] == data["sent_to_llm"] == data["answered_by_llm"] == 4
+    assert data["llm_share"] == 1.0 and data["fallbacks"] == {} and data["claims_rejected"] == 0
+    # The planner's results are prefetched: one request each, and no call of the LLM's own.
+    assert data["llm_requests"] == len(server.requests) == 4
+    assert data["tool_calls"] == {"calls": 0, "judged": 0, "right_tool": 0, "right_args": 0}
+    assert (data["prompt_tokens"], data["completion_tokens"]) == (400, 40)
+    assert 0 < data["latency"]["p50"] <= data["latency"]["p95"]
+    assert [r["question"] for r in data["results"]] == [*EN, *ZH]
+    assert [r["planned"][0]["name"] for r in data["results"]] == [
+        "rank",
+        "tier_breakdown",
+        "compare",
+        "company_profile",
+    ]
+
+
+def test_the_llms_own_tool_calls_are_judged_against_the_planners_plan(tmp_path):
+    """The model asks for the ranking first whatever the question: right for a rank
+    question (its company named as the user wrote it), the wrong tool for a breakdown."""
+
+    def script(request: Request) -> Reply:
+        calls = [c for m in request.messages for c in m.get("tool_calls") or []]
+        if not any(c["id"] == "mine" for c in calls):
+            return completion(
+                tool_calls=[tool_call("rank", {"metric": "self_use_inference_share"}, "mine")]
+            )
+        return honest(request)
+
+    with FakeOpenAI(script) as server:
+        data = evaluate(
+            tmp_path, server, "--questions", questions(tmp_path, [{"q": q} for q in EN])
+        )
+    assert data["tool_calls"] == {"calls": 2, "judged": 2, "right_tool": 1, "right_args": 1}
+    first, second = data["results"]
+    assert first["llm_calls"] == [
+        {"name": "rank", "arguments": {"metric": "self_use_inference_share"}}
+    ]
+    assert (first["right_args"], second["right_tool"], second["right_args"]) == (1, 0, 0)
+    assert data["llm_requests"] == 4  # a call, then the answer, for each question
+
+
+def test_fallbacks_are_counted_by_reason_and_rejected_claims_listed(tmp_path):
+    def script(request: Request) -> Reply:
+        if "Baidu" in request.question():
+            return error(400, "bad request")
+        if "美团" in request.question():
+            return completion("美团排第1,占比99%。")  # no tool result says so
+        return honest(request)
+
+    with FakeOpenAI(script) as server:
+        data = evaluate(
+            tmp_path, server, "--questions", questions(tmp_path, [{"q": q} for q in [*EN, *ZH]])
+        )
+    assert data["fallbacks"] == {"llm_error": 1, "grounding": 1}
+    assert data["answered_by_llm"] == 2 and data["llm_share"] == 0.5
+    meituan = data["results"][3]
+    assert meituan["mode"] == "offline" and meituan["fallback"] == "grounding"
+    assert data["claims_rejected"] == len(meituan["rejected"]) >= 1
+    assert meituan["llm_requests"] == 2  # the answer and its one repair
+
+
+def test_chains_are_asked_in_one_chat_and_limit_counts_questions(tmp_path):
+    chain = {"chain": [{"q": "小米排第几"}, {"q": "那腾讯呢?"}, {"q": "它的分层呢"}]}
+    with FakeOpenAI(honest) as server:
+        data = evaluate(
+            tmp_path,
+            server,
+            "--questions",
+            questions(tmp_path, [chain, {"q": EN[0]}]),
+            "--limit",
+            "2",
+        )
+    assert [r["question"] for r in data["results"]] == ["小米排第几", "那腾讯呢?"]
+    # The follow-up is asked in the chain's chat: the LLM sees the first turn, the planner
+    # continues its ranking.
+    asked = [m["content"] for m in server.requests[-1].messages if m["role"] == "user"]
+    assert asked == ["小米排第几", "那腾讯呢?"]
+    assert data["results"][1]["planned"][0]["name"] == "rank"
+
+
+def test_the_table_is_said_in_the_chosen_language(tmp_path):
+    path = questions(tmp_path, [{"q": EN[0]}, {"q": ZH[1]}])
+    with FakeOpenAI(honest) as server:
+        env = {"OPENAI_BASE_URL": server.url, "OPENAI_MODEL": "m-1"}
+        en = cli(tmp_path, "--lang", "en", "eval", "--questions", path, **env)
+        zh = cli(tmp_path, "--lang", "zh", "eval", "--questions", path, **env)
+    assert en.returncode == zh.returncode == 0, en.stderr + zh.stderr
+    assert en.stdout.startswith("Evaluation of m-1: 2 questions")
+    assert "answered by the LLM" in en.stdout and "2/2 (100%)" in en.stdout
+    assert zh.stdout.startswith("m-1 评测:2 个问题") and "LLM 作答" in zh.stdout
+    assert "美团的AI资本开支是多少?" in zh.stdout and "No fallbacks." in en.stdout
+
+
+def test_a_file_that_is_not_a_question_set_exits_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- nope: 1\n", encoding="utf-8")
+    with FakeOpenAI(honest) as server:
+        env = {"OPENAI_BASE_URL": server.url}
+        for argv in (
+            ["--questions", str(bad)],
+            ["--questions", str(tmp_path / "missing.yaml")],
+            ["--limit", "0"],
+        ):
+            done = cli(tmp_path, "eval", *argv, **env)
+            assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert server.requests == []
+
+
+def test_the_packaged_default_set_is_the_public_seed_set():
+    shipped = yaml.safe_load(
+        (ROOT / "bot" / "cli" / "eval_questions.yaml").read_text(encoding="utf-8")
+    )
+    seed = yaml.safe_load((ROOT / "tests" / "data" / "questions.yaml").read_text(encoding="utf-8"))
+    assert shipped == seed
