@@ -6,10 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import yaml
 from fake_openai import FakeOpenAI, Reply, Request, completion, error, honest, tool_call
+
+from bot.agent.loop import Fallback
+from bot.text.evaluation import FALLBACK_WORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 EN = ["Where does Xiaomi rank on self-use inference?", "Break down Baidu's AI business by layer"]
@@ -169,6 +173,10 @@ def test_a_file_that_is_not_a_question_set_exits_2(tmp_path):
             done = cli(tmp_path, "eval", *argv, **env)
             assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert server.requests == []
+
+
+def test_every_fallback_reason_has_words_in_the_report():
+    assert set(typing.get_args(Fallback)) <= set(FALLBACK_WORDS)
 
 
 def test_the_packaged_default_set_is_the_public_seed_set():

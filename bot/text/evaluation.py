@@ -78,8 +78,10 @@ FALLBACK_WORDS = {
     "daily_limit": "eval_fallback_daily_limit",
     "llm_error": "eval_fallback_llm_error",
     "llm_quota": "eval_fallback_llm_quota",
+    "llm_context": "eval_fallback_llm_context",
     "time_budget": "eval_fallback_time_budget",
     "empty": "eval_fallback_empty",
+    "unusable": "eval_fallback_unusable",
     "grounding": "eval_fallback_grounding",
 }
 
