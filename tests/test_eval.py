@@ -83,6 +83,24 @@ def test_an_honest_model_answers_every_question_in_zh_and_en(tmp_path):
     ]
 
 
+def test_a_server_that_reports_no_usage_counts_no_tokens(tmp_path):
+    def script(request: Request) -> Reply:
+        reply = honest(request)
+        assert isinstance(reply.body, dict)
+        if "Xiaomi" in request.question():
+            del reply.body["usage"]
+        else:
+            reply.body["usage"] = {"prompt_tokens": None, "completion_tokens": 3}
+        return reply
+
+    with FakeOpenAI(script) as server:
+        data = evaluate(
+            tmp_path, server, "--questions", questions(tmp_path, [{"q": q} for q in EN])
+        )
+    assert data["answered_by_llm"] == 2
+    assert (data["prompt_tokens"], data["completion_tokens"]) == (0, 3)
+
+
 def test_the_llms_own_tool_calls_are_judged_against_the_planners_plan(tmp_path):
     """The model asks for the ranking first whatever the question: right for a rank
     question (its company named as the user wrote it), the wrong tool for a breakdown."""

@@ -156,9 +156,10 @@ async def _create(
         )
     finally:
         counter.seconds += time.monotonic() - started
-    if response.usage:  # optional in the protocol: some servers never report it
-        counter.prompt_tokens += response.usage.prompt_tokens
-        counter.completion_tokens += response.usage.completion_tokens
+    # Optional in the protocol, and lax servers leave fields out or null: count what is said.
+    usage = getattr(response, "usage", None)
+    counter.prompt_tokens += getattr(usage, "prompt_tokens", None) or 0
+    counter.completion_tokens += getattr(usage, "completion_tokens", None) or 0
     if not response.choices:
         raise LLMUnavailable("error", "response without choices")
     return response.choices[0].message

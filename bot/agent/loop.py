@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 3  # earlier turns sent to the LLM; more cost tokens and rarely help
 HISTORY_CHARS = 600
-PREFETCHED = "pre_"  # the call ids of the planner's prefetched results
 
 
 # Why the LLM was unavailable (client.LLMUnavailable.kind) → the fallback it makes.
@@ -213,7 +212,8 @@ def records(outcomes: Sequence[Outcome]) -> list[ToolCallRecord]:
             name=o.name,
             arguments=o.arguments,
             result=o.result(),
-            by_llm=bool(o.call_id) and not o.call_id.startswith(PREFETCHED),
+            # ids: "pre_<i>" for the prefetched calls (_converse), "" for the planner's own
+            by_llm=bool(o.call_id) and not o.call_id.startswith("pre_"),
         )
         for o in outcomes
     ]
@@ -260,9 +260,7 @@ async def _converse(state: TurnState, history: Sequence[Turn]) -> Answer:
     if state.plan.confident:
         # Prefetch: the results arrive as if the LLM had asked, so it can explain them at once.
         planned = planner.tool_calls(state.plan, state.ctx.universe)
-        await _add_tool_round(
-            state, [(f"{PREFETCHED}{i}", n, a) for i, (n, a) in enumerate(planned)]
-        )
+        await _add_tool_round(state, [(f"pre_{i}", n, a) for i, (n, a) in enumerate(planned)])
     rounds = 0
     while True:
         last = rounds >= state.settings.max_tool_rounds
