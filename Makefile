@@ -8,13 +8,7 @@ DEMO_DB := $(CURDIR)/.data/demo.db
 # Chinese chart labels need a CJK font; Debian's is installed when we may (root, apt-get).
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-# Every dependency at the exact version tested, with its hashes (written by `make lock`), so a
-# clean machine next month installs what passed today; the project itself goes in on top.
-LOCK := requirements.lock
-# The resolver `make lock` runs, from PyPI into a throwaway venv (nothing else needs it).
-UV_VERSION := 0.13.9
-
-.PHONY: install fonts demo test lint bench bot chat clean i18n lock
+.PHONY: install fonts demo test lint bench bot chat clean i18n
 
 install: $(VENV)/.installed fonts
 
@@ -26,6 +20,12 @@ fonts:
 	    echo "warning: no CJK font; install fonts-wqy-microhei or set INFERENCE_LENS_CJK_FONT" >&2; \
 	  fi; }
 
+# Every dependency at the exact version tested, with its hashes (written by `make lock`), so a
+# clean machine next month installs what passed today; the project itself goes in on top.
+LOCK := requirements.lock
+# The resolver `make lock` runs, from PyPI into a throwaway venv (nothing else needs it).
+UV_VERSION := 0.13.9
+
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
@@ -34,6 +34,7 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 
 # Upgrading: every dependency to its newest release within pyproject.toml's ranges (also the
 # step after editing them), for Python 3.11+ on any platform. Then `make test` and commit.
+.PHONY: lock
 lock:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(PYTHON) -m venv "$$tmp" && \
