@@ -102,28 +102,34 @@ def test_a_server_that_reports_no_usage_counts_no_tokens(tmp_path):
 
 
 def test_the_llms_own_tool_calls_are_judged_against_the_planners_plan(tmp_path):
-    """The model asks for the ranking first whatever the question: right for a rank
-    question (its company named as the user wrote it), the wrong tool for a breakdown."""
+    """The model makes one call of its own before answering: the planned ranking (the
+    metric spelled out, as the plan has it by default), the planned comparison (companies by
+    other names, in another order), and for a breakdown the ranking again: the wrong tool."""
+    mine = {
+        EN[0]: ("rank", {"metric": "self_use_inference_share"}),
+        ZH[0]: ("compare", {"companies": ["Alibaba", "腾讯"]}),
+        EN[1]: ("rank", {}),
+    }
 
     def script(request: Request) -> Reply:
         calls = [c for m in request.messages for c in m.get("tool_calls") or []]
         if not any(c["id"] == "mine" for c in calls):
-            return completion(
-                tool_calls=[tool_call("rank", {"metric": "self_use_inference_share"}, "mine")]
-            )
+            name, args = mine[request.question()]
+            return completion(tool_calls=[tool_call(name, args, "mine")])
         return honest(request)
 
+    path = questions(tmp_path, [{"q": q} for q in mine])
     with FakeOpenAI(script) as server:
-        data = evaluate(
-            tmp_path, server, "--questions", questions(tmp_path, [{"q": q} for q in EN])
-        )
-    assert data["tool_calls"] == {"calls": 2, "judged": 2, "right_tool": 1, "right_args": 1}
-    first, second = data["results"]
-    assert first["llm_calls"] == [
-        {"name": "rank", "arguments": {"metric": "self_use_inference_share"}}
-    ]
-    assert (first["right_args"], second["right_tool"], second["right_args"]) == (1, 0, 0)
-    assert data["llm_requests"] == 4  # a call, then the answer, for each question
+        data = evaluate(tmp_path, server, "--questions", path)
+        env = {"OPENAI_BASE_URL": server.url, "OPENAI_MODEL": "m-1"}
+        table = cli(tmp_path, "--lang", "en", "eval", "--questions", path, **env).stdout
+    assert data["tool_calls"] == {"calls": 3, "judged": 3, "right_tool": 2, "right_args": 2}
+    rank, compare, breakdown = data["results"]
+    assert rank["llm_calls"] == [{"name": "rank", "arguments": mine[EN[0]][1]}]
+    assert (rank["right_args"], compare["right_args"]) == (1, 1)
+    assert (breakdown["right_tool"], breakdown["right_args"]) == (0, 0)
+    assert data["llm_requests"] == 6  # a call, then the answer, for each question
+    assert "2/3 (67%) (right tool 2/3)" in table
 
 
 def test_fallbacks_are_counted_by_reason_and_rejected_claims_listed(tmp_path):

@@ -107,19 +107,25 @@ def _summary(r: ModelReport, lang: Lang) -> Table:
         Col("p50", labelled=True, right=True),
         Col("p95", labelled=True, right=True),
     ]
-    acc = r.tool_calls
     row = [
         r.model,
         _share(r.answered_by_llm, r.sent_to_llm),
         str(r.claims_rejected),
         str(sum(r.fallbacks.values())),
-        _share(acc.right_args, acc.judged) if acc.judged else t("eval_none", lang),
+        _accuracy(r.tool_calls, lang),
         str(r.llm_requests),
         f"{r.prompt_tokens}/{r.completion_tokens}",
         _seconds(r.latency.p50, lang),
         _seconds(r.latency.p95, lang),
     ]
     return Table(cols, [row])
+
+
+def _accuracy(acc: ToolAccuracy, lang: Lang) -> str:
+    if acc.judged:
+        right = _share(acc.right_args, acc.judged)
+        return t("eval_accuracy", lang, right=right, tools=f"{acc.right_tool}/{acc.judged}")
+    return t("eval_unjudged", lang, n=acc.calls) if acc.calls else t("eval_none", lang)
 
 
 def _fallbacks(fallbacks: dict[str, int], lang: Lang) -> str:
