@@ -20,11 +20,27 @@ fonts:
 	    echo "warning: no CJK font; install fonts-wqy-microhei or set INFERENCE_LENS_CJK_FONT" >&2; \
 	  fi; }
 
-$(VENV)/.installed: pyproject.toml
+# Every dependency at the exact version tested, with its hashes (written by `make lock`), so a
+# clean machine next month installs what passed today; the project itself goes in on top.
+LOCK := requirements.lock
+# The resolver `make lock` runs, from PyPI into a throwaway venv (nothing else needs it).
+UV_VERSION := 0.13.9
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# Upgrading: every dependency to its newest release within pyproject.toml's ranges (also the
+# step after editing them), for Python 3.11+ on any platform. Then `make test` and commit.
+.PHONY: lock
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp" && \
+	"$$tmp/bin/pip" install --quiet uv==$(UV_VERSION) && \
+	"$$tmp/bin/uv" pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --upgrade --quiet --custom-compile-command "make lock" -o $(LOCK)
 
 demo: install
 	@mkdir -p .data && rm -f $(DEMO_DB)

@@ -106,11 +106,14 @@ def _stopper(settings: LLMSettings, deadline: float) -> Callable[[RetryCallState
 
 
 class Counter:
-    """LLM requests made and seconds spent waiting for them (the benchmark's split)."""
+    """LLM requests made, seconds spent waiting for them (the benchmark's split) and the
+    tokens the server says they used (`inference-lens eval`)."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.seconds = 0.0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
 
 
 async def complete(
@@ -153,6 +156,10 @@ async def _create(
         )
     finally:
         counter.seconds += time.monotonic() - started
+    # Optional in the protocol, and lax servers leave fields out or null: count what is said.
+    usage = getattr(response, "usage", None)
+    counter.prompt_tokens += getattr(usage, "prompt_tokens", None) or 0
+    counter.completion_tokens += getattr(usage, "completion_tokens", None) or 0
     if not response.choices:
         raise LLMUnavailable("error", "response without choices")
     return response.choices[0].message

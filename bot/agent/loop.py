@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.agent import grounding, memory, planner, prose, registry
 from bot.agent.memory import Turn
@@ -52,6 +52,9 @@ class ToolCallRecord(BaseModel):
     name: str
     arguments: dict[str, Any] | str
     result: dict[str, Any]
+    # The LLM asked for it (not prefetched, not the offline planner's): what `eval` judges.
+    # Left out of dumps, so the `ask --json` contract is unchanged.
+    by_llm: bool = Field(False, exclude=True)
 
 
 # Why an answer is offline: no LLM configured, the user's daily LLM questions spent, the LLM
@@ -78,6 +81,8 @@ class Answer(BaseModel):
     ungrounded: list[grounding.Rejected]  # the claims the gate refused, with their subject
     llm_requests: int
     llm_seconds: float = 0.0  # spent waiting on the LLM (the benchmark's split)
+    llm_prompt_tokens: int = 0  # as the server reported them (`inference-lens eval`)
+    llm_completion_tokens: int = 0
     fallback: Fallback | None = None
     note: str | None  # shown under the text: why the answer is offline or rendered
     plan: Plan | None = None  # what the planner read in the question
@@ -125,7 +130,7 @@ async def answer(
         deadline = time.monotonic() + settings.budget_seconds
         state = TurnState(question, plan, ctx, settings, deadline, client.Counter())
         result = await _with_llm(state, history)
-        result = result.model_copy(update={"llm_seconds": state.counter.seconds})
+        result = result.model_copy(update=_usage(state.counter))
     else:
         result = await offline(plan, ctx, fallback="daily_limit" if settings.enabled else "no_llm")
     result = result.model_copy(update={"plan": plan, "action": _action(plan)})
@@ -134,6 +139,14 @@ async def answer(
         store, chat_id, Turn(question=question, lang=lang, plan=remembered, answer=result.text)
     )
     return result
+
+
+def _usage(counter: Counter) -> dict[str, Any]:
+    return {
+        "llm_seconds": counter.seconds,
+        "llm_prompt_tokens": counter.prompt_tokens,
+        "llm_completion_tokens": counter.completion_tokens,
+    }
 
 
 def _action(plan: Plan) -> Action | None:
@@ -194,7 +207,16 @@ async def run_calls(ctx: ToolContext, calls: Sequence[tuple[str, Any]]) -> list[
 
 
 def records(outcomes: Sequence[Outcome]) -> list[ToolCallRecord]:
-    return [ToolCallRecord(name=o.name, arguments=o.arguments, result=o.result()) for o in outcomes]
+    return [
+        ToolCallRecord(
+            name=o.name,
+            arguments=o.arguments,
+            result=o.result(),
+            # ids: "pre_<i>" for the prefetched calls (_converse), "" for the planner's own
+            by_llm=bool(o.call_id) and not o.call_id.startswith("pre_"),
+        )
+        for o in outcomes
+    ]
 
 
 # --- with the LLM ---

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from bot.settings import Settings, SettingsError
 from bot.text import changes, company, fmt, terms
+from bot.text import evaluation as evaluation_text
 from bot.text import ranking as ranking_text
 from bot.text import whatif as whatif_text
 from bot.text.doc import plain
@@ -251,6 +252,21 @@ def cmd_chat(ctx: Context) -> None:
     chat.chat(ctx.store, ctx.settings.llm, ctx.args.lang, ctx.lang, run=main)
 
 
+def cmd_eval(ctx: Context) -> None:
+    """Ask a question set of the configured LLM and report what it did: answers it wrote,
+    claims rejected, fallbacks, its tool calls against the planner's, requests, tokens, latency.
+
+    The default set is the public seed questions (zh and en); FILE has the shape of
+    bench/data/questions.yaml. Needs OPENAI_BASE_URL or OPENAI_API_KEY (exit 2 without).
+    Example: OPENAI_MODEL=deepseek-chat inference-lens eval --limit 5
+    """
+    from bot.cli import eval as evaluation  # the agent and the LLM client load only here
+
+    a = ctx.args
+    report = evaluation.evaluate(ctx.store, ctx.settings.llm, a.questions, a.limit, ctx.lang)
+    ctx.out(report, lambda: plain(evaluation_text.report(report, ctx.lang)))
+
+
 COMMANDS: dict[str, Callable[[Context], None]] = {
     "rank": cmd_rank,
     "tiers": cmd_tiers,
@@ -265,6 +281,7 @@ COMMANDS: dict[str, Callable[[Context], None]] = {
     "run": cmd_run,
     "ask": cmd_ask,
     "chat": cmd_chat,
+    "eval": cmd_eval,
 }
 
 
@@ -348,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="answer language"
     )
+    p = add("eval")
+    p.add_argument("--questions", type=Path, metavar="FILE", help="question set (YAML)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     p = add("export", json_flag=False)
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
     return parser
