@@ -119,7 +119,7 @@ class Delivery:
 
     async def _send(self, bot: Bot, batch: outbox.Batch) -> None:
         try:
-            text = alert_message.render(batch.events, batch.lang)
+            text = alert_message.render(batch.events, batch.lang, batch.companies)
         except Exception as exc:  # a bug: keep one bad alert from blocking the queue
             log.exception("the alert for chat %s could not be rendered", batch.chat_id)
             await self._write(outbox.mark_failed, batch, repr(exc))

@@ -19,14 +19,17 @@ MAX_INPUTS = 4
 MAX_PAIRS = 3
 
 
-def render(events: list[AlertEvent], lang: Lang) -> str:
-    """The whole alert for one chat and one revision."""
-    companies = _by_company(events)
+def render(events: list[AlertEvent], lang: Lang, companies: int | None = None) -> str:
+    """The whole alert for one chat and one revision. `companies` counts the companies it
+    concerns when `events` are those of the first MAX_COMPANIES only (as the outbox reads
+    them: an import of 5,000 companies makes that many events)."""
+    groups = _by_company(events)
+    more = (len(groups) if companies is None else companies) - MAX_COMPANIES
     lines = [f"<b>{esc(t('alert_title', lang, revision=events[0].revision))}</b>"]
-    for group in companies[:MAX_COMPANIES]:
+    for group in groups[:MAX_COMPANIES]:
         lines += ["", *_block(group, lang)]
-    if len(companies) > MAX_COMPANIES:
-        lines += ["", esc(t("alert_more", lang, n=len(companies) - MAX_COMPANIES))]
+    if more > 0:
+        lines += ["", esc(t("alert_more", lang, n=more))]
     lines += ["", f"<i>{esc(t('alert_footer', lang))}</i>"]
     return truncate("\n".join(lines), MESSAGE_LIMIT)
 
