@@ -145,3 +145,32 @@ async def test_an_alert_too_long_for_one_message_is_cut_to_fit(telegram, tmp_pat
         )
         [alert] = await telegram.wait_quiet(reader.id, quiet=2.5)
     assert "…and 110 more companies changed" in alert.text
+
+
+async def test_the_alert_footer_button_unsubscribes(telegram, ranked, make_dataset):
+    """Issue 13: under each alert a 🔕 per subscription it comes from; a tap ends that one,
+    says so in the notice, and the button turns into a 🔔."""
+    alice, bob = telegram.user(6001), telegram.user(6002, language_code="zh")
+    subscribe(ranked, alice.id, None, DEFAULT, "en")
+    subscribe(ranked, bob.id, "b", DEFAULT, "zh")
+    async with running_bot(telegram, ranked):
+        await b_overtakes_a(ranked, make_dataset)
+        [to_alice] = await telegram.wait_for(alice.id)
+        [to_bob] = await telegram.wait_for(bob.id)
+        assert to_alice.button_data() == ["unsub:"] and to_bob.button_data() == ["unsub:b"]
+        assert to_alice.buttons[0][0]["text"] == "🔕 Stop these alerts"
+        assert to_bob.buttons[0][0]["text"] == "🔕 b公司"
+        assert all(len(d.encode()) <= 64 for d in to_alice.button_data())
+        telegram.user_taps(alice, to_alice)
+        telegram.user_taps(bob, to_bob)
+        for sent in (to_alice, to_bob):
+            while telegram.current(sent).button_data() == sent.button_data():
+                await asyncio.sleep(0.01)
+        assert telegram.current(to_alice).button_data() == ["sub:"]  # the undo
+        assert of_chat(ranked, alice.id) == [] and of_chat(ranked, bob.id) == []
+        telegram.clear()
+        await b_overtakes_a_back(ranked, make_dataset)
+        await asyncio.sleep(2.5)  # an alert would come within one poll
+    assert telegram.inbox(alice.id) == [] and telegram.inbox(bob.id) == []
+    answered = telegram.calls("answerCallbackQuery")
+    assert len(answered) == 2 and all(c.params.get("text") for c in answered)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 
 from pysqlite3.dbapi2 import OperationalError
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -120,6 +120,7 @@ class Delivery:
     async def _send(self, bot: Bot, batch: outbox.Batch) -> None:
         try:
             text = alert_message.render(batch.events, batch.lang, batch.companies)
+            buttons = alert_message.unsubscribe_buttons(batch.scopes, batch.events, batch.lang)
         except Exception as exc:  # a bug: keep one bad alert from blocking the queue
             log.exception("the alert for chat %s could not be rendered", batch.chat_id)
             await self._write(outbox.mark_failed, batch, repr(exc))
@@ -130,6 +131,7 @@ class Delivery:
                 text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=_keyboard(buttons),
             )
         except TelegramError as exc:
             await self._refused(batch, exc)
@@ -176,6 +178,11 @@ class Delivery:
         self._flooded_chat = batch.chat_id
         log.warning("flood wait %.0fs for chat %s", seconds, batch.chat_id)
         await self._write(outbox.retry_later, batch, time.time() + seconds, "429 flood wait")
+
+
+def _keyboard(buttons: list[alert_message.Button]) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in buttons]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _seconds(value: int | dt.timedelta) -> float:

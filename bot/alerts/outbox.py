@@ -47,7 +47,7 @@ class Batch(BaseModel):
     attempts: int
     events: list[AlertEvent]
     companies: int
-    ranking: bool  # the chat follows the whole ranking (else only companies)
+    scopes: list[str]  # the subscriptions it comes from: '' the whole ranking, or companies
 
 
 def release_claims(store: Store) -> int:
@@ -135,9 +135,12 @@ def _contents(
         f" AND e.company IN ({', '.join(':' + k for k in shown)}) ORDER BY e.id",
         {**keys, **shown},
     ).fetchall()
-    ranking = db.execute(
-        "SELECT 1 FROM subscriptions WHERE chat_id = ? AND company = ''", [chat_id]
-    ).fetchone()
+    scopes = db.execute(
+        "SELECT DISTINCT s.company FROM subscriptions s WHERE s.chat_id = :chat AND EXISTS"
+        f" (SELECT 1 FROM alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})"
+        " ORDER BY s.company",
+        keys,
+    )
     return Batch(
         id=message_id,
         chat_id=chat_id,
@@ -146,7 +149,7 @@ def _contents(
         attempts=attempts,
         events=[AlertEvent.model_validate_json(b) for (b,) in bodies],
         companies=len(companies),
-        ranking=ranking is not None,
+        scopes=[c for (c,) in scopes],
     )
 
 
