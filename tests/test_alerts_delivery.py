@@ -5,11 +5,14 @@ one alert per change, in their language; gone chats are dropped and never tried 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from pathlib import Path
 
 import pytest
 from conftest import company
 from fake_telegram import FakeTelegram
+from pysqlite3 import dbapi2 as sqlite3
 from telegram_harness import running_bot
 
 from bot.alerts.subscriptions import of_chat, subscribe
@@ -174,3 +177,33 @@ async def test_the_alert_footer_button_unsubscribes(telegram, ranked, make_datas
     assert telegram.inbox(alice.id) == [] and telegram.inbox(bob.id) == []
     answered = telegram.calls("answerCallbackQuery")
     assert len(answered) == 2 and all(c.params.get("text") for c in answered)
+
+
+async def test_alerts_wait_out_an_import_that_holds_the_lock(
+    telegram, ranked, make_dataset, caplog
+):
+    """An import holding the write lock past the busy timeout (10 s) puts delivery off to a
+    later tick; it is not an error, and the alert goes out once when the lock is free."""
+    reader = telegram.user(7001)
+    subscribe(ranked, reader.id, None, DEFAULT, "en")
+    await b_overtakes_a(ranked, make_dataset)  # pending before the bot starts
+    locker = sqlite3.connect(ranked.path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+
+    def put_off() -> bool:
+        return any("locked by another process" in r.getMessage() for r in caplog.records)
+
+    try:
+        async with running_bot(telegram, ranked):
+            deadline = time.monotonic() + 40
+            while not put_off():
+                assert time.monotonic() < deadline, "delivery never met the lock"
+                await asyncio.sleep(0.1)
+            assert telegram.inbox(reader.id) == []
+            locker.execute("ROLLBACK")
+            await telegram.wait_for(reader.id, 1, timeout=30)
+            await asyncio.sleep(2.5)  # a repeat would come within one poll
+    finally:
+        locker.close()
+    assert len(telegram.inbox(reader.id)) == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
