@@ -140,14 +140,25 @@ def scale(tmp: Path) -> bool:
             scope, metric = _follows(i)
             subscribe(store, chat, scope, metric, "zh" if i % 2 else "en")
 
+        running: list[subprocess.Popen[bytes]] = []
+
         def imports() -> None:
+            """Returns at the commit (the CLI goes on to print its report meanwhile)."""
             start = time.monotonic()
             cmd = [str(CLI), "--db", str(db), "import", str(data)]
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            before = store.latest_revision()
+            cli = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+            running.append(cli)
+            while store.latest_revision() == before:
+                if cli.poll() is not None:
+                    raise RuntimeError(f"the import failed ({cli.returncode})")
+                time.sleep(0.05)
             print(f"  (import of {SCALE_COMPANIES:,} companies: {time.monotonic() - start:.1f} s)")
 
         with RssSampler() as rss:
             imported = asyncio.run(deliver(tg, store, chats, imports))
+        for cli in running:
+            cli.wait()
         ok = report(f"scale, {SCALE_COMPANIES:,} new companies", tg, chats, imported)
         print(f"  bot memory (peak RSS): {rss.peak_mb:.0f} MB (target <= {MAX_RSS_MB:.0f} MB)")
         return ok and rss.peak_mb <= MAX_RSS_MB
