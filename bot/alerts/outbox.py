@@ -29,6 +29,8 @@ PRIVATE_GAP_S = 1.0  # Telegram: about one message a second in a private chat
 GROUP_GAP_S = 3.0  # and 20 a minute in a group (negative chat ids)
 OPEN = "('pending', 'sending')"
 UNRANKED = 10**9  # sorts after every rank: a company that left the ranking
+RANKED_KEPT = 32  # (revision, subscriptions) lists kept: a few per revision in practice
+_RANKED: dict[tuple[str, int, tuple[tuple[str, str], ...]], list[str]] = {}
 # The events of revision :revision that chat :chat follows (by its subscriptions now).
 FOLLOWED = (
     "e.revision_id = :revision AND EXISTS"
@@ -121,12 +123,7 @@ def _contents(
     """What the chat follows of the revision now, as the message shows it: the events of the
     best-ranked companies (a company ranks by its best new rank). None when it follows none."""
     keys = {"revision": revision, "chat": chat_id, "unranked": UNRANKED}
-    ranked = db.execute(
-        f"SELECT e.company FROM alert_events e WHERE {FOLLOWED}"
-        " GROUP BY e.company ORDER BY min(coalesce(e.new_rank, :unranked)), e.company",
-        keys,
-    )
-    companies = [c for (c,) in ranked]
+    companies = _ranked_companies(db, keys)
     if not companies:
         return None
     shown = {f"c{i}": c for i, c in enumerate(companies[:MAX_COMPANIES])}
@@ -151,6 +148,36 @@ def _contents(
         companies=len(companies),
         scopes=[c for (c,) in scopes],
     )
+
+
+def _ranked_companies(db: sqlite_utils.Database, keys: dict[str, int]) -> list[str]:
+    """The companies of the revision's events that the chat follows, best new rank first.
+
+    The same for every chat with the same subscriptions, and a revision's events never change,
+    so it is kept by (file, revision, subscriptions): 200 chats following the ranking after an
+    import of 5,000 companies make one scan of its 15,000 events (~15-40 ms), not 200.
+    """
+    follows = tuple(
+        db.execute(
+            "SELECT company, metric FROM subscriptions WHERE chat_id = ? ORDER BY 1, 2",
+            [keys["chat"]],
+        ).fetchall()
+    )
+    key = (_path(db), keys["revision"], follows)
+    if key not in _RANKED:
+        if len(_RANKED) >= RANKED_KEPT:
+            _RANKED.clear()  # old revisions' lists are not asked for again
+        ranked = db.execute(
+            f"SELECT e.company FROM alert_events e WHERE {FOLLOWED}"
+            " GROUP BY e.company ORDER BY min(coalesce(e.new_rank, :unranked)), e.company",
+            keys,
+        )
+        _RANKED[key] = [c for (c,) in ranked]
+    return _RANKED[key]
+
+
+def _path(db: sqlite_utils.Database) -> str:
+    return db.execute("PRAGMA database_list").fetchone()[2]
 
 
 def _ready_at(db: sqlite_utils.Database, chat_id: int) -> float:
