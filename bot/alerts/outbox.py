@@ -29,8 +29,7 @@ PRIVATE_GAP_S = 1.0  # Telegram: about one message a second in a private chat
 GROUP_GAP_S = 3.0  # and 20 a minute in a group (negative chat ids)
 OPEN = "('pending', 'sending')"
 UNRANKED = 10**9  # sorts after every rank: a company that left the ranking
-RANKED_KEPT = 32  # (revision, subscriptions) lists kept: a few per revision in practice
-_RANKED: dict[tuple[str, int, tuple[tuple[str, str], ...]], list[str]] = {}
+FOLLOWED_KEPT = 32  # (revision, subscriptions) kept: a few per revision in practice
 # The events of revision :revision that chat :chat follows (by its subscriptions now).
 FOLLOWED = (
     "e.revision_id = :revision AND EXISTS"
@@ -120,38 +119,30 @@ def _contents(
     lang: Lang,
     attempts: int,
 ) -> Batch | None:
-    """What the chat follows of the revision now, as the message shows it: the events of the
-    best-ranked companies (a company ranks by its best new rank). None when it follows none."""
-    keys = {"revision": revision, "chat": chat_id, "unranked": UNRANKED}
-    companies = _ranked_companies(db, keys)
-    if not companies:
+    """The message as it goes out now; None when the chat follows none of its events."""
+    followed = _followed(db, chat_id, revision)
+    if followed is None:
         return None
-    shown = {f"c{i}": c for i, c in enumerate(companies[:MAX_COMPANIES])}
-    bodies = db.execute(
-        f"SELECT e.body FROM alert_events e WHERE {FOLLOWED}"
-        f" AND e.company IN ({', '.join(':' + k for k in shown)}) ORDER BY e.id",
-        {**keys, **shown},
-    ).fetchall()
-    scopes = db.execute(
-        "SELECT DISTINCT s.company FROM subscriptions s WHERE s.chat_id = :chat AND EXISTS"
-        f" (SELECT 1 FROM alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})"
-        " ORDER BY s.company",
-        keys,
-    )
     return Batch(
         id=message_id,
         chat_id=chat_id,
         revision=revision,
         lang=lang,
         attempts=attempts,
-        events=[AlertEvent.model_validate_json(b) for (b,) in bodies],
-        companies=len(companies),
-        scopes=[c for (c,) in scopes],
+        **followed.model_dump(),
     )
 
 
-def _ranked_companies(db: sqlite_utils.Database, keys: dict[str, int]) -> list[str]:
-    """The companies of the revision's events that the chat follows, best new rank first.
+class _Followed(BaseModel):
+    events: list[AlertEvent]
+    companies: int
+    scopes: list[str]
+
+
+def _followed(db: sqlite_utils.Database, chat_id: int, revision: int) -> _Followed | None:
+    """What the chat follows of the revision, as the message shows it: the events of the
+    best-ranked companies (a company ranks by its best new rank), how many companies in all,
+    and the subscriptions they come from.
 
     The same for every chat with the same subscriptions, and a revision's events never change,
     so it is kept by (file, revision, subscriptions): 200 chats following the ranking after an
@@ -160,24 +151,50 @@ def _ranked_companies(db: sqlite_utils.Database, keys: dict[str, int]) -> list[s
     follows = tuple(
         db.execute(
             "SELECT company, metric FROM subscriptions WHERE chat_id = ? ORDER BY 1, 2",
-            [keys["chat"]],
+            [chat_id],
         ).fetchall()
     )
-    key = (_path(db), keys["revision"], follows)
-    if key not in _RANKED:
-        if len(_RANKED) >= RANKED_KEPT:
-            _RANKED.clear()  # old revisions' lists are not asked for again
-        ranked = db.execute(
-            f"SELECT e.company FROM alert_events e WHERE {FOLLOWED}"
-            " GROUP BY e.company ORDER BY min(coalesce(e.new_rank, :unranked)), e.company",
-            keys,
-        )
-        _RANKED[key] = [c for (c,) in ranked]
-    return _RANKED[key]
+    key = (_path(db), revision, follows)
+    if key not in _FOLLOWED:
+        if len(_FOLLOWED) >= FOLLOWED_KEPT:
+            _FOLLOWED.clear()  # old revisions' messages are not asked for again
+        _FOLLOWED[key] = _read_followed(db, {"revision": revision, "chat": chat_id})
+    return _FOLLOWED[key]
+
+
+def _read_followed(db: sqlite_utils.Database, keys: dict[str, int]) -> _Followed | None:
+    ranked = db.execute(
+        f"SELECT e.company FROM alert_events e WHERE {FOLLOWED}"
+        " GROUP BY e.company ORDER BY min(coalesce(e.new_rank, :unranked)), e.company",
+        {**keys, "unranked": UNRANKED},
+    )
+    companies = [c for (c,) in ranked]
+    if not companies:
+        return None
+    shown = {f"c{i}": c for i, c in enumerate(companies[:MAX_COMPANIES])}
+    bodies = db.execute(
+        f"SELECT e.body FROM alert_events e WHERE {FOLLOWED}"
+        f" AND e.company IN ({', '.join(':' + k for k in shown)}) ORDER BY e.id",
+        {**keys, **shown},
+    )
+    scopes = db.execute(
+        "SELECT DISTINCT s.company FROM subscriptions s WHERE s.chat_id = :chat AND EXISTS"
+        f" (SELECT 1 FROM alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})"
+        " ORDER BY s.company",
+        keys,
+    )
+    return _Followed(
+        events=[AlertEvent.model_validate_json(b) for (b,) in bodies],
+        companies=len(companies),
+        scopes=[c for (c,) in scopes],
+    )
 
 
 def _path(db: sqlite_utils.Database) -> str:
     return db.execute("PRAGMA database_list").fetchone()[2]
+
+
+_FOLLOWED: dict[tuple[str, int, tuple[tuple[str, str], ...]], _Followed | None] = {}
 
 
 def _ready_at(db: sqlite_utils.Database, chat_id: int) -> float:
