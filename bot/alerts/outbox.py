@@ -129,7 +129,9 @@ def _contents(
         revision=revision,
         lang=lang,
         attempts=attempts,
-        **followed.model_dump(),
+        events=followed.events,  # shared, not copied: nothing changes an event
+        companies=followed.companies,
+        scopes=followed.scopes,
     )
 
 
