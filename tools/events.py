@@ -23,7 +23,7 @@ from tools.confidence import OrderConfidence, order_confidence
 from tools.history import EventKind, InputChange, Move, diff
 from tools.ranking import ordered, select
 from tools.taxonomy import DEFAULT_METRIC, METRICS
-from tools.universe import Universe
+from tools.universe import Assessment, Universe
 
 
 class Revisions(Protocol):
@@ -91,8 +91,9 @@ def detect(
     it changed places with nobody; the newcomer's event tells the story.
     """
     events: dict[str, AlertEvent] = {}
+    chosen = select(after, None, None)  # assessed once for every metric: seconds at 5,000
     for metric in dict.fromkeys(metrics):
-        ranks = new_ranks(after, metric)
+        ranks = new_ranks(chosen, metric)
         for move in diff(before, after, metric).moves:
             for kind in move.kinds:
                 if kind == "order" and move.old_rank is not None and not move.passed:
@@ -102,9 +103,8 @@ def detect(
     return list(events.values())
 
 
-def new_ranks(universe: Universe, metric: str) -> dict[str, int]:
-    """Each company's rank by a metric (each company's latest period)."""
-    chosen = select(universe, None, None)
+def new_ranks(chosen: list[Assessment], metric: str) -> dict[str, int]:
+    """Each company's rank by a metric, among `chosen` (each company's latest period)."""
     return {chosen[i].company.id: rank for rank, i in enumerate(ordered(chosen, metric), 1)}
 
 
