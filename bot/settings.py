@@ -19,7 +19,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.text.i18n import Lang, detect
 
@@ -133,7 +133,8 @@ class Settings(BaseSettings):
     telegram_base_url: Annotated[str | None, Unset] = Field(
         None, validation_alias="TELEGRAM_API_BASE_URL"
     )
-    admin_user_ids: Annotated[frozenset[int], Unset, BeforeValidator(_ids)] = Field(
+    # NoDecode: a list-like field's environment value is JSON to pydantic-settings ("1, 2" is not)
+    admin_user_ids: Annotated[frozenset[int], Unset, NoDecode, BeforeValidator(_ids)] = Field(
         frozenset(), validation_alias="ADMIN_USER_IDS"
     )
     llm_daily_limit: Annotated[int | None, Unset] = Field(None, validation_alias="LLM_DAILY_LIMIT")

@@ -1,13 +1,16 @@
 """Change detection at import (issue 5): events with deterministic ids, attribution and
-confidence, one outbox row per (subscriber, event), all in the revision's transaction."""
+confidence, one outbox message per following chat (issue 17), all in the revision's
+transaction."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from conftest import company
 
+from bot.alerts.outbox import claim, release_claims
 from bot.alerts.subscriptions import subscribe, unsubscribe
 from tools.events import AlertEvent
 from tools.store import Store
@@ -42,12 +45,14 @@ def events(store: Store) -> dict[str, AlertEvent]:
 
 
 def outbox(store: Store) -> dict[int, set[str]]:
+    """The events of each chat's pending message (claimed, then put back)."""
+    statuses = store.db.execute("SELECT DISTINCT status FROM alert_messages").fetchall()
+    assert set(statuses) <= {("pending",)}
     got: dict[int, set[str]] = {}
-    for chat, event, status in store.db.execute(
-        "SELECT chat_id, event_id, status FROM alert_outbox"
-    ):
-        assert status == "pending"
-        got.setdefault(chat, set()).add(event)
+    while (batch := claim(store, time.time() + 3600)) is not None:
+        assert batch.chat_id not in got, "one message per chat and revision"
+        got[batch.chat_id] = {e.id for e in batch.events}
+    release_claims(store)
     return got
 
 
@@ -91,13 +96,13 @@ def test_events_name_who_moved_why_and_how_sure(tmp_path, make_dataset):
     assert arch.confidence == []
 
 
-def test_one_outbox_row_per_subscriber_and_event(tmp_path, make_dataset):
+def test_one_message_per_following_chat_with_the_events_it_follows(tmp_path, make_dataset):
     store = fresh(tmp_path / "a.db", make_dataset)
     subscribe(store, 1, None, DEFAULT, "en")  # the whole ranking
     subscribe(store, 2, "b", DEFAULT, "zh")
     subscribe(store, 3, "c", DEFAULT, "en")  # c does not move
     subscribe(store, 4, "b", "external_supply_share", "en")
-    subscribe(store, 5, None, DEFAULT, "en")  # both the ranking and b: still one row each
+    subscribe(store, 5, None, DEFAULT, "en")  # both the ranking and b: each event once
     subscribe(store, 5, "b", DEFAULT, "en")
     store.import_dataset(
         b_overtakes_a(make_dataset), author="cli", source_name="2", source_hash="2"
@@ -110,7 +115,10 @@ def test_one_outbox_row_per_subscriber_and_event(tmp_path, make_dataset):
         4: {"r2:archetype:b", "r2:metric:b:external_supply_share"},
         5: default,
     }
-    assert store.db.execute("SELECT lang FROM alert_outbox WHERE chat_id = 2").fetchone() == ("zh",)
+    assert store.db.execute("SELECT lang FROM alert_messages WHERE chat_id = 2").fetchone() == (
+        "zh",
+    )
+    assert store.db.execute("SELECT count(*) FROM alert_messages").fetchone() == (4,)
 
 
 def test_ids_and_bodies_are_deterministic(tmp_path, make_dataset):

@@ -11,7 +11,10 @@ import pytest
 from conftest import company
 
 from bot.alerts import outbox
+from bot.alerts.message import render
 from bot.alerts.subscriptions import of_chat, subscribe, unsubscribe
+from tools.events import detect
+from tools.migrations import MIGRATIONS
 from tools.store import Store
 
 DEFAULT = "self_use_inference_share"
@@ -33,7 +36,7 @@ def changed(tmp_path: Path, make_dataset) -> Store:
 
 
 def status(store: Store, chat_id: int) -> list[str]:
-    rows = store.db.execute("SELECT status FROM alert_outbox WHERE chat_id = ?", [chat_id])
+    rows = store.db.execute("SELECT status FROM alert_messages WHERE chat_id = ?", [chat_id])
     return sorted({s for (s,) in rows})
 
 
@@ -54,7 +57,7 @@ def test_a_crash_between_claim_and_mark_sends_that_message_again(changed):
     batch = outbox.claim(changed, time.time())
     assert batch is not None
     # the process dies here; the next start releases what was in flight
-    assert outbox.release_claims(changed) == 4
+    assert outbox.release_claims(changed) == 1
     again = outbox.claim(changed, time.time())
     assert (again.chat_id, again.attempts) == (batch.chat_id, 2)
     outbox.mark_sent(changed, again, 77, time.time())
@@ -84,7 +87,7 @@ def test_a_chat_that_unsubscribed_gets_nothing_more(changed):
 
 def test_a_gone_chat_ends_its_subscriptions_and_rows(changed):
     batch = outbox.claim(changed, time.time())
-    assert outbox.end_chat(changed, batch.chat_id, "Forbidden: bot was blocked by the user") == 4
+    assert outbox.end_chat(changed, batch.chat_id, "Forbidden: bot was blocked by the user") == 1
     assert of_chat(changed, batch.chat_id) == [] and status(changed, batch.chat_id) == ["dead"]
 
 
@@ -108,3 +111,62 @@ def test_transient_failures_come_back_when_due(changed):
     }
     later = outbox.claim(changed, time.time() + 61)
     assert (later.chat_id, later.attempts) == (batch.chat_id, 2)
+
+
+def test_an_import_of_many_companies_makes_one_message_per_chat(tmp_path, make_dataset):
+    """The outbox grows with chats × revisions (issue 17): 60 newcomers, three chats."""
+    store = Store.open(tmp_path / "many.db", seed=False)
+    first = make_dataset(company("a", 0.6, spread=0.05), company("b", 0.4, 0.25, spread=0.05))
+    store.import_dataset(first, author="cli", source_name="1", source_hash="1")
+    for chat in (1, 2, 3):
+        subscribe(store, chat, None, DEFAULT, "en")
+    many = [company(f"n{i:02d}", 0.3 + i / 100, spread=0.01) for i in range(60)]
+    store.import_dataset(make_dataset(*many), author="cli", source_name="2", source_hash="2")
+    assert store.db.execute("SELECT count(*) FROM alert_events").fetchone() == (60,)
+    assert store.db.execute("SELECT count(*) FROM alert_messages").fetchone() == (3,)
+    batch = outbox.claim(store, time.time())
+    assert batch is not None and batch.companies == 60
+    # only the events the message shows are read: the ten best-ranked newcomers
+    assert [e.company for e in batch.events] == sorted(f"n{i:02d}" for i in range(50, 60))
+    text = render(batch.events, batch.lang, batch.companies)
+    assert "<b>N59</b>" in text and "N49" not in text and "50 more companies" in text
+
+
+def test_a_store_with_the_old_outbox_migrates(tmp_path, make_dataset, monkeypatch):
+    """A store made before messages had their own rows: one row per (chat, event)."""
+    path = tmp_path / "old.db"
+    monkeypatch.setattr("tools.store.MIGRATIONS", MIGRATIONS[:6])
+    old = Store.open(path, seed=False)
+    old.revision_hooks = []  # this build's hook writes the new tables
+    first = make_dataset(company("a", 0.6, spread=0.05), company("b", 0.4, 0.25, spread=0.05))
+    old.import_dataset(first, author="cli", source_name="1", source_hash="1")
+    second = make_dataset(company("b", 0.7, 0.05, spread=0.05))
+    old.import_dataset(second, author="cli", source_name="2", source_hash="2")
+    found = detect(old.universe(1), old.universe(2), 2, [DEFAULT])
+    with old.write() as db:
+        for e in found:
+            db.execute(
+                "INSERT INTO alert_events (id, revision_id, kind, company, metric, body)"
+                " VALUES (?, 2, ?, ?, ?, ?)",
+                [e.id, e.kind, e.company, e.metric, e.model_dump_json()],
+            )
+            for chat, status, sent_at in ((1, "pending", None), (2, "sent", 1000.0)):
+                db.execute(
+                    "INSERT INTO alert_outbox (chat_id, event_id, revision_id, lang, status,"
+                    " attempts, due_at, sent_at) VALUES (?, ?, 2, 'zh', ?, 1, 5.0, ?)",
+                    [chat, e.id, status, sent_at],
+                )
+    old.close()
+    monkeypatch.undo()
+    store = Store.open(path, seed=False)
+    subscribe(store, 1, None, DEFAULT, "zh")
+    rows = store.db.execute(
+        "SELECT chat_id, status, sent_at FROM alert_messages ORDER BY chat_id"
+    ).fetchall()
+    assert rows == [(1, "pending", None), (2, "sent", 1000.0)]
+    assert store.db.execute("SELECT count(*) FROM alert_outbox").fetchone() == (0,)
+    batch = outbox.claim(store, time.time())
+    assert batch is not None and batch.chat_id == 1 and len(batch.events) == len(found) == 4
+    assert batch.events[0].new_rank is not None
+    ranks = store.db.execute("SELECT new_rank FROM alert_events ORDER BY id").fetchall()
+    assert ranks == [(e.new_rank,) for e in sorted(found, key=lambda e: e.id)]

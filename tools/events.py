@@ -3,9 +3,10 @@
 At every import that adds a revision (CLI or admin upload), the ranking before and after is
 diffed (tools.history.diff) for the default metric and for every metric a subscription uses.
 Each order change, archetype change and metric move becomes an event with a deterministic id,
-and every chat subscribed to it gets one outbox row. This runs inside the import's write
-transaction (a Store revision hook), so the revision, its events and their outbox rows commit
-together or not at all; the bot's alerts job sends the rows (bot/alerts/).
+and every chat that follows some event of the revision gets one outbox row: its message. This
+runs inside the import's write transaction (a Store revision hook), so the revision, its
+events and their messages commit together or not at all; the bot's alerts job sends the
+messages (bot/alerts/).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tools.confidence import OrderConfidence, order_confidence
 from tools.history import EventKind, InputChange, Move, diff
 from tools.ranking import ordered, select
 from tools.taxonomy import DEFAULT_METRIC, METRICS
-from tools.universe import Universe
+from tools.universe import Assessment, Universe
 
 
 class Revisions(Protocol):
@@ -90,8 +91,9 @@ def detect(
     it changed places with nobody; the newcomer's event tells the story.
     """
     events: dict[str, AlertEvent] = {}
+    chosen = select(after, None, None)  # assessed once for every metric: seconds at 5,000
     for metric in dict.fromkeys(metrics):
-        ranks = new_ranks(after, metric)
+        ranks = new_ranks(chosen, metric)
         for move in diff(before, after, metric).moves:
             for kind in move.kinds:
                 if kind == "order" and move.old_rank is not None and not move.passed:
@@ -101,9 +103,8 @@ def detect(
     return list(events.values())
 
 
-def new_ranks(universe: Universe, metric: str) -> dict[str, int]:
-    """Each company's rank by a metric (each company's latest period)."""
-    chosen = select(universe, None, None)
+def new_ranks(chosen: list[Assessment], metric: str) -> dict[str, int]:
+    """Each company's rank by a metric, among `chosen` (each company's latest period)."""
     return {chosen[i].company.id: rank for rank, i in enumerate(ordered(chosen, metric), 1)}
 
 
@@ -152,7 +153,7 @@ def _confidence(move: Move, after: Universe) -> list[Confidence]:
 
 
 def record_changes(store: Revisions, previous: int | None, revision: int) -> None:
-    """Store revision hook: write the revision's events and an outbox row per subscriber."""
+    """Store revision hook: write the revision's events and a message per following chat."""
     db = store.db
     if previous is None or not db.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone():
         return  # nothing to compare with, or nobody to tell (a bulk import stays fast)
@@ -177,6 +178,7 @@ def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
             "kind": e.kind,
             "company": e.company,
             "metric": e.metric,
+            "new_rank": e.new_rank,
             "body": e.model_dump_json(),
             "created_at": created,
         }
@@ -186,18 +188,19 @@ def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
 
 # A chat follows an event when it subscribed to the whole ranking ('') or to the event's
 # company, by the event's metric; an archetype change concerns every metric. (Subscriptions
-# `s`, events `e`: the outbox checks it again before sending, for chats that unsubscribed.)
+# `s`, events `e`: the outbox asks again when it sends, for chats that changed since.)
 FOLLOWS = "s.company IN ('', e.company) AND (e.kind = 'archetype' OR s.metric = e.metric)"
 
 
 def fan_out(db: sqlite_utils.Database, revision: int) -> int:
-    """One pending outbox row per (following chat, event); returns how many were added."""
+    """One pending message per chat that follows some event of the revision (which events
+    it carries is looked up when it is sent); returns how many were added."""
     sql = f"""
-        INSERT OR IGNORE INTO alert_outbox
-            (chat_id, event_id, revision_id, lang, status, attempts, due_at)
-        SELECT s.chat_id, e.id, e.revision_id, min(s.lang), 'pending', 0, :now
-        FROM alert_events e JOIN subscriptions s ON {FOLLOWS}
-        WHERE e.revision_id = :revision
-        GROUP BY s.chat_id, e.id ORDER BY s.chat_id, e.id
+        INSERT OR IGNORE INTO alert_messages
+            (chat_id, revision_id, lang, status, attempts, due_at)
+        SELECT s.chat_id, :revision, min(s.lang), 'pending', 0, :now
+        FROM subscriptions s
+        WHERE EXISTS (SELECT 1 FROM alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})
+        GROUP BY s.chat_id ORDER BY s.chat_id
     """
     return db.execute(sql, {"now": time.time(), "revision": revision}).rowcount

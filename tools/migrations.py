@@ -133,6 +133,49 @@ def m006_display_names(db: sqlite_utils.Database) -> None:
     )
 
 
+def m007_alert_messages(db: sqlite_utils.Database) -> None:
+    """The outbox as one row per message (chat, revision) instead of one per (chat, event):
+    5,000 new companies for 200 subscribers made a million rows, and every claim read all of
+    a chat's. Which events a message carries is looked up when it is sent. Each event keeps
+    its new rank as a column, so the top of a long alert is chosen without reading bodies.
+
+    Open rows move over as one message each; settled ones too, for the per-chat gap (their
+    last send time). The old table stays, emptied: later migrations only add tables and
+    columns (storefile.Identity.readable_by)."""
+    db.table("alert_messages").create(
+        {
+            "id": int,
+            "chat_id": int,
+            "revision_id": int,
+            "lang": str,
+            "status": str,  # pending, sending, sent, dead, failed, dropped: see bot/alerts/outbox.py
+            "attempts": int,
+            "due_at": float,  # unix time
+            "sent_at": float,
+            "message_id": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("revision_id", "revisions", "id")],
+    )
+    db.table("alert_messages").create_index(["chat_id", "revision_id"], unique=True)
+    db.table("alert_messages").create_index(["status", "due_at"])
+    db.execute(
+        """INSERT INTO alert_messages
+            (chat_id, revision_id, lang, status, attempts, due_at, sent_at, message_id, error)
+        SELECT chat_id, revision_id, min(lang),
+            CASE WHEN max(status IN ('pending', 'sending')) THEN 'pending' ELSE max(status) END,
+            max(attempts), min(due_at), max(sent_at), max(message_id), max(error)
+        FROM alert_outbox GROUP BY chat_id, revision_id ORDER BY min(id)"""
+    )
+    db.execute("DELETE FROM alert_outbox")
+    db.table("alert_events").add_column("new_rank", int)
+    db.execute("UPDATE alert_events SET new_rank = json_extract(body, '$.new_rank')")
+    # Covers the outbox's "which companies, best rank first" over a revision's events: read
+    # from the index alone, not from rows that carry the events' bodies (5x faster at 15,000).
+    db.table("alert_events").create_index(["revision_id", "company", "kind", "metric", "new_rank"])
+
+
 MIGRATIONS: list[Migration] = [
     m001_versioned_records,
     m002_conversations,
@@ -140,4 +183,5 @@ MIGRATIONS: list[Migration] = [
     m004_alerts,
     m005_snapshot_numbers,
     m006_display_names,
+    m007_alert_messages,
 ]

@@ -22,8 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from pysqlite3.dbapi2 import OperationalError
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -32,6 +31,7 @@ from telegram.request import HTTPXRequest
 from bot.alerts import message as alert_message
 from bot.alerts import outbox
 from bot.settings import TelegramSettings
+from tools.errors import StoreBusy
 from tools.store import Store
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,11 @@ class Delivery:
         if self._lock.locked():
             return  # the run in progress will see the new rows
         async with self._lock:
-            await self._housekeeping()
+            try:
+                await self._housekeeping()
+            except StoreBusy as exc:  # an import holds the lock: the next tick tries again
+                log.warning("alerts housekeeping put off: %s", exc)
+                return
             more = await self.drain()
         if more and context.job_queue is not None:
             context.job_queue.run_once(self.run, 0, name="alerts-more")
@@ -109,7 +113,7 @@ class Delivery:
                 await self.pace.wait()
                 try:
                     batch = await asyncio.to_thread(outbox.claim, self.store, time.time())
-                except OperationalError as exc:  # an import holds the lock: next tick
+                except StoreBusy as exc:  # an import held the lock past the timeout: next tick
                     log.warning("could not claim an alert: %s", exc)
                     return False
                 if batch is None:
@@ -119,7 +123,8 @@ class Delivery:
 
     async def _send(self, bot: Bot, batch: outbox.Batch) -> None:
         try:
-            text = alert_message.render(batch.events, batch.lang)
+            text = alert_message.render(batch.events, batch.lang, batch.companies)
+            buttons = alert_message.unsubscribe_buttons(batch.scopes, batch.events, batch.lang)
         except Exception as exc:  # a bug: keep one bad alert from blocking the queue
             log.exception("the alert for chat %s could not be rendered", batch.chat_id)
             await self._write(outbox.mark_failed, batch, repr(exc))
@@ -130,6 +135,7 @@ class Delivery:
                 text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=_keyboard(buttons),
             )
         except TelegramError as exc:
             await self._refused(batch, exc)
@@ -144,7 +150,7 @@ class Delivery:
             try:
                 await asyncio.to_thread(settle, self.store, *args)
                 return
-            except OperationalError as exc:
+            except StoreBusy as exc:
                 if attempt == WRITE_TRIES - 1:
                     raise
                 log.warning("the outbox is busy (%s); trying again", exc)
@@ -176,6 +182,11 @@ class Delivery:
         self._flooded_chat = batch.chat_id
         log.warning("flood wait %.0fs for chat %s", seconds, batch.chat_id)
         await self._write(outbox.retry_later, batch, time.time() + seconds, "429 flood wait")
+
+
+def _keyboard(buttons: list[alert_message.Button]) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in buttons]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _seconds(value: int | dt.timedelta) -> float:

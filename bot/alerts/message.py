@@ -6,6 +6,8 @@ values and period, archetype, how sure the new order is, and which inputs change
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from bot.text import fmt, terms
 from bot.text.changes import input_changes
 from bot.text.i18n import Lang, t
@@ -17,18 +19,47 @@ from tools.taxonomy import ARCHETYPES, METRICS
 MAX_COMPANIES = 10  # a longer list would bury the news; /rank has the rest
 MAX_INPUTS = 4
 MAX_PAIRS = 3
+MAX_BUTTONS = 3
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit on a button's data
+UNSUBSCRIBE = "unsub"  # the chat's 🔕 action (bot.telegram.following.toast answers it)
 
 
-def render(events: list[AlertEvent], lang: Lang) -> str:
-    """The whole alert for one chat and one revision."""
-    companies = _by_company(events)
+class Button(NamedTuple):
+    label: str
+    data: str
+
+
+def render(events: list[AlertEvent], lang: Lang, companies: int | None = None) -> str:
+    """The whole alert for one chat and one revision. `companies` counts the companies it
+    concerns when `events` are those of the first MAX_COMPANIES only (as the outbox reads
+    them: an import of 5,000 companies makes that many events)."""
+    groups = _by_company(events)
+    more = (len(groups) if companies is None else companies) - MAX_COMPANIES
     lines = [f"<b>{esc(t('alert_title', lang, revision=events[0].revision))}</b>"]
-    for group in companies[:MAX_COMPANIES]:
+    for group in groups[:MAX_COMPANIES]:
         lines += ["", *_block(group, lang)]
-    if len(companies) > MAX_COMPANIES:
-        lines += ["", esc(t("alert_more", lang, n=len(companies) - MAX_COMPANIES))]
+    if more > 0:
+        lines += ["", esc(t("alert_more", lang, n=more))]
     lines += ["", f"<i>{esc(t('alert_footer', lang))}</i>"]
     return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def unsubscribe_buttons(scopes: list[str], events: list[AlertEvent], lang: Lang) -> list[Button]:
+    """The footer's 🔕, one per subscription the alert comes from ('' the whole ranking, or
+    a company): a tap ends it in place, and the button turns into a 🔔 that undoes it."""
+    names = {e.company: terms.name(e, lang) for e in events}
+    buttons = []
+    for scope in scopes[:MAX_BUTTONS]:
+        data = f"{UNSUBSCRIBE}:{scope}"
+        if len(data.encode()) > CALLBACK_LIMIT:
+            continue  # a company id too long to carry: /unsubscribe, in the footer, still works
+        label = (
+            t("btn_remove", lang, name=names.get(scope, scope))
+            if scope
+            else t("btn_alert_stop", lang)
+        )
+        buttons.append(Button(label, data))
+    return buttons
 
 
 def _by_company(events: list[AlertEvent]) -> list[list[AlertEvent]]:

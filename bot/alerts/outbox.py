@@ -1,10 +1,12 @@
-"""The alerts outbox: rows to send, claimed and settled one message at a time.
+"""The alerts outbox: one row per message, a (chat, revision), claimed and settled in turn.
 
-A message is every pending row of one (chat, revision). It is claimed (status 'sending') in
-one transaction, sent, then settled (sent, retry later, dead, failed) in another. A crash
-between the two leaves it 'sending'; `release_claims` puts it back at the next start, so it
-is sent again: at most that one message repeats, and none is lost. Every write takes the
-lock up front (Store.write: BEGIN IMMEDIATE), as the CLI may be importing meanwhile.
+The import writes the revision's events and a pending row for every chat that follows some
+of them (tools.events.fan_out): the rows grow with chats × revisions, however many companies
+changed. A message is claimed (status 'sending') in one transaction, its events read by the
+chat's subscriptions at that moment, sent, then settled (sent, retry later, dead, failed) in
+another. A crash between the two leaves it 'sending'; `release_claims` puts it back at the
+next start, so it is sent again: at most that one message repeats, and none is lost. Every
+write takes the lock up front (Store.write: BEGIN IMMEDIATE), as the CLI may be importing.
 
 A row ends 'sent'; 'dead' when its chat is gone (blocked the bot, deactivated, not found);
 'failed' when Telegram refused the message itself; 'dropped' when the chat unsubscribed
@@ -18,6 +20,7 @@ from __future__ import annotations
 import sqlite_utils
 from pydantic import BaseModel
 
+from bot.alerts.message import MAX_COMPANIES
 from bot.text.i18n import Lang
 from tools.events import FOLLOWS, AlertEvent
 from tools.store import Store
@@ -25,32 +28,43 @@ from tools.store import Store
 PRIVATE_GAP_S = 1.0  # Telegram: about one message a second in a private chat
 GROUP_GAP_S = 3.0  # and 20 a minute in a group (negative chat ids)
 OPEN = "('pending', 'sending')"
+UNRANKED = 10**9  # sorts after every rank: a company that left the ranking
+FOLLOWED_KEPT = 32  # (revision, subscriptions) kept: a few per revision in practice
+# The events of revision :revision that chat :chat follows (by its subscriptions now).
+FOLLOWED = (
+    "e.revision_id = :revision AND EXISTS"
+    f" (SELECT 1 FROM subscriptions s WHERE s.chat_id = :chat AND {FOLLOWS})"
+)
 
 
 class Batch(BaseModel):
-    """One message to send: a chat's pending events of one revision."""
+    """One message to send: a chat's events of one revision (those of the first
+    `message.MAX_COMPANIES` companies; `companies` counts them all)."""
 
+    id: int
     chat_id: int
     revision: int
     lang: Lang
     attempts: int
     events: list[AlertEvent]
+    companies: int
+    scopes: list[str]  # the subscriptions it comes from: '' the whole ranking, or companies
 
 
 def release_claims(store: Store) -> int:
     """Put back messages left 'sending' (the caller knows none is in flight: one bot per
-    database, one delivery run at a time); returns how many rows."""
-    if not store.db.execute("SELECT 1 FROM alert_outbox WHERE status = 'sending'").fetchone():
+    database, one delivery run at a time); returns how many."""
+    if not store.db.execute("SELECT 1 FROM alert_messages WHERE status = 'sending'").fetchone():
         return 0  # the usual case, without taking the write lock
     with store.write() as db:
         return db.execute(
-            "UPDATE alert_outbox SET status = 'pending' WHERE status = 'sending'"
+            "UPDATE alert_messages SET status = 'pending' WHERE status = 'sending'"
         ).rowcount
 
 
 def has_due(store: Store, now: float) -> bool:
     row = store.db.execute(
-        "SELECT 1 FROM alert_outbox WHERE status = 'pending' AND due_at <= ? LIMIT 1", [now]
+        "SELECT 1 FROM alert_messages WHERE status = 'pending' AND due_at <= ? LIMIT 1", [now]
     ).fetchone()
     return row is not None
 
@@ -58,66 +72,136 @@ def has_due(store: Store, now: float) -> bool:
 def claim(store: Store, now: float) -> Batch | None:
     """The next message due, marked 'sending'; None when nothing is due.
 
-    A chat that got a message less than its gap ago is skipped: its rows are put off until
-    the gap has passed (the last send time is in the table, so this holds across restarts).
+    A chat that got a message less than its gap ago is skipped: its messages are put off
+    until the gap has passed (the last send time is in the table, so this holds across
+    restarts). A message none of whose events the chat still follows is dropped.
     """
     with store.write() as db:
         while (due := _next_due(db, now)) is not None:
-            chat_id, revision = due
+            message_id, chat_id, revision, lang, attempts = due
             ready = _ready_at(db, chat_id)
             if ready > now:
                 db.execute(
-                    "UPDATE alert_outbox SET due_at = ? WHERE chat_id = ? AND status = 'pending'"
+                    "UPDATE alert_messages SET due_at = ? WHERE chat_id = ? AND status = 'pending'"
                     " AND due_at < ?",
                     [ready, chat_id, ready],
                 )
                 continue
-            _drop_unfollowed(db, chat_id, revision)
-            rows = db.execute(
-                "SELECT o.lang, o.attempts, e.body FROM alert_outbox o"
-                " JOIN alert_events e ON e.id = o.event_id WHERE o.chat_id = ?"
-                " AND o.revision_id = ? AND o.status = 'pending' ORDER BY o.id",
-                [chat_id, revision],
-            ).fetchall()
-            if rows:
+            batch = _contents(db, message_id, chat_id, revision, lang, attempts + 1)
+            if batch is None:
                 db.execute(
-                    "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1"
-                    " WHERE chat_id = ? AND revision_id = ? AND status = 'pending'",
-                    [chat_id, revision],
+                    "UPDATE alert_messages SET status = 'dropped', error = 'unsubscribed' WHERE id = ?",
+                    [message_id],
                 )
-                return Batch(
-                    chat_id=chat_id,
-                    revision=revision,
-                    lang=rows[0][0],
-                    attempts=max(r[1] for r in rows) + 1,
-                    events=[AlertEvent.model_validate_json(r[2]) for r in rows],
-                )
+                continue
+            db.execute(
+                "UPDATE alert_messages SET status = 'sending', attempts = ? WHERE id = ?",
+                [batch.attempts, message_id],
+            )
+            return batch
     return None
 
 
-def _next_due(db: sqlite_utils.Database, now: float) -> tuple[int, int] | None:
-    """(chat, revision) of the oldest pending row that is due."""
+def _next_due(db: sqlite_utils.Database, now: float) -> tuple[int, int, int, Lang, int] | None:
+    """The oldest pending message that is due: an index seek on (status, due_at, id)."""
     return db.execute(
-        "SELECT chat_id, revision_id FROM alert_outbox WHERE status = 'pending'"
-        " AND due_at <= ? ORDER BY due_at, id LIMIT 1",
+        "SELECT id, chat_id, revision_id, lang, attempts FROM alert_messages"
+        " WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT 1",
         [now],
     ).fetchone()
 
 
-def _drop_unfollowed(db: sqlite_utils.Database, chat_id: int, revision: int) -> None:
-    """Rows of events the chat no longer follows (it unsubscribed since) are not sent."""
-    db.execute(
-        "UPDATE alert_outbox SET status = 'dropped', error = 'unsubscribed'"
-        " WHERE chat_id = ? AND revision_id = ? AND status = 'pending' AND NOT EXISTS ("
-        f" SELECT 1 FROM alert_events e JOIN subscriptions s ON {FOLLOWS}"
-        " WHERE e.id = alert_outbox.event_id AND s.chat_id = alert_outbox.chat_id)",
-        [chat_id, revision],
+def _contents(
+    db: sqlite_utils.Database,
+    message_id: int,
+    chat_id: int,
+    revision: int,
+    lang: Lang,
+    attempts: int,
+) -> Batch | None:
+    """The message as it goes out now; None when the chat follows none of its events."""
+    followed = _followed(db, chat_id, revision)
+    if followed is None:
+        return None
+    return Batch(
+        id=message_id,
+        chat_id=chat_id,
+        revision=revision,
+        lang=lang,
+        attempts=attempts,
+        events=followed.events,  # shared, not copied: nothing changes an event
+        companies=followed.companies,
+        scopes=followed.scopes,
     )
+
+
+class _Followed(BaseModel):
+    events: list[AlertEvent]
+    companies: int
+    scopes: list[str]
+
+
+def _followed(db: sqlite_utils.Database, chat_id: int, revision: int) -> _Followed | None:
+    """What the chat follows of the revision, as the message shows it: the events of the
+    best-ranked companies (a company ranks by its best new rank), how many companies in all,
+    and the subscriptions they come from.
+
+    The same for every chat with the same subscriptions, and a revision's events never change,
+    so it is kept by (file, revision, subscriptions): 200 chats following the ranking after an
+    import of 5,000 companies make one scan of its 15,000 events (~15-40 ms), not 200.
+    """
+    follows = tuple(
+        db.execute(
+            "SELECT company, metric FROM subscriptions WHERE chat_id = ? ORDER BY 1, 2",
+            [chat_id],
+        ).fetchall()
+    )
+    key = (_path(db), revision, follows)
+    if key not in _FOLLOWED:
+        if len(_FOLLOWED) >= FOLLOWED_KEPT:
+            _FOLLOWED.clear()  # old revisions' messages are not asked for again
+        _FOLLOWED[key] = _read_followed(db, {"revision": revision, "chat": chat_id})
+    return _FOLLOWED[key]
+
+
+def _read_followed(db: sqlite_utils.Database, keys: dict[str, int]) -> _Followed | None:
+    ranked = db.execute(
+        f"SELECT e.company FROM alert_events e WHERE {FOLLOWED}"
+        " GROUP BY e.company ORDER BY min(coalesce(e.new_rank, :unranked)), e.company",
+        {**keys, "unranked": UNRANKED},
+    )
+    companies = [c for (c,) in ranked]
+    if not companies:
+        return None
+    shown = {f"c{i}": c for i, c in enumerate(companies[:MAX_COMPANIES])}
+    bodies = db.execute(
+        f"SELECT e.body FROM alert_events e WHERE {FOLLOWED}"
+        f" AND e.company IN ({', '.join(':' + k for k in shown)}) ORDER BY e.id",
+        {**keys, **shown},
+    )
+    scopes = db.execute(
+        "SELECT DISTINCT s.company FROM subscriptions s WHERE s.chat_id = :chat AND EXISTS"
+        f" (SELECT 1 FROM alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})"
+        " ORDER BY s.company",
+        keys,
+    )
+    return _Followed(
+        events=[AlertEvent.model_validate_json(b) for (b,) in bodies],
+        companies=len(companies),
+        scopes=[c for (c,) in scopes],
+    )
+
+
+def _path(db: sqlite_utils.Database) -> str:
+    return db.execute("PRAGMA database_list").fetchone()[2]
+
+
+_FOLLOWED: dict[tuple[str, int, tuple[tuple[str, str], ...]], _Followed | None] = {}
 
 
 def _ready_at(db: sqlite_utils.Database, chat_id: int) -> float:
     (last,) = db.execute(
-        "SELECT max(sent_at) FROM alert_outbox WHERE chat_id = ?", [chat_id]
+        "SELECT max(sent_at) FROM alert_messages WHERE chat_id = ?", [chat_id]
     ).fetchone()
     gap = PRIVATE_GAP_S if chat_id > 0 else GROUP_GAP_S
     return (last or 0.0) + gap
@@ -139,9 +223,8 @@ def mark_failed(store: Store, batch: Batch, error: str) -> None:
 def _settle(store: Store, batch: Batch, assignments: str, values: list[object]) -> None:
     with store.write() as db:
         db.execute(
-            f"UPDATE alert_outbox SET {assignments}"
-            " WHERE chat_id = ? AND revision_id = ? AND status = 'sending'",
-            [*values, batch.chat_id, batch.revision],
+            f"UPDATE alert_messages SET {assignments} WHERE id = ? AND status = 'sending'",
+            [*values, batch.id],
         )
 
 
@@ -151,7 +234,7 @@ def end_chat(store: Store, chat_id: int, error: str) -> int:
     with store.write() as db:
         db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
         return db.execute(
-            f"UPDATE alert_outbox SET status = 'dead', error = ? WHERE chat_id = ?"
+            f"UPDATE alert_messages SET status = 'dead', error = ? WHERE chat_id = ?"
             f" AND status IN {OPEN}",
             [error, chat_id],
         ).rowcount
@@ -164,12 +247,12 @@ def move_chat(store: Store, old: int, new: int) -> None:
         db.execute("UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE chat_id = ?", [new, old])
         db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [old])
         db.execute(
-            "UPDATE OR IGNORE alert_outbox SET chat_id = ?, status = 'pending'"
+            "UPDATE OR IGNORE alert_messages SET chat_id = ?, status = 'pending'"
             f" WHERE chat_id = ? AND status IN {OPEN}",
             [new, old],
         )
         db.execute(
-            "UPDATE alert_outbox SET status = 'dead', error = 'migrated: duplicate'"
+            "UPDATE alert_messages SET status = 'dead', error = 'migrated: duplicate'"
             f" WHERE chat_id = ? AND status IN {OPEN}",
             [old],
         )
@@ -179,7 +262,7 @@ def prune(store: Store, before: float) -> int:
     """Forget settled rows older than `before` (their events stay, as the change log)."""
     with store.write() as db:
         return db.execute(
-            f"DELETE FROM alert_outbox WHERE status NOT IN {OPEN}"
+            f"DELETE FROM alert_messages WHERE status NOT IN {OPEN}"
             " AND coalesce(sent_at, due_at) < ?",
             [before],
         ).rowcount

@@ -21,6 +21,7 @@ import pydantic_core
 import yaml
 from pydantic import BaseModel
 
+from bot.cli import redact
 from bot.settings import Settings, SettingsError
 from bot.text import changes, company, fmt, terms
 from bot.text import evaluation as evaluation_text
@@ -380,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(t("error", args.lang or "en", message=exc), file=sys.stderr)
         return 2
+    redact.mask_output(settings)
     lang: Lang = args.lang or settings.lang
     try:
         args.func(Context(args, settings))
