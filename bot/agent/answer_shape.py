@@ -20,8 +20,9 @@ TOOL_SYNTAX = re.compile(
     r"|\bfunctions\.\w+\s*\(|\b(?:functions|tools)\.\w+\s*:|\[TOOL_CALLS\]",
     re.IGNORECASE,
 )
+ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[a-z]{2,8});", re.IGNORECASE)  # &amp; &#39;
 MARKUP = re.compile(
-    r"&(?:#\d+|#x[0-9a-f]+|[a-z]{2,8});"  # HTML entities: &amp; &#39;
+    rf"{ENTITY.pattern}"
     r"|^\s{0,3}#{1,6}\s"  # a Markdown heading
     r"|\*\*[^*\n]+\*\*|__[^_\n]+__"  # bold
     r"|^\s*\|.*\|\s*$",  # a table row
@@ -46,7 +47,7 @@ def unusable(text: str, question: str, asked: Iterable[str], known: Iterable[str
     None. `asked` are the names of the companies the question is about, `known` all names."""
     if TOOL_SYNTAX.search(text):
         return "tool_syntax"
-    if FIGURE.search(text):
+    if FIGURE.search(ENTITY.sub("", text)):  # &#39; is no figure
         return None  # figures are the grounding gate's to judge
     if MARKUP.search(text):
         return "markup"

@@ -240,12 +240,13 @@ async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
 
 
 async def _fitted(state: TurnState, history: Sequence[Turn]) -> Answer:
-    """The conversation, begun again (once each) without history and with shorter results
-    when the prompt exceeds the model's context, and without tools when the server has none."""
+    """The conversation, begun again (once each) when the prompt exceeds the model's context
+    (no history, shorter results, and no tool definitions beside prefetched results: they
+    alone cost ~1,200 tokens) and without tools when the server has none."""
     from bot.agent.client import LLMUnavailable, takes_tools
 
     while True:
-        state.tools = takes_tools(state.settings)
+        state.tools = takes_tools(state.settings) and not (state.small and state.prefetched)
         try:
             return await _converse(state, [] if state.small else history)
         except LLMUnavailable as exc:
