@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-
 _RESULT_LINE = re.compile(r"^[a-z_]+: (\{.*\})$", re.MULTILINE)
 
 
