@@ -28,7 +28,11 @@ MARKUP = re.compile(
     r"|^\s*\|.*\|\s*$",  # a table row
     re.IGNORECASE | re.MULTILINE,
 )
-FIGURE = re.compile(r"[0-9０-９一二三四五六七八九十两半]|\b(?:half|third|quarter|twice|double)\b")
+# Chinese numerals count with a measure only: 一个 ("a", "one") is in most sentences.
+FIGURE = re.compile(
+    r"[0-9０-９]|[一二三四五六七八九十两][成倍名位亿万]|第[一二三四五六七八九十]|百分之|一半"
+    r"|\b(?:half|third|quarter|twice|double)\b"
+)
 _WORD = re.compile(r"[a-z]{4,}")
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 # Question words that say nothing about its subject.
