@@ -70,6 +70,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    content_type: str = "application/json"
 
 
 Script = Callable[[Request], Reply]
@@ -168,6 +169,32 @@ def no_tools(request: Request) -> Reply | None:
     return None
 
 
+def streamed(reply: Reply) -> Reply:
+    """The reply as a streaming-only proxy sends it, asked or not: server-sent events of
+    chunks, content in two pieces, each tool call's name and arguments in pieces."""
+    if not isinstance(reply.body, dict) or "choices" not in reply.body:
+        return reply
+    choice = reply.body["choices"][0]
+    message = choice["message"]
+    content = message.get("content") or ""
+    half = len(content) // 2
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": content[:half]}]
+    deltas.append({"content": content[half:]})
+    for i, call in enumerate(message.get("tool_calls") or []):
+        function = call["function"]
+        first = {"index": i, "id": call.get("id"), "function": {"name": function["name"]}}
+        deltas.append({"tool_calls": [first]})
+        deltas.append(
+            {"tool_calls": [{"index": i, "function": {"arguments": function["arguments"]}}]}
+        )
+    chunks = [
+        {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": d}]} for d in deltas
+    ]
+    chunks[-1]["choices"][0]["finish_reason"] = choice["finish_reason"]
+    events = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return Reply(events, content_type="text/event-stream")
+
+
 class FakeOpenAI:
     """Serves /v1/chat/completions from a script in a background thread."""
 
@@ -208,7 +235,7 @@ class FakeOpenAI:
                 data = payload.encode()
                 try:
                     self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", reply.content_type)
                     self.send_header("Content-Length", str(len(data)))
                     for name, value in reply.headers.items():
                         self.send_header(name, value)

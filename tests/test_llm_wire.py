@@ -18,6 +18,7 @@ from fake_openai import (
     honest,
     llama_cpp,
     no_tools,
+    streamed,
     tool_call,
 )
 from test_agent_cli import cli
@@ -207,3 +208,17 @@ async def test_an_answer_that_is_no_answer_is_replaced_by_the_offline_one(llm, s
     a = await ask(RANK_Q, store=store)
     assert a.mode == "offline" and a.fallback == "unusable"
     assert a.note == t("note_llm_unusable", "en") and "Xiaomi ranks #" in a.text
+
+
+async def test_a_streaming_only_proxy_is_read_as_one_completion(llm, store: Store):
+    server = llm(lambda r: streamed(honest(r)))
+    a = await ask(VAGUE_Q, store=store)  # a tool call, then the answer, both streamed
+    assert a.mode == "llm" and a.llm_requests == 2 and [c.name for c in a.tool_calls] == ["rank"]
+    assert server.requests[1].messages[-2]["tool_calls"][0]["id"] == "call_rank"
+    assert "Salesforce 85%" in a.text
+
+
+async def test_a_reply_that_is_neither_json_nor_a_stream_is_an_llm_error(llm, store: Store):
+    llm(lambda r: Reply("<html>bad gateway</html>", content_type="text/html"))
+    a = await ask(RANK_Q, store=store)
+    assert a.mode == "offline" and a.fallback == "llm_error"

@@ -4,12 +4,14 @@ and a request that retries timeouts, 429s and 5xx (honouring Retry-After) within
 The SDK's own retries are off (max_retries=0) so tenacity alone decides and attempts don't
 multiply. Errors that waiting will not fix are not retried: an account out of quota, a prompt
 longer than the model's context, a server without tool support. The last is remembered for
-the process, so later questions go to that endpoint as plain completions at once.
+the process, so later questions go to that endpoint as plain completions at once. A proxy
+that streams although no stream was asked for is read all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import re
@@ -201,6 +203,44 @@ async def _create(
         )
     finally:
         counter.seconds += time.monotonic() - started
+    if isinstance(response, str):  # the SDK's reading of a body that is not JSON
+        return assembled(response)
     if not response.choices or response.choices[0].message is None:
         raise LLMUnavailable("error", "response without choices")
     return response.choices[0]
+
+
+FINISHES = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
+
+
+def assembled(body: str) -> Choice:
+    """The completion a streaming-only proxy sent as server-sent events although no stream
+    was asked for: its content and tool-call pieces joined (anything else is unreadable)."""
+    events = [line[5:].strip() for line in body.splitlines() if line.startswith("data:")]
+    chunks = [json.loads(e) for e in events if e and e != "[DONE]"]
+    if not chunks:
+        raise LLMUnavailable("error", "unreadable response (not JSON)")
+    text: list[str] = []
+    calls: dict[int, dict[str, str]] = {}
+    finish = "stop"
+    for choice in (c for chunk in chunks for c in chunk.get("choices", [])[:1]):
+        delta = choice.get("delta") or {}
+        text.append(delta.get("content") or "")
+        for piece in delta.get("tool_calls") or []:
+            call = calls.setdefault(piece.get("index", 0), {"id": "", "name": "", "arguments": ""})
+            function = piece.get("function") or {}
+            call["id"] = piece.get("id") or call["id"]
+            call["name"] += function.get("name") or ""
+            call["arguments"] += function.get("arguments") or ""
+        finish = choice.get("finish_reason") or finish
+    tool_calls = [
+        {
+            "id": c["id"],
+            "type": "function",
+            "function": {"name": c["name"], "arguments": c["arguments"]},
+        }
+        for c in calls.values()
+    ]
+    message = {"role": "assistant", "content": "".join(text), "tool_calls": tool_calls or None}
+    finish = finish if finish in FINISHES else "stop"
+    return Choice.model_validate({"index": 0, "message": message, "finish_reason": finish})
