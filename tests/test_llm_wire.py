@@ -131,6 +131,17 @@ async def test_a_server_without_tools_gets_plain_completions_from_then_on(llm, s
     assert "tools" not in server.requests[2].body  # found out once, for the process
 
 
+async def test_a_server_that_parses_no_tool_calls_is_found_out_once(llm, store: Store):
+    """A tool call written as text means the server parses none: plain completions then."""
+    written = '<tool_call>{"name": "rank", "arguments": {}}</tool_call>'
+    server = llm(lambda r: completion(written) if "tools" in r.body else honest(r))
+    a = await ask(RANK_Q, store=store, chat_id="a")
+    assert a.mode == "llm" and "Salesforce 85%" in a.text and len(server.requests) == 2
+    assert "tools" in server.requests[0].body and "tools" not in server.requests[1].body
+    await ask("阿里算是卖水的还是用水的?", store=store, chat_id="b")
+    assert "tools" not in server.requests[2].body
+
+
 async def test_tool_calls_without_ids_or_type_are_answered(llm, store: Store):
     bare = {"function": {"name": "rank", "arguments": "{}"}}
     server = llm(sequence(completion(tool_calls=[bare]), honest))

@@ -90,6 +90,13 @@ def takes_tools(settings: LLMSettings) -> bool:
     return (settings.base_url, settings.model) not in _text_only
 
 
+def takes_no_tools(settings: LLMSettings, why: str) -> LLMUnavailable:
+    """Remember that the endpoint takes no tools; the error that says so."""
+    log.warning("%s takes no tools (%s); plain completions from now on", settings.model, why)
+    _text_only.add((settings.base_url, settings.model))
+    return LLMUnavailable("no_tools", why)
+
+
 def _said(exc: openai.APIStatusError) -> str:
     return f"{exc.code or ''} {exc.message} {exc.body}"
 
@@ -172,8 +179,7 @@ async def complete(
     except openai.APIStatusError as exc:
         kind = failure_of(exc)
         if kind == "no_tools":
-            log.warning("%s takes no tools; plain completions from now on", settings.model)
-            _text_only.add((settings.base_url, settings.model))
+            raise takes_no_tools(settings, f"HTTP {exc.status_code}") from None
         raise LLMUnavailable(kind, f"HTTP {exc.status_code}") from None
     except openai.APITimeoutError:
         raise LLMUnavailable("timeout", "request timed out") from None

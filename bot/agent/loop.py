@@ -242,7 +242,7 @@ async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
 async def _fitted(state: TurnState, history: Sequence[Turn]) -> Answer:
     """The conversation, begun again (once each) when the prompt exceeds the model's context
     (no history, shorter results, and no tool definitions beside prefetched results: they
-    alone cost ~1,200 tokens) and without tools when the server has none."""
+    alone cost ~1,200 tokens) and without tools when the server has none or parses none."""
     from bot.agent.client import LLMUnavailable, takes_tools
 
     while True:
@@ -294,8 +294,15 @@ async def _converse(state: TurnState, history: Sequence[Turn]) -> Answer:
         last = rounds >= state.settings.max_tool_rounds or not state.tools
         choice = await _ask(state, last)
         calls = wire.requested(choice.message, rounds + 1) if state.tools else []
+        text = wire.text_of(choice.message, choice.finish_reason)
+        if state.tools and not calls and answer_shape.TOOL_SYNTAX.search(text):
+            from bot.agent.client import takes_no_tools
+
+            # A tool call written as text: the server parses none (vLLM without a parser,
+            # a chat template without tools), so tool results would never come back.
+            raise takes_no_tools(state.settings, "tool call in the text")
         if not calls or last:
-            return await _grounded(state, wire.text_of(choice.message, choice.finish_reason))
+            return await _grounded(state, text)
         rounds += 1
         state.messages.append(wire.assistant_calls(calls, choice.message.content))
         outcomes = await _run_round(state, calls)
