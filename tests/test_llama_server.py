@@ -30,15 +30,13 @@ pytestmark = pytest.mark.realserver
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP = ROOT / "tests" / "llama_server_setup.sh"
-BUDGET = 150.0  # seconds: a 135M model on two shared CPU cores, prompt ~2,000 tokens
-SLACK = 30.0  # process start, the offline rendering, a loaded machine
+BUDGET = 120.0  # seconds: a 135M model on two CPU cores, prompt ~1,700 tokens after the retry
+SLACK = 90.0  # process start and the offline rendering, on a machine shared with other work
 QUESTIONS = [
     ("en", "Where does Xiaomi rank on self-use inference?"),
-    ("en", "Is Alibaba a supplier or a user of compute?"),
     ("en", "Who wins the AI race in the end?"),
     ("zh", "小米的自用推理占比排第几?"),
     ("zh", "阿里算是卖水的还是用水的?"),
-    ("zh", "腾讯和百度谁的自用推理占比更高?"),
 ]
 
 
@@ -139,7 +137,7 @@ async def test_the_telegram_bot_against_llama_cpp(server, telegram, store, monke
     llm = Settings.load().llm
     wang, alice = telegram.user(3001, language_code="zh"), telegram.user(3002)
     async with running_bot(telegram, store, llm=llm):
-        for user, (lang, question) in zip([alice, wang], [QUESTIONS[0], QUESTIONS[3]], strict=True):
+        for user, (lang, question) in zip([alice, wang], [QUESTIONS[0], QUESTIONS[2]], strict=True):
             started = time.monotonic()
             telegram.user_says(user, question)
             replies = await telegram.wait_for(user.id, 1, timeout=BUDGET + SLACK)
