@@ -9,6 +9,7 @@ the offline planner answers from the same tools.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -116,6 +117,11 @@ class TurnState:
     prefetched: list[Outcome] = field(default_factory=list)  # the planner's, sent unasked
     tools: bool = True  # the server takes tool definitions
     small: bool = False  # the prompt overflowed once: no history, shorter results
+
+    @functools.cached_property
+    def names(self) -> tuple[tuple[str, str], ...]:
+        """Every name a company may be written by, with its id (the gate's and the guard's)."""
+        return grounding.names_of(self.ctx.universe)
 
     @property
     def result_chars(self) -> int:
@@ -335,14 +341,13 @@ def _evidence(state: TurnState) -> grounding.Evidence:
         [o.result() for o in found],
         [o.arguments for o in found],
         state.question,
-        grounding.names_of(state.ctx.universe),
+        state.names,
     )
 
 
 def _misshapen(state: TurnState, text: str) -> str | None:
-    names = grounding.names_of(state.ctx.universe)
-    asked = [name for name, cid in names if cid in state.plan.companies]
-    why = answer_shape.unusable(text, state.question, asked, [name for name, _ in names])
+    asked = [name for name, cid in state.names if cid in state.plan.companies]
+    why = answer_shape.unusable(text, state.question, asked, [name for name, _ in state.names])
     if why:
         log.warning("LLM answer for chat %s is not an answer (%s)", state.ctx.chat_id, why)
     return why
