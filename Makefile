@@ -8,7 +8,7 @@ DEMO_DB := $(CURDIR)/.data/demo.db
 # Chinese chart labels need a CJK font; Debian's is installed when we may (root, apt-get).
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: install fonts demo test lint bench bot chat clean i18n
+.PHONY: install fonts demo test test-llm-server lint bench bot chat clean i18n
 
 install: $(VENV)/.installed fonts
 
@@ -60,6 +60,12 @@ demo: install
 test: install
 	$(BIN)/inference-lens check data/*.yaml data/companies/*.yaml > /dev/null
 	$(BIN)/pytest -q
+
+# `ask` and the bot against a real llama.cpp server and a 135M model (cached under
+# ~/.cache/inference-lens: the first run compiles llama.cpp, see README "Local models").
+test-llm-server: install
+	bash tests/llama_server_setup.sh > /dev/null
+	$(BIN)/pytest -q -s -m realserver tests/test_llama_server.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -26,6 +26,7 @@ from bot.text.i18n import Lang, detect
 # Local servers (Ollama, llama.cpp, vLLM) need no key, but the SDK refuses to start without one.
 NO_KEY = "not-needed"
 DEFAULT_TELEGRAM_URL = "https://api.telegram.org/bot"
+MAX_WAIT = 600.0  # seconds: the longest LLM budget or request timeout accepted
 
 
 class SettingsError(ValueError):
@@ -44,8 +45,20 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = None
     base_url: str | None = None
     model: str = "gpt-4o-mini"
-    budget_seconds: float = Field(45.0, gt=0, le=45.0)
-    request_timeout: float = Field(20.0, gt=0)
+    # A cloud model answers in 2-10 s; a small local model on a CPU needs minutes, so the caps
+    # leave room for it (a person waits no longer than ten minutes for any answer).
+    budget_seconds: float = Field(45.0, gt=0, le=MAX_WAIT)
+    # Unset: 20 s, or half the budget when that is longer, so a slow model's one request fits
+    # and a second attempt still can.
+    request_timeout: float = Field(
+        default_factory=lambda data: max(20.0, data.get("budget_seconds", 45.0) / 2),
+        gt=0,
+        le=MAX_WAIT,
+    )
+    # Sent with every request: without a limit a small local model writes until its context
+    # is full, and a server keeps generating an abandoned request on its only slot.
+    max_tokens: int = Field(600, ge=16, le=8192)
+    temperature: float = Field(0.2, ge=0, le=2)
     max_attempts: int = Field(3, ge=1)
     max_tool_rounds: int = Field(4, ge=1, le=4)
 
@@ -127,6 +140,12 @@ class Settings(BaseSettings):
     llm_timeout: Annotated[float | None, Unset] = Field(
         None, validation_alias="INFERENCE_LENS_LLM_TIMEOUT"
     )
+    llm_max_tokens: Annotated[int | None, Unset] = Field(
+        None, validation_alias="INFERENCE_LENS_LLM_MAX_TOKENS"
+    )
+    llm_temperature: Annotated[float | None, Unset] = Field(
+        None, validation_alias="INFERENCE_LENS_LLM_TEMPERATURE"
+    )
     telegram_token: Annotated[SecretStr | None, Unset] = Field(
         None, validation_alias="TELEGRAM_BOT_TOKEN"
     )
@@ -144,9 +163,11 @@ class Settings(BaseSettings):
         """The environment and `.env`, or exactly `env` (tests); SettingsError names the
         variable that is wrong."""
         try:
-            return cls() if env is None else _Given.model_validate_env(env)
+            settings = cls() if env is None else _Given.model_validate_env(env)
         except ValidationError as exc:
             raise SettingsError(_problems(exc, {})) from None
+        _ = settings.llm  # checked now: a value out of range is one clear message at start
+        return settings
 
     @property
     def lang(self) -> Lang:
@@ -161,10 +182,14 @@ class Settings(BaseSettings):
             "model": self.openai_model,
             "budget_seconds": self.llm_budget,
             "request_timeout": self.llm_timeout,
+            "max_tokens": self.llm_max_tokens,
+            "temperature": self.llm_temperature,
         }
         names = {
             "budget_seconds": "INFERENCE_LENS_LLM_BUDGET",
             "request_timeout": "INFERENCE_LENS_LLM_TIMEOUT",
+            "max_tokens": "INFERENCE_LENS_LLM_MAX_TOKENS",
+            "temperature": "INFERENCE_LENS_LLM_TEMPERATURE",
         }
         return _validated(LLMSettings, values, names)
 

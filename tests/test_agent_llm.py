@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fake_openai import (
+    Check,
     FakeOpenAI,
     Reply,
     Request,
@@ -20,6 +21,7 @@ from fake_openai import (
     describe,
     error,
     honest,
+    llama_cpp,
     tool_call,
 )
 
@@ -47,13 +49,21 @@ def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeOpenAI]]:
     """Start a scripted fake server and point the agent at it."""
     servers: list[FakeOpenAI] = []
 
-    def start(script: Callable[[Request], Reply], budget: float = 20.0) -> FakeOpenAI:
-        server = FakeOpenAI(script).__enter__()
+    def start(
+        script: Callable[[Request], Reply],
+        budget: float = 20.0,
+        checks: tuple[Check, ...] = (llama_cpp,),
+        **env: str,
+    ) -> FakeOpenAI:
+        """A server as strict as llama.cpp's unless `checks` says otherwise."""
+        server = FakeOpenAI(script, checks).__enter__()
         servers.append(server)
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("OPENAI_MODEL", "fake-model")
         monkeypatch.setenv("INFERENCE_LENS_LLM_BUDGET", str(budget))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         return server
 
     yield start
@@ -203,7 +213,9 @@ async def test_wrong_arguments_and_unknown_tools_become_errors_the_llm_sees(llm,
 async def test_tool_calls_missing_their_function_are_errors_not_crashes(llm, store: Store):
     llm(sequence(completion(tool_calls=[{"type": "function"}]), honest))
     a = await ask(VAGUE_Q, store=store)
-    assert a.tool_calls[0].result["error"] == "unknown tool ''" and a.mode == "llm"
+    assert a.tool_calls[0].result["error"] == "unknown tool ''"
+    # "I could not look that up." does not address the question: the offline answer instead
+    assert a.mode == "offline" and a.fallback == "unusable"
 
 
 async def test_a_reply_that_is_not_a_chat_completion_gives_the_offline_answer(llm, store: Store):

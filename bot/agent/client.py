@@ -2,21 +2,26 @@
 and a request that retries timeouts, 429s and 5xx (honouring Retry-After) within a deadline.
 
 The SDK's own retries are off (max_retries=0) so tenacity alone decides and attempts don't
-multiply. An account out of quota is not retried: waiting will not fix it.
+multiply. Errors that waiting will not fix are not retried: an account out of quota, a prompt
+longer than the model's context, a server without tool support. The last is remembered for
+the process, so later questions go to that endpoint as plain completions at once. A proxy
+that streams although no stream was asked for is read all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+import re
 import time
 import weakref
 from collections.abc import Callable
 from typing import Any, Literal
 
 import openai
-from openai.types.chat import ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from bot.settings import LLMSettings
@@ -26,7 +31,27 @@ log = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 4.0
 
-Failure = Literal["timeout", "quota", "error"]
+# "context": the prompt does not fit the model's context; "no_tools": the server cannot take
+# tool definitions.
+Failure = Literal["timeout", "quota", "error", "context", "no_tools"]
+
+# How servers word a prompt too long for the context: OpenAI, vLLM and llama-cpp-python
+# ("This model's maximum context length is 2048 tokens"), OpenAI's code, llama.cpp's own
+# server ("the request exceeds the available context size"), llama-cpp-python's engine
+# ("Requested tokens (2100) exceed context window of 2048"), DashScope ("Range of input length").
+_CONTEXT = re.compile(
+    r"maximum context length|context_length_exceeded|exceeds? (?:the )?available context"
+    r"|exceeds? context window|context window of|range of input length|prompt is too long",
+    re.IGNORECASE,
+)
+# How servers say they take no tools: Ollama ("does not support tools"), vLLM ("auto" tool
+# choice requires --enable-auto-tool-choice), LM Studio and proxies ("tools are not supported").
+_NO_TOOLS = re.compile(
+    r"(?:does not|doesn't|do not|don't) support (?:tools|tool|function)"
+    r"|tools? (?:calling |use |choice )?(?:is |are )?not supported|tool choice requires"
+    r"|(?:unsupported|unrecognized|unknown|extra).{0,40}\btools\b",
+    re.IGNORECASE,
+)
 
 
 class LLMUnavailable(Exception):
@@ -57,10 +82,35 @@ def client_for(settings: LLMSettings) -> openai.AsyncOpenAI:
     return per_loop[key]
 
 
-def out_of_quota(exc: BaseException) -> bool:
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    return exc.code == "insufficient_quota" or "insufficient_quota" in str(exc.body)
+# Endpoints (base URL, model) found to take no tool definitions, for the life of the process.
+_text_only: set[tuple[str | None, str]] = set()
+
+
+def takes_tools(settings: LLMSettings) -> bool:
+    return (settings.base_url, settings.model) not in _text_only
+
+
+def takes_no_tools(settings: LLMSettings, why: str) -> LLMUnavailable:
+    """Remember that the endpoint takes no tools; the error that says so."""
+    log.warning("%s takes no tools (%s); plain completions from now on", settings.model, why)
+    _text_only.add((settings.base_url, settings.model))
+    return LLMUnavailable("no_tools", why)
+
+
+def _said(exc: openai.APIStatusError) -> str:
+    return f"{exc.code or ''} {exc.message} {exc.body}"
+
+
+def failure_of(exc: openai.APIStatusError) -> Failure:
+    """Why a server refused: the kinds no retry can fix, else "error"."""
+    said = _said(exc)
+    if exc.code == "insufficient_quota" or "insufficient_quota" in said:
+        return "quota"
+    if exc.status_code in (400, 413, 422, 500) and _CONTEXT.search(said):
+        return "context"
+    if exc.status_code in (400, 404, 422, 500, 501) and _NO_TOOLS.search(said):
+        return "no_tools"
+    return "error"
 
 
 def retryable(exc: BaseException) -> bool:
@@ -69,7 +119,7 @@ def retryable(exc: BaseException) -> bool:
     return (
         isinstance(exc, openai.APIStatusError)
         and exc.status_code in RETRY_STATUS
-        and not out_of_quota(exc)
+        and failure_of(exc) == "error"
     )
 
 
@@ -118,8 +168,8 @@ class Counter:
 
 async def complete(
     settings: LLMSettings, deadline: float, counter: Counter, **request: Any
-) -> ChatCompletionMessage:
-    """One chat completion's message, retried within `deadline` (a time.monotonic() value)."""
+) -> Choice:
+    """One chat completion's choice, retried within `deadline` (a time.monotonic() value)."""
     client = client_for(settings)
     retrying = AsyncRetrying(
         retry=retry_if_exception(retryable),
@@ -130,7 +180,9 @@ async def complete(
     try:
         return await retrying(_create, client, settings, deadline, counter, request)
     except openai.APIStatusError as exc:
-        kind: Failure = "quota" if out_of_quota(exc) else "error"
+        kind = failure_of(exc)
+        if kind == "no_tools":
+            raise takes_no_tools(settings, f"HTTP {exc.status_code}") from None
         raise LLMUnavailable(kind, f"HTTP {exc.status_code}") from None
     except openai.APITimeoutError:
         raise LLMUnavailable("timeout", "request timed out") from None
@@ -146,20 +198,62 @@ async def _create(
     deadline: float,
     counter: Counter,
     request: dict[str, Any],
-) -> ChatCompletionMessage:
+) -> Choice:
     counter.requests += 1
     started = time.monotonic()
     timeout = max(min(settings.request_timeout, deadline - started), 0.1)
     try:
         response = await client.chat.completions.create(
-            model=settings.model, timeout=timeout, **request
+            model=settings.model,
+            timeout=timeout,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+            **request,
         )
     finally:
         counter.seconds += time.monotonic() - started
+    if isinstance(response, str):  # the SDK's reading of a body that is not JSON
+        return assembled(response)
     # Optional in the protocol, and lax servers leave fields out or null: count what is said.
     usage = getattr(response, "usage", None)
     counter.prompt_tokens += getattr(usage, "prompt_tokens", None) or 0
     counter.completion_tokens += getattr(usage, "completion_tokens", None) or 0
-    if not response.choices:
+    if not response.choices or response.choices[0].message is None:
         raise LLMUnavailable("error", "response without choices")
-    return response.choices[0].message
+    return response.choices[0]
+
+
+FINISHES = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
+
+
+def assembled(body: str) -> Choice:
+    """The completion a streaming-only proxy sent as server-sent events although no stream
+    was asked for: its content and tool-call pieces joined (anything else is unreadable)."""
+    events = [line[5:].strip() for line in body.splitlines() if line.startswith("data:")]
+    chunks = [json.loads(e) for e in events if e and e != "[DONE]"]
+    if not chunks:
+        raise LLMUnavailable("error", "unreadable response (not JSON)")
+    text: list[str] = []
+    calls: dict[int, dict[str, str]] = {}
+    finish = "stop"
+    for choice in (c for chunk in chunks for c in chunk.get("choices", [])[:1]):
+        delta = choice.get("delta") or {}
+        text.append(delta.get("content") or "")
+        for piece in delta.get("tool_calls") or []:
+            call = calls.setdefault(piece.get("index", 0), {"id": "", "name": "", "arguments": ""})
+            function = piece.get("function") or {}
+            call["id"] = piece.get("id") or call["id"]
+            call["name"] += function.get("name") or ""
+            call["arguments"] += function.get("arguments") or ""
+        finish = choice.get("finish_reason") or finish
+    tool_calls = [
+        {
+            "id": c["id"],
+            "type": "function",
+            "function": {"name": c["name"], "arguments": c["arguments"]},
+        }
+        for c in calls.values()
+    ]
+    message = {"role": "assistant", "content": "".join(text), "tool_calls": tool_calls or None}
+    finish = finish if finish in FINISHES else "stop"
+    return Choice.model_validate({"index": 0, "message": message, "finish_reason": finish})

@@ -9,7 +9,7 @@ the offline planner answers from the same tools.
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.agent import grounding, memory, planner, prose, registry
+from bot.agent import answer_shape, grounding, memory, planner, prose, registry, wire
 from bot.agent.memory import Turn
 from bot.agent.planner import Plan
 from bot.agent.registry import Outcome, ToolContext
@@ -29,21 +29,30 @@ from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC
 
 if TYPE_CHECKING:  # the client (and openai) loads only when an LLM is configured: cold start
-    from bot.agent.client import ChatCompletionMessage, Counter
+    from bot.agent.client import Choice, Counter
 
 log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 3  # earlier turns sent to the LLM; more cost tokens and rarely help
 HISTORY_CHARS = 600
+# A tool result's length once the prompt overflowed the context: room for a ranking's top
+# rows in a 2,048-token context (llama.cpp's default for small models).
+SMALL_RESULT_CHARS = 1500
 
 
 # Why the LLM was unavailable (client.LLMUnavailable.kind) → the fallback it makes.
-FALLBACKS: dict[str, Fallback] = {"quota": "llm_quota", "timeout": "time_budget"}
+FALLBACKS: dict[str, Fallback] = {
+    "quota": "llm_quota",
+    "timeout": "time_budget",
+    "context": "llm_context",
+}
 NOTES: dict[str, str] = {  # the note under an answer that the LLM did not write
     "llm_error": "note_llm_error",
     "llm_quota": "note_llm_quota",
     "time_budget": "note_llm_timeout",
+    "llm_context": "note_llm_context",
     "empty": "note_llm_empty",
+    "unusable": "note_llm_unusable",
     "grounding": "note_ungrounded",
 }
 
@@ -58,10 +67,19 @@ class ToolCallRecord(BaseModel):
 
 
 # Why an answer is offline: no LLM configured, the user's daily LLM questions spent, the LLM
-# failed or refused (quota), the time budget ran out, it gave no text, or the grounding gate
-# replaced its text with the rendered results.
+# failed or refused (quota), the prompt did not fit its context even shortened, the time
+# budget ran out, it gave no text, its text was no answer (answer_shape), or the grounding
+# gate replaced its text with the rendered results.
 Fallback = Literal[
-    "no_llm", "daily_limit", "llm_error", "llm_quota", "time_budget", "empty", "grounding"
+    "no_llm",
+    "daily_limit",
+    "llm_error",
+    "llm_quota",
+    "llm_context",
+    "time_budget",
+    "empty",
+    "unusable",
+    "grounding",
 ]
 
 
@@ -101,6 +119,18 @@ class TurnState:
     counter: Counter
     messages: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    prefetched: list[Outcome] = field(default_factory=list)  # the planner's, sent unasked
+    tools: bool = True  # the server takes tool definitions
+    small: bool = False  # the prompt overflowed once: no history, shorter results
+
+    @functools.cached_property
+    def names(self) -> tuple[tuple[str, str], ...]:
+        """Every name a company may be written by, with its id (the gate's and the guard's)."""
+        return grounding.names_of(self.ctx.universe)
+
+    @property
+    def result_chars(self) -> int:
+        return SMALL_RESULT_CHARS if self.small else registry.MAX_RESULT_CHARS
 
 
 async def answer(
@@ -228,16 +258,31 @@ async def _with_llm(state: TurnState, history: Sequence[Turn]) -> Answer:
     fallback: Fallback = "time_budget"
     try:
         async with asyncio.timeout(state.settings.budget_seconds):
-            return await _converse(state, history)
+            return await _fitted(state, history)
     except TimeoutError:
         log.warning("LLM answer exceeded the %ss budget", state.settings.budget_seconds)
     except LLMUnavailable as exc:
         log.warning("LLM unavailable (%s: %s); answering offline", exc.kind, exc)
         fallback = FALLBACKS.get(exc.kind, "llm_error")
-    note = t(NOTES[fallback], state.ctx.lang)
-    return await offline(
-        state.plan, state.ctx, fallback=fallback, note=note, requests=state.counter.requests
-    )
+    return await _rendered(state, [], fallback)
+
+
+async def _fitted(state: TurnState, history: Sequence[Turn]) -> Answer:
+    """The conversation, begun again (once each) when the prompt exceeds the model's context
+    (no history, shorter results, and no tool definitions beside prefetched results: they
+    alone cost ~1,200 tokens) and without tools when the server has none or parses none."""
+    from bot.agent.client import LLMUnavailable, takes_tools
+
+    while True:
+        state.tools = takes_tools(state.settings) and not (state.small and state.prefetched)
+        try:
+            return await _converse(state, [] if state.small else history)
+        except LLMUnavailable as exc:
+            if exc.kind == "context" and not state.small:
+                log.warning("prompt too long for %s; once more, shorter", state.settings.model)
+                state.small = True
+            elif not (exc.kind == "no_tools" and state.tools):
+                raise
 
 
 def _system(lang: Lang) -> str:
@@ -247,111 +292,111 @@ def _system(lang: Lang) -> str:
 
 
 def _opening(state: TurnState, history: Sequence[Turn]) -> list[dict[str, Any]]:
+    """System prompt, earlier turns, the question and the prefetched results: as tool
+    messages, or inside the question for a server without tools."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": _system(state.ctx.lang)}]
     for turn in history[-HISTORY_TURNS:]:
         messages.append({"role": "user", "content": turn.question})
         messages.append({"role": "assistant", "content": turn.answer[:HISTORY_CHARS]})
+    limit, pre = state.result_chars, state.prefetched
+    if not state.tools:
+        question = wire.with_results(state.question, pre, limit, state.ctx.lang)
+        return [*messages, {"role": "user", "content": question}]
     messages.append({"role": "user", "content": state.question})
+    if pre:
+        messages.append(wire.assistant_calls([(o.call_id, o.name, o.arguments) for o in pre]))
+        messages += wire.tool_results(pre, limit)
     return messages
 
 
 async def _converse(state: TurnState, history: Sequence[Turn]) -> Answer:
-    state.messages = _opening(state, history)
-    if state.plan.confident:
+    if state.plan.confident and not state.prefetched:
         # Prefetch: the results arrive as if the LLM had asked, so it can explain them at once.
         planned = planner.tool_calls(state.plan, state.ctx.universe)
-        await _add_tool_round(state, [(f"pre_{i}", n, a) for i, (n, a) in enumerate(planned)])
+        state.prefetched = await _run_round(
+            state, [(f"pre_{i}", n, a) for i, (n, a) in enumerate(planned)]
+        )
+    state.messages = _opening(state, history)
     rounds = 0
     while True:
-        last = rounds >= state.settings.max_tool_rounds
-        message = await _ask(state, tool_choice="none" if last else "auto")
-        calls = message.tool_calls or []
+        last = rounds >= state.settings.max_tool_rounds or not state.tools
+        choice = await _ask(state, last)
+        calls = wire.requested(choice.message, rounds + 1) if state.tools else []
+        text = wire.text_of(choice.message, choice.finish_reason)
+        if state.tools and not calls and answer_shape.TOOL_SYNTAX.search(text):
+            from bot.agent.client import takes_no_tools
+
+            # A tool call written as text: the server parses none (vLLM without a parser,
+            # a chat template without tools), so tool results would never come back.
+            raise takes_no_tools(state.settings, "tool call in the text")
         if not calls or last:
-            return await _grounded(state, (message.content or "").strip())
+            return await _grounded(state, text)
         rounds += 1
-        requested = [_requested(c, f"call_{rounds}_{i}") for i, c in enumerate(calls)]
-        state.messages.append(_assistant_calls(requested, message.content))
-        await _add_tool_round(state, requested, announce=False)
+        state.messages.append(wire.assistant_calls(calls, choice.message.content))
+        outcomes = await _run_round(state, calls)
+        state.messages += wire.tool_results(outcomes, state.result_chars)
 
 
-def _requested(call: Any, fallback_id: str) -> tuple[str, str, Any]:
-    """(id, name, arguments) of a tool call, whatever a lax server left out."""
-    function = getattr(call, "function", None)
-    name = getattr(function, "name", None) or ""
-    return getattr(call, "id", None) or fallback_id, name, getattr(function, "arguments", None)
-
-
-async def _ask(state: TurnState, tool_choice: str) -> ChatCompletionMessage:
+async def _ask(state: TurnState, last: bool) -> Choice:
+    """One request: with the tools (none to be called when `last`), if the server takes them."""
     from bot.agent.client import complete
 
-    return await complete(
-        state.settings,
-        state.deadline,
-        state.counter,
-        messages=state.messages,
-        tools=registry.schemas(),
-        tool_choice=tool_choice,
-    )
+    request: dict[str, Any] = {"messages": state.messages}
+    if state.tools:
+        request |= {"tools": registry.schemas(), "tool_choice": "none" if last else "auto"}
+    return await complete(state.settings, state.deadline, state.counter, **request)
 
 
-def _assistant_calls(
-    calls: Sequence[tuple[str, str, Any]], content: str | None = None
-) -> dict[str, Any]:
-    return {
-        "role": "assistant",
-        "content": content,
-        "tool_calls": [
-            {"id": cid, "type": "function", "function": {"name": name, "arguments": _json(args)}}
-            for cid, name, args in calls
-        ],
-    }
-
-
-def _json(arguments: Any) -> str:
-    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-
-
-async def _add_tool_round(
-    state: TurnState, calls: Sequence[tuple[str, str, Any]], announce: bool = True
-) -> None:
-    """Run the calls and append their results (with the assistant message asking for them
-    when `announce`, i.e. for prefetched calls the LLM did not make)."""
-    if not calls:
-        return
+async def _run_round(state: TurnState, calls: Sequence[wire.Call]) -> list[Outcome]:
+    """Run one round of tool calls, keeping their results for the gate and the record."""
     outcomes = await run_calls(state.ctx, [(name, args) for _, name, args in calls])
     for (cid, _, _), outcome in zip(calls, outcomes, strict=True):
         outcome.call_id = cid
-    if announce:
-        state.messages.append(_assistant_calls(calls))
-    state.messages += [
-        {"role": "tool", "tool_call_id": o.call_id, "content": o.content()} for o in outcomes
-    ]
     state.outcomes += outcomes
+    return outcomes
+
+
+def _evidence(state: TurnState) -> grounding.Evidence:
+    # An error result is no evidence: "no data for 1230" must not make 1230 a supported figure.
+    found = [o for o in state.outcomes if o.ok]
+    return grounding.Evidence.of(
+        [o.result() for o in found],
+        [o.arguments for o in found],
+        state.question,
+        state.names,
+    )
+
+
+def _misshapen(state: TurnState, text: str) -> str | None:
+    asked = [name for name, cid in state.names if cid in state.plan.companies]
+    why = answer_shape.unusable(text, state.question, asked, [name for name, _ in state.names])
+    if why:
+        log.warning("LLM answer for chat %s is not an answer (%s)", state.ctx.chat_id, why)
+    return why
 
 
 async def _grounded(state: TurnState, text: str) -> Answer:
-    """Let the answer out only if its claims are supported; else one repair, else render."""
-    evidence = grounding.Evidence.of(
-        [o.result() for o in state.outcomes],
-        [o.arguments for o in state.outcomes],
-        state.question,
-        grounding.names_of(state.ctx.universe),
-    )
+    """Let the answer out only if it is one and its claims are supported; else one repair,
+    else render."""
     if not text:
         log.warning("LLM gave no answer text for chat %s; rendering the results", state.ctx.chat_id)
         return await _rendered(state, [], "empty")
+    if _misshapen(state, text):
+        return await _rendered(state, [], "unusable")
+    evidence = _evidence(state)
     rejected = grounding.check(text, evidence).rejected
     if not rejected:
         return _llm_answer(state, text, [])
     grounding.log_rejection(rejected, state.ctx.chat_id, "first")
     state.messages.append({"role": "assistant", "content": text})
     state.messages.append({"role": "user", "content": _repair_request(rejected, state.ctx)})
-    repaired = ((await _ask(state, tool_choice="none")).content or "").strip()
-    still = (
-        grounding.check(repaired, evidence).rejected
-        if repaired
-        else [grounding.Rejected(text="<no text>", subject="", reason="empty")]
-    )
+    choice = await _ask(state, last=True)
+    repaired = wire.text_of(choice.message, choice.finish_reason)
+    if not repaired:
+        return await _rendered(state, rejected, "empty")
+    if _misshapen(state, repaired):
+        return await _rendered(state, rejected, "unusable")
+    still = grounding.check(repaired, evidence).rejected
     if not still:
         return _llm_answer(state, repaired, rejected)
     grounding.log_rejection(still, state.ctx.chat_id, "repaired")
@@ -392,7 +437,9 @@ async def _rendered(
         planned = await offline(
             state.plan, state.ctx, fallback=fallback, note=note, requests=state.counter.requests
         )
-        return planned.model_copy(update={"ungrounded": ungrounded})
+        # the LLM's calls stay on record (`ask --json`) beside the planner's
+        calls = records(state.outcomes) + planned.tool_calls
+        return planned.model_copy(update={"ungrounded": ungrounded, "tool_calls": calls})
     return Answer(
         text=prose.render(useful, state.ctx.lang, state.plan),
         mode="offline",

@@ -46,7 +46,8 @@ MetricId = Literal[
     "margin_position",
     "ai_capex_usd",
 ]
-Period = Annotated[str, Field(pattern=r"^\d{4}$", description="year; default latest")]
+# [0-9], not \d: llama.cpp turns a schema into a grammar that has no \d (nor lookarounds).
+Period = Annotated[str, Field(pattern=r"^[0-9]{4}$", description="year; default latest")]
 CompanyName = Annotated[str, Field(min_length=1, description="id, name, alias or ticker")]
 
 
@@ -348,12 +349,12 @@ class Outcome:
     def ok(self) -> bool:
         return not isinstance(self.view, v.ErrorView)
 
-    def result(self) -> dict[str, Any]:
-        return capped(self.view.model_dump(mode="json", exclude_none=True))
+    def result(self, limit: int = MAX_RESULT_CHARS) -> dict[str, Any]:
+        return capped(self.view.model_dump(mode="json", exclude_none=True), limit)
 
-    def content(self) -> str:
-        """The result as the LLM reads it: compact JSON."""
-        return json.dumps(self.result(), ensure_ascii=False, separators=(",", ":"))
+    def content(self, limit: int = MAX_RESULT_CHARS) -> str:
+        """The result as the LLM reads it: compact JSON (shorter for a small context)."""
+        return json.dumps(self.result(limit), ensure_ascii=False, separators=(",", ":"))
 
 
 def call(name: str, arguments: str | Mapping[str, Any] | None, ctx: ToolContext) -> Outcome:
