@@ -26,7 +26,8 @@ from fake_openai import (
 )
 
 from bot.agent import prose
-from bot.agent.loop import Answer, answer
+from bot.agent.answers import Answer
+from bot.agent.loop import answer
 from bot.agent.registry import TOOLS
 from bot.settings import Settings
 from bot.text.i18n import t

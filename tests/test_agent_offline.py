@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from bot.agent.loop import Answer, answer
+from bot.agent.answers import Answer
+from bot.agent.loop import answer
 from bot.settings import LLMSettings, Settings, SettingsError
 from tools.store import Store
 

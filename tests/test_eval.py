@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from fake_openai import FakeOpenAI, Reply, Request, completion, error, honest, tool_call
 
-from bot.agent.loop import Fallback
+from bot.agent.answers import Fallback
 from bot.text.evaluation import FALLBACK_WORDS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from bot.agent import intents as kw
-from bot.agent.loop import Action, answer
+from bot.agent.answers import Action
+from bot.agent.loop import answer
 from bot.agent.planner import Plan, plan, tool_calls
 from bot.settings import LLMSettings
 from bot.text.i18n import t

@@ -15,11 +15,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any
 
 from bot.agent import answer_shape, grounding, memory, planner, prose, registry, wire
+from bot.agent.answers import Action, Answer, Fallback, ToolCallRecord
 from bot.agent.memory import Turn
 from bot.agent.planner import Plan
 from bot.agent.registry import Outcome, ToolContext
@@ -55,56 +54,6 @@ NOTES: dict[str, str] = {  # the note under an answer that the LLM did not write
     "unusable": "note_llm_unusable",
     "grounding": "note_ungrounded",
 }
-
-
-class ToolCallRecord(BaseModel):
-    name: str
-    arguments: dict[str, Any] | str
-    result: dict[str, Any]
-    # The LLM asked for it (not prefetched, not the offline planner's): what `eval` judges.
-    # Left out of dumps, so the `ask --json` contract is unchanged.
-    by_llm: bool = Field(False, exclude=True)
-
-
-# Why an answer is offline: no LLM configured, the user's daily LLM questions spent, the LLM
-# failed or refused (quota), the prompt did not fit its context even shortened, the time
-# budget ran out, it gave no text, its text was no answer (answer_shape), or the grounding
-# gate replaced its text with the rendered results.
-Fallback = Literal[
-    "no_llm",
-    "daily_limit",
-    "llm_error",
-    "llm_quota",
-    "llm_context",
-    "time_budget",
-    "empty",
-    "unusable",
-    "grounding",
-]
-
-
-class Action(BaseModel):
-    """A subscription asked for in words; Telegram offers it as a confirm button that
-    subscribes the requesting chat (the callback data of commands.py: "sub:<company>:<metric>")."""
-
-    kind: Literal["subscribe", "unsubscribe"]
-    company: str | None = None
-    metric: str = DEFAULT_METRIC
-
-
-class Answer(BaseModel):
-    text: str  # plain text, no HTML
-    mode: Literal["llm", "offline"]
-    tool_calls: list[ToolCallRecord]
-    ungrounded: list[grounding.Rejected]  # the claims the gate refused, with their subject
-    llm_requests: int
-    llm_seconds: float = 0.0  # spent waiting on the LLM (the benchmark's split)
-    llm_prompt_tokens: int = 0  # as the server reported them (`inference-lens eval`)
-    llm_completion_tokens: int = 0
-    fallback: Fallback | None = None
-    note: str | None  # shown under the text: why the answer is offline or rendered
-    plan: Plan | None = None  # what the planner read in the question
-    action: Action | None = None  # what the chat may confirm with a button
 
 
 @dataclass

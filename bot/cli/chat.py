@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.agent import prose, registry
-from bot.agent.loop import Answer, answer
+from bot.agent.answers import Answer
+from bot.agent.loop import answer
 from bot.agent.registry import ToolContext
 from bot.settings import LLMSettings
 from bot.text import fmt

@@ -26,7 +26,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bot.agent import planner, registry
-from bot.agent.loop import Answer, ToolCallRecord, answer
+from bot.agent.answers import Answer, ToolCallRecord
+from bot.agent.loop import answer
 from bot.settings import LLMSettings
 from bot.text.evaluation import Latency, ModelReport, QuestionResult, ToolAccuracy, ToolCall
 from bot.text.i18n import Lang, t

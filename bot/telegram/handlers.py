@@ -39,7 +39,7 @@ from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC
 
 if TYPE_CHECKING:  # the agent loads lazily (bot.telegram.app.default_answer)
-    from bot.agent.loop import Action
+    from bot.agent.answers import Action
 
 log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")

@@ -26,7 +26,7 @@ class QuestionResult(BaseModel):
 
     question: str
     mode: Literal["llm", "offline"]
-    fallback: str | None  # why the answer is offline (loop.Fallback), None when it is not
+    fallback: str | None  # why the answer is offline (answers.Fallback), None when it is not
     in_words: bool  # answered in set words (subscriptions, refusals): never sent to the LLM
     rejected: list[str]  # the claims the grounding gate refused, as the LLM wrote them
     llm_requests: int
@@ -72,7 +72,7 @@ class ModelReport(BaseModel):
     results: list[QuestionResult]
 
 
-# Why an answer is offline (loop.Fallback) → its words in the report.
+# Why an answer is offline (answers.Fallback) → its words in the report.
 FALLBACK_WORDS = {
     "no_llm": "eval_fallback_no_llm",
     "daily_limit": "eval_fallback_daily_limit",
