@@ -51,6 +51,12 @@ def test_a_figure_of_another_company_is_refused(store: Store):
     assert rejected("Microsoft is #3 with $141bn; Oracle has $55bn.", ev) == []
 
 
+def test_a_name_of_digits_is_a_figure_not_a_mention(store: Store):
+    # NetEase is also called "9999" (its HK code): the gate must still read 9999亿 as a figure.
+    ev = evidence(store, ("company", {"company": "meituan"}))
+    assert rejected("美团的AI资本开支是9999亿美元。", ev) == [("9999亿美元", "meituan")]
+
+
 def test_ranks_are_checked_in_every_form(store: Store):
     ev = evidence(store, RANK)
     assert rejected("腾讯以45%的自用推理占比位列第9名。", ev) == [("第9名", "tencent")]

@@ -155,7 +155,10 @@ class Reader:
     """Finds company mentions and figures in answers; built once per universe."""
 
     def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        pairs = sorted({(fold(n), cid) for n, cid in names if n.strip()}, key=lambda p: -len(p[0]))
+        # A name of digits only (NetEase's "9999", an HK code) is read as a figure, never as a
+        # mention: masked as a name, "9999亿美元" would be no claim at all.
+        named = {(fold(n), cid) for n, cid in names if n.strip() and not fold(n).isdigit()}
+        pairs = sorted(named, key=lambda p: -len(p[0]))
         self._ids = dict(pairs)
         self._mention = re.compile(
             "|".join(
