@@ -39,7 +39,10 @@ COMMANDS: tuple[tuple[str, list[str]], ...] = (
     ("tiers", ["tiers", "{a}", "--json"]),
     ("company", ["company", "{a}", "--json"]),
     ("history", ["history", "{a}", "--json"]),
-    ("compare x10", ["compare", "{a}", "{b}", "{c}", "{d}", "{e}", *[f"{{n{i}}}" for i in range(5)], "--json"]),
+    (
+        "compare x10",
+        ["compare", "{a}", "{b}", "{c}", "{d}", "{e}", *[f"{{n{i}}}" for i in range(5)], "--json"],
+    ),
     ("whatif", ["whatif", "{a}", "external_supply_share=20%", "--json"]),
     ("ask rank", ["ask", "Rank the companies", "--json"]),
 )
@@ -83,7 +86,9 @@ def build(n: int, folder: Path) -> tuple[dict[str, str], list[Cost]]:
         "OPENAI_BASE_URL": "",
     }
     measure(["sources", "--json"], env)  # creates and seeds the database
-    imports = [measure(["import", str(p), "--json"], env) for p in write_files(n, folder)] if n else []
+    imports = (
+        [measure(["import", str(p), "--json"], env) for p in write_files(n, folder)] if n else []
+    )
     return env, imports
 
 
@@ -105,7 +110,10 @@ def run_set(n: int, folder: Path) -> dict[str, Any]:
     costs = {}
     for label, args in COMMANDS:
         costs[label] = measure([a.format(**subs) for a in args], env)
-        print(f"  {n:>6,} {label:<13} {costs[label].seconds:7.2f} s {costs[label].mb:7.0f} MB", flush=True)
+        print(
+            f"  {n:>6,} {label:<13} {costs[label].seconds:7.2f} s {costs[label].mb:7.0f} MB",
+            flush=True,
+        )
     return {"costs": costs, "imports": imports, "built": built}
 
 
