@@ -14,6 +14,7 @@ companies <= 1 GB. Prints a table; exits 1 when a goal is missed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -27,7 +28,7 @@ from typing import Any
 import pydantic_core
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from toolkit_bench import synthetic  # noqa: E402
+from toolkit_bench import synthetic
 
 SCRIPT = Path(sys.executable).parent / "inference-lens"
 PER_FILE = 5_000  # companies per import file: 50,000 x 3 periods would pass the 32 MB limit
@@ -128,7 +129,7 @@ def table(results: dict[int, dict[str, Any]]) -> list[str]:
             cells.append(f"{c.seconds:9.2f} {c.mb:5.0f}")
         ratios = [
             f"{results[b]['costs'][label].seconds / results[a]['costs'][label].seconds:.2f}x"
-            for a, b in zip(sizes, sizes[1:], strict=False)
+            for a, b in itertools.pairwise(sizes)
         ]
         lines.append(f"| {label:<13} | {' | '.join(cells)} | {' '.join(ratios)}")
     return lines

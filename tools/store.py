@@ -260,6 +260,7 @@ class Store:
                     for k, b in sorted(self._bodies("companies", rev).items())
                 },
                 rows=lambda: self._snapshot_rows(rev),
+                company=lambda cid: self._company(cid, rev),
             ),
             revision=rev,
         )
@@ -297,6 +298,29 @@ class Store:
                 )
                 for (cid,), body in sorted(self._bodies("companies", revision).items())
             }
+
+    def _company(self, cid: str, revision: int | None) -> Company:
+        """One company as of a revision, read by its key (no other record is parsed)."""
+        rev = {"id": cid, "rev": revision if revision is not None else 2**62}
+        info = self.db.execute(
+            "SELECT body FROM companies WHERE id = :id AND revision_id <= :rev"
+            " ORDER BY revision_id DESC LIMIT 1",
+            rev,
+        ).fetchone()
+        rows = self.db.execute(
+            """SELECT body FROM (
+                SELECT body, row_number() OVER (
+                    PARTITION BY period ORDER BY revision_id DESC) AS n
+                FROM snapshots WHERE company_id = :id AND revision_id <= :rev
+            ) WHERE n = 1""",
+            rev,
+        ).fetchall()
+        if info is None:
+            raise KeyError(cid)
+        snapshots = [Snapshot.model_validate_json(body, context=TRUSTED) for (body,) in rows]
+        return Company.model_validate(
+            {**json.loads(info[0]), "snapshots": snapshots}, context=TRUSTED
+        )
 
     def export(self) -> Dataset:
         return self.universe().to_dataset()

@@ -61,7 +61,7 @@ class ToolContext:
     resolver: Resolver = field(init=False)
 
     def __post_init__(self) -> None:
-        self.resolver = Resolver(self.universe.companies.values())
+        self.resolver = Resolver(self.universe.info.values())
 
     def company(self, query: str) -> str:
         return self.resolver.resolve(query)

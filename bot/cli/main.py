@@ -53,7 +53,7 @@ class Context:
         gc.freeze()
 
     def company(self, query: str) -> str:
-        return Resolver(self.universe.companies.values()).resolve(query)
+        return Resolver(self.universe.info.values()).resolve(query)
 
     def out(self, result: BaseModel | dict[str, Any], text: Callable[[], str]) -> None:
         if self.args.json:
