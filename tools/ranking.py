@@ -84,7 +84,7 @@ def check_metric(metric: str) -> str:
     return metric
 
 
-def _check_period(universe: Universe, period: str | None) -> None:
+def check_period(universe: Universe, period: str | None) -> None:
     if period is not None and period not in universe.periods():
         have = ", ".join(universe.periods())
         raise BadArgument(f"no data for period '{period}' (periods: {have})")
@@ -92,7 +92,7 @@ def _check_period(universe: Universe, period: str | None) -> None:
 
 def select(universe: Universe, period: str | None, region: str | None) -> list[Assessment]:
     """The company-periods a ranking covers, assessed one by one (for diffs and history)."""
-    _check_period(universe, period)
+    check_period(universe, period)
     return [
         universe.assess(universe.companies[c], p) for c, p in _keys(universe.frame(period, region))
     ]
@@ -186,7 +186,7 @@ def rank(
     the point value are ordered by median sample, then company id, and flagged `tied`.
     """
     check_metric(metric)
-    _check_period(universe, period)
+    check_period(universe, period)
     frame = universe.frame(period, region)
     if not len(frame):
         raise BadArgument(f"no companies in region '{region}'")

@@ -257,7 +257,7 @@ def history(ctx: ToolContext, args: HistoryArgs) -> Found:
     """A company's rank per period and its ranking changes between periods and data
     revisions, with the inputs that changed (attribution)."""
     cid = ctx.company(args.company)
-    revisions = [ctx.store.universe(r.id) for r in ctx.store.revisions()]
+    revisions = (ctx.store.universe(r.id) for r in ctx.store.revisions())
     h = hist.history(ctx.universe, revisions, cid, args.metric)
     return Found(v.history_view(h, METRICS[args.metric].unit, ctx.lang), h)
 

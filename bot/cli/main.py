@@ -111,7 +111,7 @@ def cmd_history(ctx: Context) -> None:
 
     Example: inference-lens history baidu
     """
-    revisions = [ctx.store.universe(r.id) for r in ctx.store.revisions()]
+    revisions = (ctx.store.universe(r.id) for r in ctx.store.revisions())
     result = hist.history(ctx.universe, revisions, ctx.company(ctx.args.company), ctx.args.metric)
     ctx.out(result, lambda: plain(changes.history(result, ctx.lang)))
 
