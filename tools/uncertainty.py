@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -71,13 +72,15 @@ def _uniforms(keys: Sequence[str], group: str, samples: int, width: int, seed: i
     # and the draws are those of a fresh Philox(key=...) (counter 0, empty buffer).
     stream = np.random.Philox(key=0)
     generator = np.random.Generator(stream)
-    state = stream.state
+    fresh = stream.state
     for j, key in enumerate(keys):
-        state["state"] = {
-            "counter": np.zeros(4, dtype=np.uint64),
-            "key": np.array([salt, zlib.crc32(key.encode())], dtype=np.uint64),
+        state: Any = {  # numpy types the state as a TypedDict of its own
+            **fresh,
+            "state": {
+                "counter": np.zeros(4, dtype=np.uint64),
+                "key": np.array([salt, zlib.crc32(key.encode())], dtype=np.uint64),
+            },
         }
-        state.update(buffer_pos=4, has_uint32=0, uinteger=0)
         stream.state = state
         out[:, j, :] = generator.random((width, samples), dtype=np.float32)
     return out
