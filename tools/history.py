@@ -89,8 +89,10 @@ def flatten(snap: Snapshot | None) -> dict[str, float | str | None]:
 def attribute(old: Snapshot | None, new: Snapshot | None) -> list[InputChange]:
     """Which inputs differ between two snapshots of a company."""
     a, b = flatten(old), flatten(new)
+    # Built without re-validation: the values come from validated snapshots, and an import
+    # of 5,000 new companies attributes 190,000 of them.
     return [
-        InputChange(field=k, old=a.get(k), new=b.get(k))
+        InputChange.model_construct(field=k, old=a.get(k), new=b.get(k))
         for k in dict.fromkeys([*a, *b])
         if a.get(k) != b.get(k)
     ]
@@ -174,22 +176,32 @@ def positions(universe: Universe, metric: str, period: str | None) -> Positions:
     )
 
 
-# A diff naming more movers than this reads all companies at once, not one by one.
-_BULK = 100
-
-
 def _moves(
     old: Positions, new: Positions, company: str | None, samples: int, seed: int
 ) -> list[Move]:
     ids = [company] if company is not None else list(dict.fromkeys([*new.rank, *old.rank]))
     moving = [(cid, kinds) for cid in ids if (kinds := _kinds(old, new, cid))]
-    if len(moving) > _BULK:
-        for side in (old, new):
-            side.universe.companies.everything()
-    moves = [_move(old, new, cid, kinds) for cid, kinds in moving]
+    # Snapshots are read for attribution only where the inputs may differ, all in one go.
+    read = [cid for cid, _ in moving if not _same_inputs(old, new, cid)]
+    for side in (old, new):
+        side.universe.companies.prefetch([cid for cid in read if cid in side.row])
+    moves = [_move(old, new, cid, kinds, cid in read) for cid, kinds in moving]
     _add_confidence(new, old, moves, samples, seed)
     moves.sort(key=lambda m: (m.new_rank or 10**9, m.company))
     return moves
+
+
+def _same_inputs(old: Positions, new: Positions, cid: str) -> bool:
+    """Whether a company's inputs are the same on both sides (same period, same numbers): a
+    company that only moved because others did has nothing to attribute."""
+    if cid not in old.row or cid not in new.row:
+        return False
+    i, j = old.row[cid], new.row[cid]
+    return (
+        old.frame.periods[i] == new.frame.periods[j]
+        and old.frame.usd[i] == new.frame.usd[j]
+        and bool(np.array_equal(old.frame.table[i], new.frame.table[j]))
+    )
 
 
 def _kinds(old: Positions, new: Positions, cid: str) -> list[EventKind]:
@@ -205,11 +217,11 @@ def _kinds(old: Positions, new: Positions, cid: str) -> list[EventKind]:
     return kinds
 
 
-def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind]) -> Move:
+def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind], read: bool) -> Move:
     was, now = cid in old.row, cid in new.row
     info = (new if now else old).universe.info[cid]
-    before = old.snapshot(cid) if was else None
-    after = new.snapshot(cid) if now else None
+    before = old.snapshot(cid) if was and read else None
+    after = new.snapshot(cid) if now and read else None
     return Move(
         company=cid,
         name=info.name.en,
@@ -219,11 +231,11 @@ def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind]) -> M
         new_rank=new.rank.get(cid),
         old_value=old.value(cid) if was else None,
         new_value=new.value(cid) if now else None,
-        old_period=before.period if before else None,
-        new_period=after.period if after else None,
+        old_period=old.frame.periods[old.row[cid]] if was else None,
+        new_period=new.frame.periods[new.row[cid]] if now else None,
         old_archetype=old.archetype(cid) if was else None,
         new_archetype=new.archetype(cid) if now else None,
-        changes=attribute(before, after),
+        changes=attribute(before, after) if read else [],
         passed=[],
     )
 
@@ -246,11 +258,18 @@ def _add_confidence(
     old_r = np.array([old.rank[c] for c in both])
     new_r = np.array([new.rank[c] for c in both])
     column = {c: i for i, c in enumerate(both)}
-    flips = {
-        m.company: np.nonzero((old_r - old_r[x]) * (new_r - new_r[x]) < 0)[0]
-        for m in moves
-        if "order" in m.kinds and (x := column.get(m.company)) is not None
-    }
+    # Two companies whose inputs are both unchanged keep their order, so a company that
+    # only shifted is checked against the changed ones alone (linear, not N x N, when
+    # thousands shift because newcomers entered above them).
+    changed = np.array([not _same_inputs(old, new, c) for c in both])
+    flips = {}
+    for m in moves:
+        x = column.get(m.company)
+        if "order" not in m.kinds or x is None:
+            continue
+        others = np.arange(len(both)) if changed[x] else np.nonzero(changed)[0]
+        crossed = (old_r[others] - old_r[x]) * (new_r[others] - new_r[x]) < 0
+        flips[m.company] = others[crossed]
     needed = sorted({column[c] for c in flips} | {int(y) for ys in flips.values() for y in ys})
     if not needed:
         return

@@ -7,7 +7,7 @@ ranking needs just the numbers (a Frame) and the companies' names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
+from collections.abc import Callable, Collection, ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -47,7 +47,7 @@ class Loaders:
     companies: Callable[[], dict[str, Company]]
     info: Callable[[], dict[str, CompanyInfo]]
     rows: Callable[[], list[Row]]
-    company: Callable[[str], Company]
+    some: Callable[[Collection[str]], dict[str, Company]]
 
 
 class Companies(Mapping[str, Company]):
@@ -66,8 +66,14 @@ class Companies(Mapping[str, Company]):
         if cid not in self._one:
             if cid not in self._info():
                 raise KeyError(cid)
-            self._one[cid] = self._loaders.company(cid)
+            self.prefetch([cid])
         return self._one[cid]
+
+    def prefetch(self, ids: Collection[str]) -> None:
+        """Load these companies in one go (a diff naming thousands of them)."""
+        missing = [cid for cid in ids if cid not in self._one]
+        if missing and self._all is None:
+            self._one.update(self._loaders.some(missing))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._info())
@@ -179,7 +185,9 @@ class Universe:
                 companies=everything,
                 info=lambda: {**self.info, company.id: company},
                 rows=lambda: rows,
-                company=lambda cid: company if cid == company.id else companies[cid],
+                some=lambda ids: {
+                    cid: company if cid == company.id else companies[cid] for cid in ids
+                },
             ),
             names=self.names,
             revision=self.revision,
@@ -218,5 +226,5 @@ def _in_memory(companies: list[Company]) -> Loaders:
         companies=lambda: by_id,
         info=lambda: dict(by_id),
         rows=lambda: rows,
-        company=by_id.__getitem__,
+        some=lambda ids: {cid: by_id[cid] for cid in ids},
     )
