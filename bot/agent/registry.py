@@ -238,7 +238,10 @@ def rank(ctx: ToolContext, args: RankArgs) -> Found:
     """Rank companies by a metric, high to low, with p10-p90 ranges, rank ranges and
     P(above next); default each company's latest period."""
     r = ranking.rank(ctx.universe, args.metric, args.period, args.region, args.top)
-    return Found(v.rank_view(r, ctx.universe, ctx.lang), r)
+    # The view is capped to MAX_RESULT_CHARS anyway: rows past what could fit are not built
+    # (each row's JSON is over 100 characters), so 5,000 companies cost what 120 do.
+    listed = r.model_copy(update={"rows": r.rows[: MAX_RESULT_CHARS // 100]})
+    return Found(v.rank_view(listed, ctx.universe, ctx.lang), r)
 
 
 @tool
