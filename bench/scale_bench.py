@@ -88,7 +88,7 @@ def build(n: int, folder: Path) -> tuple[dict[str, str], list[Cost]]:
     }
     measure(["sources", "--json"], env)  # creates and seeds the database
     imports = (
-        [measure(["import", str(p), "--json"], env) for p in write_files(n, folder)] if n else []
+        [measure(["import", str(p)], env) for p in write_files(n, folder)] if n else []
     )
     return env, imports
 

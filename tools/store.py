@@ -370,6 +370,12 @@ class Store:
     def _add_revision(
         self, ds: Dataset, author: str, source_name: str, source_hash: str
     ) -> tuple[int | None, list[str]]:
+        # Serialised before the write lock is taken: the transaction holds it only for the
+        # reads that must be consistent with the writes, and the writes.
+        records = _records(ds)
+        numbers: dict[tuple[str, ...], dict[str, str | bytes]] = {
+            (c.id, s.period): _numbers(s) for c in ds.companies for s in c.snapshots
+        }
         with self.write():
             previous = self.latest_revision()
             check_references(
@@ -378,7 +384,7 @@ class Store:
                 {(k[0], k[1]) for k in self._bodies("fx", None)},
                 source_name,
             )
-            changed = {table: self._changed(table, rows) for table, rows in _records(ds).items()}
+            changed = {table: self._changed(table, rows) for table, rows in records.items()}
             changes = [
                 f"{table} {'/'.join(key)}" for table, rows in changed.items() for key in rows
             ]
@@ -393,9 +399,6 @@ class Store:
             }
             revision = self.db.table("revisions").insert(row).last_pk
             assert isinstance(revision, int)  # an INTEGER PRIMARY KEY
-            snapshots: dict[tuple[str, ...], Snapshot] = {
-                (c.id, s.period): s for c in ds.companies for s in c.snapshots
-            }
             for table, rows in changed.items():
                 keys = _KINDS[table]
                 self.db.table(table).insert_all(
@@ -403,7 +406,7 @@ class Store:
                         **dict(zip(keys, key, strict=True)),
                         "revision_id": revision,
                         "body": body,
-                        **(_numbers(snapshots[key]) if table == "snapshots" else {}),
+                        **(numbers[key] if table == "snapshots" else {}),
                     }
                     for key, body in rows.items()
                 )
