@@ -348,8 +348,10 @@ class Store:
     def import_file(self, path: Path, author: str = "cli") -> ImportResult:
         """Validate a whole file, then import it in one transaction (or raise DataError)."""
         parsed = read_file(path)
+        dataset, digest = validate(parsed), parsed.sha256
+        del parsed  # the parsed tree is as big as the dataset: not kept through the import
         return self.import_dataset(
-            validate(parsed), author=author, source_name=path.name, source_hash=parsed.sha256
+            dataset, author=author, source_name=path.name, source_hash=digest
         )
 
     def import_dataset(
