@@ -204,12 +204,23 @@ def _sample_block(frame: Frame, metric: str, samples: int, seed: int) -> np.ndar
 def ranks_of(values: np.ndarray) -> np.ndarray:
     """Ranks (1 = highest) of the rows of a (companies, samples) array, in each sample;
     NaN ranks last. Exact ties within a sample (degenerate ranges) are ordered arbitrarily
-    but reproducibly: the unstable sort is twice as fast."""
-    keyed = np.ascontiguousarray(np.where(np.isnan(values), np.inf, -values).T)
-    order = np.argsort(keyed, axis=1)
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(1, values.shape[0] + 1)[None, :], axis=1)
-    return ranks.T
+    but reproducibly: the unstable sort is twice as fast. Sorted a block of samples at a
+    time into int32 (each sample is sorted on its own, so the blocks change nothing): at
+    50,000 companies the int64 sort of every sample at once took 600 MB."""
+    n, samples = values.shape
+    ranks = np.empty((n, samples), dtype=np.int32)
+    places = np.arange(1, n + 1, dtype=np.int32)[None, :]
+    for start in range(0, samples, _SAMPLES_PER_SORT):
+        block = values[:, start : start + _SAMPLES_PER_SORT]
+        keyed = np.ascontiguousarray(np.where(np.isnan(block), np.inf, -block).T)
+        order = np.argsort(keyed, axis=1)
+        out = np.empty(order.shape, dtype=np.int32)
+        np.put_along_axis(out, order, places, axis=1)
+        ranks[:, start : start + _SAMPLES_PER_SORT] = out.T
+    return ranks
+
+
+_SAMPLES_PER_SORT = 50
 
 
 def prob_above(values: np.ndarray, a: int, b: int) -> float:
