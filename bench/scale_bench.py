@@ -87,9 +87,7 @@ def build(n: int, folder: Path) -> tuple[dict[str, str], list[Cost]]:
         "OPENAI_BASE_URL": "",
     }
     measure(["sources", "--json"], env)  # creates and seeds the database
-    imports = (
-        [measure(["import", str(p)], env) for p in write_files(n, folder)] if n else []
-    )
+    imports = [measure(["import", str(p)], env) for p in write_files(n, folder)] if n else []
     return env, imports
 
 

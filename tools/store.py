@@ -31,7 +31,7 @@ import sqlite_utils
 from pydantic import BaseModel
 from pysqlite3 import dbapi2 as sqlite3
 
-from tools import storefile
+from tools import keyed, storefile
 from tools.dataio import (
     check_references,
     gc_paused,
@@ -310,8 +310,10 @@ class Store:
         with gc_paused():
             for start in range(0, len(wanted), _KEYS_PER_QUERY):
                 chunk = wanted[start : start + _KEYS_PER_QUERY]
-                infos.update(self._latest("companies", "id", chunk, rev))
-                for cid, body in self._latest("snapshots", "company_id", chunk, rev):
+                infos.update(keyed.latest(self.db, _KINDS["companies"], "companies", chunk, rev))
+                for cid, body in keyed.latest(
+                    self.db, _KINDS["snapshots"], "snapshots", chunk, rev
+                ):
                     snap = Snapshot.model_validate_json(body, context=TRUSTED)
                     snapshots.setdefault(cid, []).append(snap)
             return {
@@ -320,18 +322,6 @@ class Store:
                 )
                 for cid, body in infos.items()
             }
-
-    def _latest(self, table: str, key: str, ids: list[str], rev: int) -> list[tuple[str, str]]:
-        """(id, body) of each record of these ids at a revision."""
-        names = ", ".join(_KINDS[table])
-        sql = f"""
-            SELECT {key}, body FROM (
-                SELECT {key}, body, row_number() OVER (
-                    PARTITION BY {names} ORDER BY revision_id DESC) AS n
-                FROM [{table}] WHERE {key} IN ({", ".join("?" * len(ids))}) AND revision_id <= ?
-            ) WHERE n = 1
-        """
-        return self.db.execute(sql, [*ids, rev]).fetchall()
 
     def export(self) -> Dataset:
         return self.universe().to_dataset()
@@ -426,20 +416,11 @@ class Store:
     def _current(self, table: str, keys: Collection[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
         """The latest body of each of these records, read by key: an import's cost grows
         with its file, not with the database (all 150,000 bodies at 50,000 companies)."""
-        columns = _KINDS[table]
-        names = ", ".join(columns)
         firsts = sorted({key[0] for key in keys})
         out: dict[tuple[str, ...], str] = {}
         for start in range(0, len(firsts), _KEYS_PER_QUERY):
             chunk = firsts[start : start + _KEYS_PER_QUERY]
-            sql = f"""
-                SELECT {names}, body FROM (
-                    SELECT *, row_number() OVER (
-                        PARTITION BY {names} ORDER BY revision_id DESC) AS n
-                    FROM [{table}] WHERE {columns[0]} IN ({", ".join("?" * len(chunk))})
-                ) WHERE n = 1
-            """
-            out.update((tuple(r[:-1]), r[-1]) for r in self.db.execute(sql, chunk))
+            out.update(keyed.latest_records(self.db, _KINDS[table], table, chunk))
         return out
 
 
