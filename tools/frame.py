@@ -62,6 +62,15 @@ class Frame:
         usd = np.array([usd_rate(currency, period, fx) for _, period, currency, _ in rows])
         return cls([r[0] for r in rows], [r[1] for r in rows], table, usd)
 
+    def subset(self, rows: Sequence[int]) -> Frame:
+        """The frame's rows at these indices, in this order."""
+        return Frame(
+            [self.companies[i] for i in rows],
+            [self.periods[i] for i in rows],
+            self.table[list(rows)],
+            self.usd[list(rows)],
+        )
+
     def __len__(self) -> int:
         return len(self.companies)
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
+from tools.archetypes import classify_all
 from tools.confidence import OrderConfidence, order_confidence
 from tools.frame import Frame
-from tools.models import Company, Estimate, Snapshot
-from tools.ranking import check_metric, ordered, select
+from tools.models import CompanyInfo, Estimate, Snapshot
+from tools.ranking import check_metric, check_period, order_of
 from tools.taxonomy import DEFAULT_METRIC
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, sample_metric
-from tools.universe import Assessment, Universe
+from tools.universe import Universe
 
 METRIC_MOVE_MIN = 0.05  # a share moving this much (5 percentage points) is news on its own
 
@@ -86,8 +89,10 @@ def flatten(snap: Snapshot | None) -> dict[str, float | str | None]:
 def attribute(old: Snapshot | None, new: Snapshot | None) -> list[InputChange]:
     """Which inputs differ between two snapshots of a company."""
     a, b = flatten(old), flatten(new)
+    # Built without re-validation: the values come from validated snapshots, and an import
+    # of 5,000 new companies attributes 190,000 of them.
     return [
-        InputChange(field=k, old=a.get(k), new=b.get(k))
+        InputChange.model_construct(field=k, old=a.get(k), new=b.get(k))
         for k in dict.fromkeys([*a, *b])
         if a.get(k) != b.get(k)
     ]
@@ -101,29 +106,25 @@ def diff(
     *,
     before_period: str | None = None,
     labels: tuple[str, str] | None = None,
+    company: str | None = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> RankingDiff:
-    """Who moved between two rankings (two revisions, or two periods of one universe).
+    """Who moved between two rankings (two revisions, or two periods of one universe); only
+    `company` when named.
 
     An event is an order change, an archetype change, or the metric moving by at least
     METRIC_MOVE_MIN; each names the inputs that changed and, for order changes, P(the new
     order holds) against every company it changed places with.
     """
     check_metric(metric)
-    old = _positions(before, metric, before_period if before_period is not None else period)
-    new = _positions(after, metric, period)
-    moves = []
-    for cid in dict.fromkeys([*new, *old]):
-        move = _move(old.get(cid), new.get(cid), metric)
-        if move.kinds:
-            moves.append(move)
-    _add_confidence(after, metric, new, old, moves, samples, seed)
+    old = positions(before, metric, before_period if before_period is not None else period)
+    new = positions(after, metric, period)
     before_label, after_label = labels or (
         _label(before, before_period or period),
         _label(after, period),
     )
-    moves.sort(key=lambda m: (m.new_rank or 10**9, m.company))
+    moves = _moves(old, new, company, samples, seed)
     return RankingDiff(metric=metric, before=before_label, after=after_label, moves=moves)
 
 
@@ -131,43 +132,110 @@ def _label(universe: Universe, period: str | None) -> str:
     return f"revision {universe.revision}" + (f", {period}" if period else "")
 
 
-def _positions(
-    universe: Universe, metric: str, period: str | None
-) -> dict[str, tuple[int, Assessment]]:
-    chosen = select(universe, period, None)
-    return {
-        chosen[i].company.id: (rank, chosen[i]) for rank, i in enumerate(ordered(chosen, metric), 1)
-    }
+@dataclass(frozen=True)
+class Positions:
+    """A ranking by point value alone (no samples), computed on the numbers: the side of a
+    diff. Ranks follow `ranking.ordered`: NaN last, equal values in company id order."""
+
+    universe: Universe
+    metric: str
+    frame: Frame
+    values: np.ndarray
+    archetypes: list[str]
+    rank: dict[str, int]  # company -> rank, 1 = highest
+    row: dict[str, int]  # company -> its row in the frame
+
+    def value(self, cid: str) -> float | None:
+        v = float(self.values[self.row[cid]])
+        return None if math.isnan(v) else v
+
+    def archetype(self, cid: str) -> str:
+        return self.archetypes[self.row[cid]]
+
+    def snapshot(self, cid: str) -> Snapshot:
+        snap = self.universe.companies[cid].snapshot(self.frame.periods[self.row[cid]])
+        assert snap is not None  # the frame's row came from this snapshot
+        return snap
 
 
-def _move(
-    old: tuple[int, Assessment] | None, new: tuple[int, Assessment] | None, metric: str
-) -> Move:
-    o, n = (old[1] if old else None), (new[1] if new else None)
-    company = (n or o).company  # type: ignore[union-attr]
-    old_value = o.metrics[metric] if o else None
-    new_value = n.metrics[metric] if n else None
+def positions(universe: Universe, metric: str, period: str | None) -> Positions:
+    check_period(universe, period)
+    frame = universe.frame(period)
+    points = frame.point_metrics()
+    archetypes, _ = classify_all(points, frame.edge_share(), universe.thresholds)
+    values = points[metric]
+    order = order_of(values)
+    return Positions(
+        universe=universe,
+        metric=metric,
+        frame=frame,
+        values=values,
+        archetypes=archetypes,
+        rank={frame.companies[i]: r for r, i in enumerate(order, 1)},
+        row={c: i for i, c in enumerate(frame.companies)},
+    )
+
+
+def _moves(
+    old: Positions, new: Positions, company: str | None, samples: int, seed: int
+) -> list[Move]:
+    ids = [company] if company is not None else list(dict.fromkeys([*new.rank, *old.rank]))
+    moving = [(cid, kinds) for cid in ids if (kinds := _kinds(old, new, cid))]
+    # Snapshots are read for attribution only where the inputs may differ, all in one go.
+    read = [cid for cid, _ in moving if not _same_inputs(old, new, cid)]
+    for side in (old, new):
+        side.universe.companies.prefetch([cid for cid in read if cid in side.row])
+    moves = [_move(old, new, cid, kinds, cid in read) for cid, kinds in moving]
+    _add_confidence(new, old, moves, samples, seed)
+    moves.sort(key=lambda m: (m.new_rank or 10**9, m.company))
+    return moves
+
+
+def _same_inputs(old: Positions, new: Positions, cid: str) -> bool:
+    """Whether a company's inputs are the same on both sides (same period, same numbers): a
+    company that only moved because others did has nothing to attribute."""
+    if cid not in old.row or cid not in new.row:
+        return False
+    i, j = old.row[cid], new.row[cid]
+    return (
+        old.frame.periods[i] == new.frame.periods[j]
+        and old.frame.usd[i] == new.frame.usd[j]
+        and bool(np.array_equal(old.frame.table[i], new.frame.table[j]))
+    )
+
+
+def _kinds(old: Positions, new: Positions, cid: str) -> list[EventKind]:
     kinds: list[EventKind] = []
-    if (old and old[0]) != (new and new[0]):
+    if old.rank.get(cid) != new.rank.get(cid):
         kinds.append("order")
-    if o and n and o.classification.archetype != n.classification.archetype:
+    if cid in old.row and cid in new.row and old.archetype(cid) != new.archetype(cid):
         kinds.append("archetype")
-    if old_value is not None and new_value is not None and _moved(old_value, new_value, metric):
+    old_value = old.value(cid) if cid in old.row else None
+    new_value = new.value(cid) if cid in new.row else None
+    if old_value is not None and new_value is not None and _moved(old_value, new_value, old.metric):
         kinds.append("metric")
+    return kinds
+
+
+def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind], read: bool) -> Move:
+    was, now = cid in old.row, cid in new.row
+    info = (new if now else old).universe.info[cid]
+    before = old.snapshot(cid) if was and read else None
+    after = new.snapshot(cid) if now and read else None
     return Move(
-        company=company.id,
-        name=company.name.en,
-        name_zh=company.name.zh,
+        company=cid,
+        name=info.name.en,
+        name_zh=info.name.zh,
         kinds=kinds,
-        old_rank=old[0] if old else None,
-        new_rank=new[0] if new else None,
-        old_value=old_value,
-        new_value=new_value,
-        old_period=o.snapshot.period if o else None,
-        new_period=n.snapshot.period if n else None,
-        old_archetype=o.classification.archetype if o else None,
-        new_archetype=n.classification.archetype if n else None,
-        changes=attribute(o.snapshot if o else None, n.snapshot if n else None),
+        old_rank=old.rank.get(cid),
+        new_rank=new.rank.get(cid),
+        old_value=old.value(cid) if was else None,
+        new_value=new.value(cid) if now else None,
+        old_period=old.frame.periods[old.row[cid]] if was else None,
+        new_period=new.frame.periods[new.row[cid]] if now else None,
+        old_archetype=old.archetype(cid) if was else None,
+        new_archetype=new.archetype(cid) if now else None,
+        changes=attribute(before, after) if read else [],
         passed=[],
     )
 
@@ -179,37 +247,50 @@ def _moved(old: float, new: float, metric: str) -> bool:
 
 
 def _add_confidence(
-    after: Universe,
-    metric: str,
-    new: dict[str, tuple[int, Assessment]],
-    old: dict[str, tuple[int, Assessment]],
-    moves: list[Move],
-    samples: int,
-    seed: int,
+    new: Positions, old: Positions, moves: list[Move], samples: int, seed: int
 ) -> None:
-    """For each order change, P(the new order holds) against each company it changed places with."""
-    both = [c for c in new if c in old]
+    """For each order change, P(the new order holds) against each company it changed places
+    with. Only the rows concerned are sampled: each row's samples are its own random stream,
+    the same whichever rows are drawn beside it."""
+    both = [c for c in new.rank if c in old.rank]
     if not both:
         return
-    old_r = np.array([old[c][0] for c in both])
-    new_r = np.array([new[c][0] for c in both])
+    old_r = np.array([old.rank[c] for c in both])
+    new_r = np.array([new.rank[c] for c in both])
     column = {c: i for i, c in enumerate(both)}
-    draws = None
+    # Two companies whose inputs are both unchanged keep their order, so a company that
+    # only shifted is checked against the changed ones alone (linear, not N x N, when
+    # thousands shift because newcomers entered above them).
+    changed = np.array([not _same_inputs(old, new, c) for c in both])
+    flips = {}
+    for m in moves:
+        x = column.get(m.company)
+        if "order" not in m.kinds or x is None:
+            continue
+        others = np.arange(len(both)) if changed[x] else np.nonzero(changed)[0]
+        crossed = (old_r[others] - old_r[x]) * (new_r[others] - new_r[x]) < 0
+        flips[m.company] = others[crossed]
+    needed = sorted({column[c] for c in flips} | {int(y) for ys in flips.values() for y in ys})
+    if not needed:
+        return
+    at = {y: k for k, y in enumerate(needed)}
+    rows = new.frame.subset([new.row[both[y]] for y in needed])
+    draws = sample_metric(rows, new.metric, samples, seed)
     for move in moves:
-        if "order" not in move.kinds or move.company not in column:
+        if move.company not in flips:
             continue
         x = column[move.company]
-        flipped = np.nonzero((old_r - old_r[x]) * (new_r - new_r[x]) < 0)[0]
-        if draws is None:
-            items = [(c, new[c][1].snapshot) for c in both]
-            draws = sample_metric(Frame.from_snapshots(items, after.fx), metric, samples, seed)
         move.passed = [
-            _passed(new[both[y]][1].company, prob_above(draws, x, int(y)), new_r[x] < new_r[y])
-            for y in flipped
+            _passed(
+                new.universe.info[both[y]],
+                prob_above(draws, at[x], at[int(y)]),
+                bool(new_r[x] < new_r[y]),
+            )
+            for y in flips[move.company]
         ]
 
 
-def _passed(other: Company, p_above: float, above: bool) -> Passed:
+def _passed(other: CompanyInfo, p_above: float, above: bool) -> Passed:
     """P(mover above `other`) turned into how sure the new order is."""
     c = order_confidence(p_above, above, move=True)
     names = {"name": other.name.en, "name_zh": other.name.zh}
@@ -240,15 +321,14 @@ def period_ranks(
     """The company's rank in each period it has data for, among companies with that period."""
     out = []
     for snap in universe.companies[company_id].snapshots:
-        positions = _positions(universe, metric, snap.period)
-        rank, a = positions[company_id]
+        side = positions(universe, metric, snap.period)
         out.append(
             PeriodRank(
                 period=snap.period,
-                rank=rank,
-                of=len(positions),
-                value=a.metrics[metric],
-                archetype=a.classification.archetype,
+                rank=side.rank[company_id],
+                of=len(side.rank),
+                value=side.value(company_id),
+                archetype=side.archetype(company_id),
             )
         )
     return out
@@ -259,28 +339,37 @@ def period_changes(universe: Universe, company_id: str, metric: str = DEFAULT_ME
     periods = [s.period for s in universe.companies[company_id].snapshots]
     moves = []
     for a, b in itertools.pairwise(periods):
-        d = diff(universe, universe, metric, b, before_period=a, labels=(a, b))
-        moves += [m for m in d.moves if m.company == company_id]
+        d = diff(universe, universe, metric, b, before_period=a, labels=(a, b), company=company_id)
+        moves += d.moves
     return moves
 
 
 def revision_changes(
-    universes: list[Universe], company_id: str, metric: str = DEFAULT_METRIC
+    universes: Iterable[Universe], company_id: str, metric: str = DEFAULT_METRIC
 ) -> list[Move]:
-    """The company's moves across consecutive revisions of the data (latest periods)."""
+    """The company's moves across consecutive revisions of the data (latest periods).
+
+    Each revision's ranking is computed once, and only two revisions are held at a time, so
+    a long history costs one ranking by point value per revision.
+    """
     moves = []
-    for before, after in itertools.pairwise(universes):
-        if company_id not in after.companies:
-            continue
-        d = diff(before, after, metric)
-        moves += [m for m in d.moves if m.company == company_id]
+    before: Positions | None = None
+    for universe in universes:
+        after = positions(universe, metric, None)
+        if before is not None and company_id in after.row:
+            moves += _moves(before, after, company_id, DEFAULT_SAMPLES, DEFAULT_SEED)
+        before = after
     return moves
 
 
 def history(
-    universe: Universe, revisions: list[Universe], company_id: str, metric: str = DEFAULT_METRIC
+    universe: Universe,
+    revisions: Iterable[Universe],
+    company_id: str,
+    metric: str = DEFAULT_METRIC,
 ) -> History:
-    """A company's rank per period, its moves between periods, and across data revisions."""
+    """A company's rank per period, its moves between periods, and across data revisions
+    (`revisions` in order, oldest first; a generator keeps one or two of them in memory)."""
     check_metric(metric)
     company = universe.companies[company_id]
     return History(

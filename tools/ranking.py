@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -84,7 +84,7 @@ def check_metric(metric: str) -> str:
     return metric
 
 
-def _check_period(universe: Universe, period: str | None) -> None:
+def check_period(universe: Universe, period: str | None) -> None:
     if period is not None and period not in universe.periods():
         have = ", ".join(universe.periods())
         raise BadArgument(f"no data for period '{period}' (periods: {have})")
@@ -92,7 +92,7 @@ def _check_period(universe: Universe, period: str | None) -> None:
 
 def select(universe: Universe, period: str | None, region: str | None) -> list[Assessment]:
     """The company-periods a ranking covers, assessed one by one (for diffs and history)."""
-    _check_period(universe, period)
+    check_period(universe, period)
     return [
         universe.assess(universe.companies[c], p) for c, p in _keys(universe.frame(period, region))
     ]
@@ -119,25 +119,35 @@ def spreads(draws: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 FIGURES = ("rank", "value", "p10", "p50", "p90", "rank_p10", "rank_p90")
 
 
-def _figures(values: np.ndarray, spread: np.ndarray, shown: list[int]) -> list[dict[str, Any]]:
-    """The ranked rows' figures, in the order shown, computed for all rows at once.
+def _figures(
+    values: np.ndarray, spread: np.ndarray, shown: list[int]
+) -> Callable[[int], dict[str, Any]]:
+    """The figures of the ranked row at a position of the order.
 
     p10-p90 and the rank range are stretched to reach the value and rank shown when these fall
     outside (a lopsided range, a crowd of near-ties), so that no row contradicts itself; on the
     shipped data no stretch exceeds rounding (tests/test_consistency.py).
     """
-    value, (p10, p50, p90, rank_p10, rank_p90) = values[shown], spread[:, shown]
-    rank = np.arange(1, len(shown) + 1)
-    columns = [
-        rank.tolist(),
-        np.round(value, 4).tolist(),
-        np.round(np.minimum(p10, value), 4).tolist(),
-        np.round(p50, 4).tolist(),
-        np.round(np.maximum(p90, value), 4).tolist(),
-        np.minimum(rank_p10, rank).astype(int).tolist(),
-        np.maximum(rank_p90, rank).astype(int).tolist(),
-    ]
-    return [dict(zip(FIGURES, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    def at(position: int) -> dict[str, Any]:
+        i = shown[position]
+        value, (p10, p50, p90, rank_p10, rank_p90) = float(values[i]), spread[:, i]
+        rank = position + 1
+        return {  # numpy's rounding, as the figures of every ranking have always been
+            "rank": rank,
+            "value": _r4(value),
+            "p10": _r4(np.minimum(p10, value)),
+            "p50": _r4(p50),
+            "p90": _r4(np.maximum(p90, value)),
+            "rank_p10": int(min(rank_p10, rank)),
+            "rank_p90": int(max(rank_p90, rank)),
+        }
+
+    return at
+
+
+def _r4(x: float | np.floating[Any]) -> float:
+    return float(np.round(x, 4))
 
 
 def _unranked(metric: str) -> dict[str, Any]:
@@ -179,32 +189,89 @@ def rank(
     top: int | None = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
+    *,
+    companies: Collection[str] | None = None,
 ) -> Ranking:
     """Rank companies by a metric, high to low, with p10-p90 ranges and rank spreads.
 
     Works on the numbers alone (a Frame), so thousands of companies rank quickly. Ties in
     the point value are ordered by median sample, then company id, and flagged `tied`.
+    Only the rows listed (the `top` first, or the named `companies`) get their spreads and
+    rows built: what they show is the same as in the full ranking.
     """
     check_metric(metric)
-    _check_period(universe, period)
+    check_period(universe, period)
     frame = universe.frame(period, region)
     if not len(frame):
         raise BadArgument(f"no companies in region '{region}'")
     points = frame.point_metrics()
     values = points[metric]
-    archetypes, tags = classify_all(points, frame.edge_share(), universe.thresholds)
-    estimated = ~frame.disclosed(_READS.get(metric, ALLOCATION))
     draws = sample_metric(frame, metric, samples, seed)
     draws[np.isnan(values)] = np.nan  # an unranked row takes no place in any sample
-    spread = spreads(draws, ranks_of(draws))
+    ranks = ranks_of(draws)
     # Equal point values (several companies at 0% or 100%) are ordered by their median sample,
     # the model's own tie-break, so their ranks agree with their rank ranges.
-    order = order_of(values, tiebreak=spread[1])
+    order = order_of(values, tiebreak=_medians(draws, ranks, _shared(values)))
     shown = order[: int((~np.isnan(values)).sum())]  # ranked rows; unranked (NaN) rows follow
-    nexts = [order_confidence(float(p)) for p in prob_above_pairs(draws, shown[:-1], shown[1:])]
+    if companies is not None:
+        wanted = {i for i, c in enumerate(frame.companies) if c in companies}
+        listed = [position for position, i in enumerate(order) if i in wanted]
+    else:
+        listed = list(range(min(top, len(order)) if top else len(order)))
+    rows = _rows(universe, frame, points, metric, draws, ranks, order, shown, listed)
+    return Ranking(
+        metric=metric,
+        unit=METRICS[metric].unit,
+        period=period or "latest",
+        region=region.upper() if region else None,
+        samples=samples,
+        seed=seed,
+        total=len(order),
+        rows=rows,
+    )
+
+
+def _shared(values: np.ndarray) -> np.ndarray:
+    """Whether another row has the same (defined) point value, per row."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    return np.asarray((counts[inverse] > 1) & ~np.isnan(values))
+
+
+def _medians(draws: np.ndarray, ranks: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Each row's median sample where `rows` holds (0 elsewhere: a tie-break is read only
+    between equal values)."""
+    out = np.zeros(len(draws))
+    if rows.any():
+        out[rows] = spreads(draws[rows], ranks[rows])[1]
+    return out
+
+
+def _rows(
+    universe: Universe,
+    frame: Frame,
+    points: dict[str, np.ndarray],
+    metric: str,
+    draws: np.ndarray,
+    ranks: np.ndarray,
+    order: list[int],
+    shown: list[int],
+    listed: list[int],
+) -> list[RankRow]:
+    """The RankRows at these positions of the order, figures computed for them alone."""
+    values = points[metric]
+    archetypes, tags = classify_all(points, frame.edge_share(), universe.thresholds)
+    estimated = ~frame.disclosed(_READS.get(metric, ALLOCATION))
+    at = [order[p] for p in listed]
+    spread = np.full((5, len(frame)), np.nan)
+    if at:
+        spread[:, at] = spreads(draws[at], ranks[at])
     figures = _figures(values, spread, shown)
+    pairs = [p for p in listed if p + 1 < len(shown)]
+    p_next = prob_above_pairs(draws, [shown[p] for p in pairs], [shown[p + 1] for p in pairs])
+    nexts = {p: order_confidence(float(x)) for p, x in zip(pairs, p_next, strict=True)}
     rows = []
-    for position, i in enumerate(order):
+    for position in listed:
+        i = order[position]
         info = universe.info[frame.companies[i]]
         ranked = position < len(shown)
         neighbours = shown[max(position - 1, 0) : position + 2] if ranked else []
@@ -215,24 +282,15 @@ def rank(
                 name_zh=info.name.zh,
                 region=info.region,
                 period=frame.periods[i],
-                **(figures[position] if ranked else _unranked(metric)),
-                above_next=nexts[position] if position < len(nexts) else None,
+                **(figures(position) if ranked else _unranked(metric)),
+                above_next=nexts.get(position),
                 tied=any(j != i and values[j] == values[i] for j in neighbours),
                 estimated=bool(estimated[i]),
                 archetype=archetypes[i],
                 tags=tags[i],
             )
         )
-    return Ranking(
-        metric=metric,
-        unit=METRICS[metric].unit,
-        period=period or "latest",
-        region=region.upper() if region else None,
-        samples=samples,
-        seed=seed,
-        total=len(rows),
-        rows=rows[:top] if top else rows,
-    )
+    return rows
 
 
 class PairOrder(OrderConfidence):
@@ -264,8 +322,7 @@ def compare(
     """The named companies' rows, ranks from the full ranking, with P(leader above other) for
     each pair and "above next" taken within the compared set."""
     check_compare_size(companies)
-    ranking = rank(universe, metric, period, samples=samples, seed=seed)
-    rows = [r for r in ranking.rows if r.company in companies]
+    rows = rank(universe, metric, period, samples=samples, seed=seed, companies=companies).rows
     ranked = [r.company for r in rows if r.rank is not None]
     items = [(c, universe.assess(universe.companies[c], period).snapshot) for c in ranked]
     draws = sample_metric(Frame.from_snapshots(items, universe.fx), metric, samples, seed)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -67,9 +68,21 @@ def _uniforms(keys: Sequence[str], group: str, samples: int, width: int, seed: i
     # One contiguous (companies, samples) block per input: each company's samples in a row.
     # Single precision: ample for shares shown to 0.1%, and half the memory traffic.
     out = np.empty((width, len(keys), samples), dtype=np.float32)
+    # One generator re-keyed per row: setting a Philox's state is half the cost of making one,
+    # and the draws are those of a fresh Philox(key=...) (counter 0, empty buffer).
+    stream = np.random.Philox(key=0)
+    generator = np.random.Generator(stream)
+    fresh = stream.state
     for j, key in enumerate(keys):
-        stream = np.random.Philox(key=np.array([salt, zlib.crc32(key.encode())], dtype=np.uint64))
-        out[:, j, :] = np.random.Generator(stream).random((width, samples), dtype=np.float32)
+        state: Any = {  # numpy types the state as a TypedDict of its own
+            **fresh,
+            "state": {
+                "counter": np.zeros(4, dtype=np.uint64),
+                "key": np.array([salt, zlib.crc32(key.encode())], dtype=np.uint64),
+            },
+        }
+        stream.state = state
+        out[:, j, :] = generator.random((width, samples), dtype=np.float32)
     return out
 
 
@@ -151,10 +164,27 @@ def _shares(frame: Frame, columns: slice, group: str, samples: int, seed: int) -
     return draws
 
 
+# Rows sampled together: enough for numpy to run at full speed, few enough that the working
+# arrays (uniforms, indices, draws of every input) stay in the CPU's cache and a ranking of
+# 50,000 companies never holds more than one block of them (~60 MB) at once.
+_BLOCK = 1024
+
+
 def sample_metric(
     frame: Frame, metric: str, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED
 ) -> np.ndarray:
-    """Samples of one metric for each row of the frame: shape (len(frame), samples)."""
+    """Samples of one metric for each row of the frame: shape (len(frame), samples), float32.
+
+    Rows are drawn in blocks; each row's samples depend on its own stream only, so the blocks
+    change nothing but the memory used."""
+    out = np.empty((len(frame), samples), dtype=np.float32)
+    for start in range(0, len(frame), _BLOCK):
+        rows = list(range(start, min(start + _BLOCK, len(frame))))
+        out[start : rows[-1] + 1] = _sample_block(frame.subset(rows), metric, samples, seed)
+    return out
+
+
+def _sample_block(frame: Frame, metric: str, samples: int, seed: int) -> np.ndarray:
     needs = _NEEDS[metric]
     allocation: dict[str, np.ndarray | float] = dict.fromkeys(ALLOCATION_KEYS, 0.25)
     mix: dict[str, np.ndarray | float] = dict.fromkeys(LAYERS, 0.25)
@@ -174,12 +204,23 @@ def sample_metric(
 def ranks_of(values: np.ndarray) -> np.ndarray:
     """Ranks (1 = highest) of the rows of a (companies, samples) array, in each sample;
     NaN ranks last. Exact ties within a sample (degenerate ranges) are ordered arbitrarily
-    but reproducibly: the unstable sort is twice as fast."""
-    keyed = np.ascontiguousarray(np.where(np.isnan(values), np.inf, -values).T)
-    order = np.argsort(keyed, axis=1)
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(1, values.shape[0] + 1)[None, :], axis=1)
-    return ranks.T
+    but reproducibly: the unstable sort is twice as fast. Sorted a block of samples at a
+    time into int32 (each sample is sorted on its own, so the blocks change nothing): at
+    50,000 companies the int64 sort of every sample at once took 600 MB."""
+    n, samples = values.shape
+    ranks = np.empty((n, samples), dtype=np.int32)
+    places = np.arange(1, n + 1, dtype=np.int32)[None, :]
+    for start in range(0, samples, _SAMPLES_PER_SORT):
+        block = values[:, start : start + _SAMPLES_PER_SORT]
+        keyed = np.ascontiguousarray(np.where(np.isnan(block), np.inf, -block).T)
+        order = np.argsort(keyed, axis=1)
+        out = np.empty(order.shape, dtype=np.int32)
+        np.put_along_axis(out, order, places, axis=1)
+        ranks[:, start : start + _SAMPLES_PER_SORT] = out.T
+    return ranks
+
+
+_SAMPLES_PER_SORT = 50
 
 
 def prob_above(values: np.ndarray, a: int, b: int) -> float:

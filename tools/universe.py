@@ -7,7 +7,7 @@ ranking needs just the numbers (a Frame) and the companies' names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,11 +41,66 @@ class Assessment:
 
 @dataclass(frozen=True)
 class Loaders:
-    """How a store-backed universe fetches its parts on first use."""
+    """How a store-backed universe fetches its parts on first use: every company at once, or
+    one (a command about one company need not parse 15,000 snapshots)."""
 
     companies: Callable[[], dict[str, Company]]
     info: Callable[[], dict[str, CompanyInfo]]
     rows: Callable[[], list[Row]]
+    some: Callable[[Collection[str]], dict[str, Company]]
+
+
+# Companies read one by one (at least; an eighth of them in a big universe) before the rest
+# are read in one go: one query per company is fast for a few, slow for a ranking's worth.
+_ONE_BY_ONE = 64
+
+
+class Companies(Mapping[str, Company]):
+    """Every company by id (sorted): ids and membership come from the names alone, one
+    company is loaded when asked for, and all of them only when all are walked."""
+
+    def __init__(self, loaders: Loaders, info: Callable[[], dict[str, CompanyInfo]]) -> None:
+        self._loaders = loaders
+        self._info = info
+        self._one: dict[str, Company] = {}
+        self._all: dict[str, Company] | None = None
+
+    def __getitem__(self, cid: str) -> Company:
+        if self._all is not None:
+            return self._all[cid]
+        if cid not in self._one:
+            if cid not in self._info():
+                raise KeyError(cid)
+            if len(self._one) >= max(_ONE_BY_ONE, len(self) // 8):
+                return self.everything()[cid]  # a caller walking them all: read them at once
+            self.prefetch([cid])
+        return self._one[cid]
+
+    def prefetch(self, ids: Collection[str]) -> None:
+        """Load these companies in one go (a diff naming thousands of them)."""
+        missing = [cid for cid in ids if cid not in self._one]
+        if missing and self._all is None:
+            self._one.update(self._loaders.some(missing))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._info())
+
+    def __len__(self) -> int:
+        return len(self._info())
+
+    def __contains__(self, cid: object) -> bool:
+        return cid in self._info()
+
+    def everything(self) -> dict[str, Company]:
+        if self._all is None:
+            self._all = self._loaders.companies()
+        return self._all
+
+    def values(self) -> ValuesView[Company]:
+        return self.everything().values()
+
+    def items(self) -> ItemsView[str, Company]:
+        return self.everything().items()
 
 
 class Universe:
@@ -80,9 +135,9 @@ class Universe:
         )
 
     @cached_property
-    def companies(self) -> dict[str, Company]:
-        """Every company with all its snapshots, by id (sorted)."""
-        return self._loaders.companies()
+    def companies(self) -> Companies:
+        """Every company with all its snapshots, by id (sorted); loaded as far as asked."""
+        return Companies(self._loaders, lambda: self.info)
 
     @cached_property
     def info(self) -> dict[str, CompanyInfo]:
@@ -118,13 +173,29 @@ class Universe:
         )
 
     def with_company(self, company: Company) -> Universe:
-        """An in-memory copy in which one company is replaced (what-if scenarios)."""
-        companies = [*(c for c in self.companies.values() if c.id != company.id), company]
+        """A copy in which one company is replaced (what-if scenarios): the others' numbers
+        are shared with this universe, not copied."""
+        rows = [
+            *(r for r in self._rows if r[0] != company.id),
+            *(_row(company.id, s) for s in company.snapshots),
+        ]
+        companies = self.companies
+
+        def everything() -> dict[str, Company]:
+            return {**companies.everything(), company.id: company}
+
         return Universe(
             sources=self.sources,
             fx=self.fx,
             thresholds=self.thresholds,
-            loaders=_in_memory(companies),
+            loaders=Loaders(
+                companies=everything,
+                info=lambda: {**self.info, company.id: company},
+                rows=lambda: rows,
+                some=lambda ids: {
+                    cid: company if cid == company.id else companies[cid] for cid in ids
+                },
+            ),
             names=self.names,
             revision=self.revision,
         )
@@ -151,11 +222,16 @@ class Universe:
         return self._assessed[key]
 
 
+def _row(cid: str, snap: Snapshot) -> Row:
+    return (cid, snap.period, snap.ai_capex.currency, encode(snap))
+
+
 def _in_memory(companies: list[Company]) -> Loaders:
     by_id = {c.id: c for c in sorted(companies, key=lambda c: c.id)}
-    rows = [
-        (c.id, s.period, s.ai_capex.currency, encode(s))
-        for c in by_id.values()
-        for s in c.snapshots
-    ]
-    return Loaders(companies=lambda: by_id, info=lambda: dict(by_id), rows=lambda: rows)
+    rows = [_row(c.id, s) for c in by_id.values() for s in c.snapshots]
+    return Loaders(
+        companies=lambda: by_id,
+        info=lambda: dict(by_id),
+        rows=lambda: rows,
+        some=lambda ids: {cid: by_id[cid] for cid in ids},
+    )

@@ -191,8 +191,9 @@ def whatif(
 
 def _outcome(universe: Universe, company_id: str, metric: str, period: str | None) -> Outcome:
     """The company's place in the same ranking the `rank` command shows for `period`."""
-    ranking = rank(universe, metric, period)  # the same samples: ties are ordered by them
-    row = next(r for r in ranking.rows if r.company == company_id)
+    # The same samples: ties are ordered by them.
+    ranking = rank(universe, metric, period, companies={company_id})
+    row = ranking.rows[0]
     a = universe.assess(universe.companies[company_id], period)
     return Outcome(
         rank=row.rank,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bot.agent import views as v
 from bot.agent.calculator import MAX_EXPRESSION, CalcView, evaluate
+from bot.agent.capping import MAX_RESULT_CHARS, capped
 from bot.text import terms
 from bot.text.i18n import Lang, t
 from tools import breakdown, ranking
@@ -33,10 +34,6 @@ from tools.universe import Universe
 
 log = logging.getLogger(__name__)
 
-# One tool result in the prompt; bigger results lose list tails. A full ranking costs ~330
-# characters a company, and the LLM and the grounding gate must see every row the renderer
-# writes, so this leaves room for ~35 companies (the shipped set has 28).
-MAX_RESULT_CHARS = 12000
 
 MetricId = Literal[
     "self_use_inference_share",
@@ -63,7 +60,7 @@ class ToolContext:
     resolver: Resolver = field(init=False)
 
     def __post_init__(self) -> None:
-        self.resolver = Resolver(self.universe.companies.values())
+        self.resolver = Resolver(self.universe.info.values())
 
     def company(self, query: str) -> str:
         return self.resolver.resolve(query)
@@ -244,7 +241,10 @@ def rank(ctx: ToolContext, args: RankArgs) -> Found:
     """Rank companies by a metric, high to low, with p10-p90 ranges, rank ranges and
     P(above next); default each company's latest period."""
     r = ranking.rank(ctx.universe, args.metric, args.period, args.region, args.top)
-    return Found(v.rank_view(r, ctx.universe, ctx.lang), r)
+    # The view is capped to MAX_RESULT_CHARS anyway: rows past what could fit are not built
+    # (each row's JSON is over 100 characters), so 5,000 companies cost what 120 do.
+    listed = r.model_copy(update={"rows": r.rows[: MAX_RESULT_CHARS // 100]})
+    return Found(v.rank_view(listed, ctx.universe, ctx.lang), r)
 
 
 @tool
@@ -263,7 +263,7 @@ def history(ctx: ToolContext, args: HistoryArgs) -> Found:
     """A company's rank per period and its ranking changes between periods and data
     revisions, with the inputs that changed (attribution)."""
     cid = ctx.company(args.company)
-    revisions = [ctx.store.universe(r.id) for r in ctx.store.revisions()]
+    revisions = (ctx.store.universe(r.id) for r in ctx.store.revisions())
     h = hist.history(ctx.universe, revisions, cid, args.metric)
     return Found(v.history_view(h, METRICS[args.metric].unit, ctx.lang), h)
 
@@ -423,25 +423,3 @@ def _problems(exc: ValidationError) -> str:
 def _fields(tool: Tool) -> list[str]:
     """The accepted arguments, required ones marked, as the correction hint."""
     return [f"{name}{'' if f.is_required() else '?'}" for name, f in tool.args.model_fields.items()]
-
-
-def capped(data: dict[str, Any], limit: int = MAX_RESULT_CHARS) -> dict[str, Any]:
-    """Drop list tails (longest list first) until the JSON fits, marking it truncated."""
-    out = json.loads(json.dumps(data))
-    while len(json.dumps(out, ensure_ascii=False)) > limit:
-        longest = max(
-            _lists(out), key=lambda x: len(json.dumps(x, ensure_ascii=False)), default=None
-        )
-        if not longest:
-            return {"error": "result too large", "truncated": True}
-        longest.pop()
-        out["truncated"] = True
-    return out
-
-
-def _lists(node: Any) -> list[list[Any]]:
-    if isinstance(node, dict):
-        return [x for value in node.values() for x in _lists(value)]
-    if isinstance(node, list):
-        return [node, *(x for item in node for x in _lists(item))] if node else []
-    return []

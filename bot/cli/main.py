@@ -55,7 +55,7 @@ class Context:
         gc.freeze()
 
     def company(self, query: str) -> str:
-        return Resolver(self.universe.companies.values()).resolve(query)
+        return Resolver(self.universe.info.values()).resolve(query)
 
     def out(self, result: BaseModel | dict[str, Any], text: Callable[[], str]) -> None:
         if self.args.json:
@@ -113,7 +113,7 @@ def cmd_history(ctx: Context) -> None:
 
     Example: inference-lens history baidu
     """
-    revisions = [ctx.store.universe(r.id) for r in ctx.store.revisions()]
+    revisions = (ctx.store.universe(r.id) for r in ctx.store.revisions())
     result = hist.history(ctx.universe, revisions, ctx.company(ctx.args.company), ctx.args.metric)
     ctx.out(result, lambda: plain(changes.history(result, ctx.lang)))
 

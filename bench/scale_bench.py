@@ -1,0 +1,188 @@
+"""Scale benchmark (issue 17): every command of the real CLI on the shipped set, at 5,000 and
+at 50,000 companies, in one run.
+
+Each command runs in its own `inference-lens` process; its CPU time (user + system) and peak
+RSS are that child's own rusage (os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN)),
+so start-up and imports count. Goals: at 5,000 companies every command <= 3x its cost on the
+shipped set, at 50,000 <= 10x the 5,000 figure and <= 1 GB; `rank --top 3` cheaper than a full
+rank; a free question over 5,000 companies <= 3x over the shipped set; an import of 50,000
+companies <= 1 GB. Prints a table; exits 1 when a goal is missed.
+
+`--sizes 5000` skips the 50,000 set (its import takes a few minutes on two cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic_core
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from toolkit_bench import synthetic
+
+SCRIPT = Path(sys.executable).parent / "inference-lens"
+PER_FILE = 5_000  # companies per import file: 50,000 x 3 periods would pass the 32 MB limit
+SHIPPED_IDS = ("tencent", "alibaba", "baidu", "xiaomi", "bytedance")
+# (label, arguments); {a}..{e} are companies of the set, {n} a synthetic one where there is one.
+COMMANDS: tuple[tuple[str, list[str]], ...] = (
+    ("rank", ["rank", "--json"]),
+    ("rank --top 3", ["rank", "--top", "3", "--json"]),
+    ("tiers", ["tiers", "{a}", "--json"]),
+    ("company", ["company", "{a}", "--json"]),
+    ("history", ["history", "{a}", "--json"]),
+    (
+        "compare x10",
+        ["compare", "{a}", "{b}", "{c}", "{d}", "{e}", *[f"{{n{i}}}" for i in range(5)], "--json"],
+    ),
+    ("whatif", ["whatif", "{a}", "external_supply_share=20%", "--json"]),
+    ("ask rank", ["ask", "Rank the companies", "--json"]),
+)
+
+
+@dataclass(frozen=True)
+class Cost:
+    seconds: float  # CPU, user + system
+    mb: float  # peak RSS
+
+
+def measure(args: list[str], env: dict[str, str]) -> Cost:
+    """One CLI process's CPU seconds and peak RSS, from its own rusage."""
+    proc = subprocess.Popen([str(SCRIPT), *args], env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
+    return Cost(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def write_files(n: int, folder: Path) -> list[Path]:
+    """n synthetic companies as import files of PER_FILE companies each (compact JSON)."""
+    whole = synthetic(n)
+    paths = []
+    for start in range(0, n, PER_FILE):
+        part = {**whole, "companies": whole["companies"][start : start + PER_FILE]}
+        path = folder / f"companies-{n}-{start:06d}.json"
+        path.write_bytes(pydantic_core.to_json(part))
+        paths.append(path)
+    return paths
+
+
+def build(n: int, folder: Path) -> tuple[dict[str, str], list[Cost]]:
+    """A database with the shipped data plus n synthetic companies; the imports' costs."""
+    env = {
+        **os.environ,
+        "INFERENCE_LENS_DB": str(folder / f"lens-{n}.db"),
+        "LANG": "en_US.UTF-8",
+        "OPENAI_API_KEY": "",
+        "OPENAI_BASE_URL": "",
+    }
+    measure(["sources", "--json"], env)  # creates and seeds the database
+    imports = [measure(["import", str(p)], env) for p in write_files(n, folder)] if n else []
+    return env, imports
+
+
+def names(n: int) -> dict[str, str]:
+    synthetic_ids = [f"co{(i * 997) % n:05d}" for i in range(5)] if n else list(SHIPPED_IDS)
+    others = ["meta", "microsoft", "nvidia", "oracle", "pdd"]
+    fill = synthetic_ids if n else others
+    return {
+        **dict(zip("abcde", SHIPPED_IDS, strict=True)),
+        **{f"n{i}": c for i, c in enumerate(fill)},
+    }
+
+
+def run_set(n: int, folder: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    env, imports = build(n, folder)
+    built = time.perf_counter() - started
+    subs = names(n)
+    costs = {}
+    for label, args in COMMANDS:
+        costs[label] = measure([a.format(**subs) for a in args], env)
+        print(
+            f"  {n:>6,} {label:<13} {costs[label].seconds:7.2f} s {costs[label].mb:7.0f} MB",
+            flush=True,
+        )
+    return {"costs": costs, "imports": imports, "built": built}
+
+
+def table(results: dict[int, dict[str, Any]]) -> list[str]:
+    sizes = sorted(results)
+    head = " | ".join(f"{n or 'shipped':>9} s  MB" for n in sizes)
+    lines = [f"| command       | {head} | ratios"]
+    for label, _ in COMMANDS:
+        cells = []
+        for n in sizes:
+            c = results[n]["costs"][label]
+            cells.append(f"{c.seconds:9.2f} {c.mb:5.0f}")
+        ratios = [
+            f"{results[b]['costs'][label].seconds / results[a]['costs'][label].seconds:.2f}x"
+            for a, b in itertools.pairwise(sizes)
+        ]
+        lines.append(f"| {label:<13} | {' | '.join(cells)} | {' '.join(ratios)}")
+    return lines
+
+
+def misses(results: dict[int, dict[str, Any]]) -> list[str]:
+    out = []
+    base, mid, big = results.get(0), results.get(5_000), results.get(50_000)
+    for label, _ in COMMANDS:
+        if base and mid and mid["costs"][label].seconds > 3 * base["costs"][label].seconds:
+            out.append(f"{label} at 5,000 > 3x shipped")
+        if mid and big and big["costs"][label].seconds > 10 * mid["costs"][label].seconds:
+            out.append(f"{label} at 50,000 > 10x 5,000")
+        if big and big["costs"][label].mb > 1024:
+            out.append(f"{label} at 50,000 over 1 GB")
+    for r in (mid, big):
+        if r and r["costs"]["rank --top 3"].seconds >= r["costs"]["rank"].seconds:
+            out.append("rank --top 3 not cheaper than rank")
+    if big and max(c.mb for c in big["imports"]) > 1024:
+        out.append("import at 50,000 over 1 GB")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000])
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    results: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in [0, *args.sizes]:
+            results[n] = run_set(n, Path(tmp))
+    print("\nCPU seconds and peak RSS (MB) per command; ratio = next size / this size")
+    print("\n".join(table(results)))
+    for n in args.sizes:
+        imports = results[n]["imports"]
+        cpu = sum(c.seconds for c in imports)
+        peak = max(c.mb for c in imports)
+        print(
+            f"import of {n:,} companies x 3 periods ({len(imports)} file(s) of {PER_FILE:,}): "
+            f"{cpu:.1f} s CPU, peak {peak:.0f} MB"
+        )
+    if args.json:
+        data = {
+            n: {
+                "commands": {k: vars(c) for k, c in r["costs"].items()},
+                "imports": [vars(c) for c in r["imports"]],
+            }
+            for n, r in results.items()
+        }
+        Path(args.json).write_text(json.dumps(data, indent=2))
+    missed = misses(results)
+    print("goals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Versioned records read by key: the latest body of each record of some ids, at a revision."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+LATEST = 2**62  # a revision after every real one
+
+
+def latest(
+    db: sqlite_utils.Database, columns: tuple[str, ...], table: str, ids: list[str], rev: int
+) -> list[tuple[str, str]]:
+    """(first key, body) of each record whose first key is one of `ids`, at a revision."""
+    key, names = columns[0], ", ".join(columns)
+    sql = f"""
+        SELECT {key}, body FROM (
+            SELECT {key}, body, row_number() OVER (
+                PARTITION BY {names} ORDER BY revision_id DESC) AS n
+            FROM [{table}] WHERE {key} IN ({", ".join("?" * len(ids))}) AND revision_id <= ?
+        ) WHERE n = 1
+    """
+    return db.execute(sql, [*ids, rev]).fetchall()
+
+
+def latest_records(
+    db: sqlite_utils.Database, columns: tuple[str, ...], table: str, ids: list[str]
+) -> list[tuple[tuple[str, ...], str]]:
+    """(full key, body) of the current record of each key whose first part is one of `ids`."""
+    names = ", ".join(columns)
+    sql = f"""
+        SELECT {names}, body FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY {names} ORDER BY revision_id DESC) AS n
+            FROM [{table}] WHERE {columns[0]} IN ({", ".join("?" * len(ids))})
+        ) WHERE n = 1
+    """
+    return [(tuple(r[:-1]), r[-1]) for r in db.execute(sql, ids)]
