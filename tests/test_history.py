@@ -6,6 +6,7 @@ import pytest
 from conftest import company
 
 from tools.history import diff, history, period_ranks
+from tools.ranking import rank
 from tools.store import Store
 
 
@@ -64,3 +65,14 @@ def test_history_across_periods_and_revisions(tmp_path, make_dataset):
         ("2024", "2025", 2, 1)
     ]
     assert h.revisions == []
+
+
+def test_history_ranks_are_the_rankings_ranks(store: Store):
+    # Kuaishou and ByteDance are both at 65% in 2026: history said ByteDance #5 while the
+    # ranking, whose ties go by median sample, shows it #6.
+    universe = store.universe()
+    for period in universe.periods():
+        ranked = {r.company: r.rank for r in rank(universe, period=period).rows}
+        for company_id in ("bytedance", "kuaishou", "xiaomi", "netease"):
+            said = {p.period: p.rank for p in period_ranks(universe, company_id)}
+            assert said.get(period, ranked[company_id]) == ranked[company_id], (period, company_id)

@@ -15,7 +15,7 @@ from tools.archetypes import classify_all
 from tools.confidence import OrderConfidence, order_confidence
 from tools.frame import Frame
 from tools.models import CompanyInfo, Estimate, Snapshot
-from tools.ranking import check_metric, check_period, order_of
+from tools.ranking import check_metric, check_period, point_order
 from tools.taxonomy import DEFAULT_METRIC
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, sample_metric
 from tools.universe import Universe
@@ -164,7 +164,7 @@ def positions(universe: Universe, metric: str, period: str | None) -> Positions:
     points = frame.point_metrics()
     archetypes, _ = classify_all(points, frame.edge_share(), universe.thresholds)
     values = points[metric]
-    order = order_of(values)
+    order = point_order(frame, metric, values)
     return Positions(
         universe=universe,
         metric=metric,

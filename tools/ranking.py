@@ -237,6 +237,27 @@ def _shared(values: np.ndarray) -> np.ndarray:
     return np.asarray((counts[inverse] > 1) & ~np.isnan(values))
 
 
+def point_order(
+    frame: Frame,
+    metric: str,
+    values: np.ndarray,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> list[int]:
+    """The ranking's order of a frame's rows without sampling them all (history, diffs): equal
+    point values by median sample, then id, as `rank` orders them. A row's samples depend on
+    its own stream, so the tied rows are sampled alone."""
+    tied = _shared(values)
+    if not tied.any():
+        return order_of(values)
+    rows = np.flatnonzero(tied)
+    medians = np.zeros(len(values))
+    medians[rows] = np.median(
+        sample_metric(frame.subset(rows.tolist()), metric, samples, seed), axis=1
+    )
+    return order_of(values, tiebreak=medians)
+
+
 def _medians(draws: np.ndarray, ranks: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Each row's median sample where `rows` holds (0 elsewhere: a tie-break is read only
     between equal values)."""
