@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from tools.errors import UnknownCompany
-from tools.models import Company
+from tools.models import CompanyInfo
 
 _EXCHANGE_SUFFIX = re.compile(r"\.(hk|us|ss|sz|n|o)$")
 _HK_TICKER = re.compile(r"(\d{1,5})\.HK", re.IGNORECASE)
@@ -31,7 +31,7 @@ def normalise(text: str) -> str:
     return re.sub(r"[\s\-_'’·.,()（）]+", "", folded)
 
 
-def _names(company: Company) -> Iterable[str]:
+def _names(company: CompanyInfo) -> Iterable[str]:
     yield company.id
     yield company.name.zh
     yield company.name.en
@@ -51,7 +51,7 @@ def _hk_code(text: str) -> int | None:
 class Resolver:
     """Looks companies up by any of their names. Build once per universe; lookups are dict hits."""
 
-    def __init__(self, companies: Iterable[Company]) -> None:
+    def __init__(self, companies: Iterable[CompanyInfo]) -> None:
         self._index: dict[str, str] = {}
         self._hk_codes: dict[int, str] = {}
         # What free text may contain: the normalised keys, plus multi-word names as written

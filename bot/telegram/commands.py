@@ -27,6 +27,7 @@ from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi
 from tools.errors import DataError, ToolkitError, UnknownCompany
+from tools.models import CompanyInfo
 from tools.resolve import Resolver, normalise
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC, METRICS
@@ -63,9 +64,7 @@ def _universe(store: Store, revision: int | None = None) -> Universe:
 
 
 def _resolver(store: Store, u: Universe) -> Resolver:
-    return _memo.get(
-        ("resolver", str(store.path), u.revision), lambda: Resolver(u.companies.values())
-    )
+    return _memo.get(("resolver", str(store.path), u.revision), lambda: Resolver(u.info.values()))
 
 
 def _ranking(
@@ -76,8 +75,15 @@ def _ranking(
 
 
 def company_id(store: Store, key: str) -> str | None:
-    """The company a button's short key names in the current data."""
-    return navigation.company_of(key, _universe(store).companies)
+    """The company a button's short key names in the current data (an id as such too:
+    buttons sent before keys)."""
+    u = _universe(store)
+    if key in u.info:
+        return key
+    keys = _memo.get(
+        ("keys", str(store.path), u.revision), lambda: {navigation.key(c): c for c in u.info}
+    )
+    return keys.get(key)
 
 
 def parse_metric(text: str) -> str | None:
@@ -133,7 +139,7 @@ def rank(store: Store, lang: Lang, args: list[str]) -> Reply:
 
 
 def _regions(u: Universe) -> list[str]:
-    return sorted({c.region for c in u.companies.values()})
+    return sorted({c.region for c in u.info.values()})
 
 
 def rank_page(
@@ -183,9 +189,18 @@ def _company_buttons(cid: str, lang: Lang, current: str) -> list[list[Button]]:
 
 
 def picker(store: Store, lang: Lang, action: str, page: int) -> list[list[Button]]:
-    """A page of the companies as buttons that run `action` for one of them."""
-    companies = list(_universe(store).companies.values())
-    return navigation.picker(companies, action, page, lang)
+    """A page of the companies, top of the default ranking first, as buttons that run
+    `action` for one of them (ten a page: at 5,000 companies a name typed is the search)."""
+    u = _universe(store)
+    return navigation.picker(_by_rank(store, u), action, page, lang)
+
+
+def _by_rank(store: Store, u: Universe) -> list[CompanyInfo]:
+    def order() -> list[CompanyInfo]:
+        ranked = [row.company for row in _ranking(store, u, DEFAULT_METRIC, None).rows]
+        return [u.info[c] for c in dict.fromkeys([*ranked, *u.info])]
+
+    return _memo.get(("by rank", str(store.path), u.revision), order)
 
 
 def _resolve(store: Store, u: Universe, query: str) -> str:
@@ -201,7 +216,7 @@ def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) 
     """'No company called x', with the suggestions as buttons that retry the command."""
     u = _universe(store)
     text = t("unknown_company", lang, query=exc.query)
-    names = [terms.name(u.companies[c], lang) for c in exc.suggestions]
+    names = [terms.name(u.info[c], lang) for c in exc.suggestions]
     if names:
         text += " " + t("did_you_mean", lang, names=", ".join(names))
     if action not in TAPPABLE:
@@ -214,8 +229,11 @@ def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) 
 
 
 def _usage(command: str, lang: Lang, store: Store) -> Reply:
-    usage = t("usage_company", lang, command=command)
-    text = esc(t("usage", lang, usage=usage)) + "\n" + esc(t("pick_company", lang))
+    """Which company? The top ones as buttons (paged), or type a name."""
+    n = len(_universe(store).info)
+    text = f"<b>{esc(t('companies_title', lang, n=n))}</b>\n" + esc(
+        t("pick_or_type", lang, command=command)
+    )
     return Reply(text, buttons=picker(store, lang, command, 1))
 
 
@@ -236,11 +254,9 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
 def company(store: Store, lang: Lang, args: list[str]) -> Reply:
     """A company's inputs with ranges, notes and sources; with no name, the list of companies."""
     _, period, rest = _split_args(args, store)
-    u = _universe(store)
     if not rest:
-        return Reply(
-            pages.companies(u.companies.values(), lang), buttons=picker(store, lang, "company", 1)
-        )
+        return _usage("company", lang, store)
+    u = _universe(store)
     p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
     return Reply(
         doc.html(company_text.profile(p, lang)),
@@ -336,7 +352,7 @@ def subscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
         return Reply(esc(t("already_subscribed", lang)))
     if cid is None:
         return Reply(esc(t("subscribed_ranking", lang, metric=METRICS[metric].name(lang))))
-    c = u.companies[cid]
+    c = u.info[cid]
     return Reply(esc(t("subscribed_company", lang, name=c.name.zh if lang == "zh" else c.name.en)))
 
 
@@ -355,7 +371,7 @@ def unsubscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Repl
 def subscription_list(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
     """What this chat follows."""
     u = _universe(store)
-    names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}
+    names = {c.id: terms.name(c, lang) for c in u.info.values()}
     items = subscriptions.of_chat(store, chat_id)
     return Reply(
         pages.subscriptions(items, names, lang), buttons=navigation.removers(items, names, lang)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.alerts.subscriptions import Subscription
 from bot.text import terms
 from bot.text.i18n import Lang, t
-from tools.models import Company
+from tools.models import CompanyInfo
 from tools.taxonomy import METRICS
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
@@ -35,14 +35,6 @@ def key(company_id: str) -> str:
     about one in 100,000."""
     digest = hashlib.blake2b(company_id.encode(), digest_size=5).digest()
     return base64.b32encode(digest).decode().lower()
-
-
-def company_of(key_or_id: str, companies: Iterable[str]) -> str | None:
-    """The company a key names (an id as such is accepted too: buttons sent before keys)."""
-    ids = list(companies)
-    if key_or_id in ids:
-        return key_or_id
-    return next((c for c in ids if key(c) == key_or_id), None)
 
 
 def data(action: str, *args: str) -> str:
@@ -149,7 +141,9 @@ def _cycle(options: list[str], current: str) -> str:
     return options[(options.index(current) + 1) % len(options)] if current in options else ALL
 
 
-def picker(companies: Sequence[Company], action: str, page: int, lang: Lang) -> list[list[Button]]:
+def picker(
+    companies: Sequence[CompanyInfo], action: str, page: int, lang: Lang
+) -> list[list[Button]]:
     """One page of companies as buttons that run `action` for each, two to a row, and a pager."""
     total = pages(len(companies))
     page = min(max(page, 1), total)
