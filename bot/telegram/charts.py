@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import multiprocessing
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,7 @@ LAYER_COLOURS = ("#b0bec5", "#78909c", "#1e88e5", "#0d47a1")  # margin ladder, l
 ALLOCATION_COLOURS = ("#a5d6a7", "#2e7d32", "#ffb74d", "#e07a1f")  # own, own, sold, sold
 WIDTH_IN, DPI = 7.0, 160
 LABEL_PT, TITLE_PT = 14, 16
-_draw_lock = threading.Lock()  # matplotlib's rc settings and font cache are global
-_live_waiting = 0  # live requests waiting for the lock: a warm-up draw waits for them
-_count_lock = threading.Lock()
+_draw_lock = threading.Lock()  # matplotlib's rc settings are global (live charts take turns)
 _local = threading.local()
 
 
@@ -97,7 +96,8 @@ def _registered(preferred: Path | None) -> str:
 
 @contextlib.contextmanager
 def background() -> Iterator[None]:
-    """Charts drawn in this block (the warm-up) give way to any live request's chart."""
+    """Charts drawn in this block (the warm-up) are drawn in a worker process of their own,
+    so a live request's chart never waits for one (nor shares the interpreter with it)."""
     _local.background = True
     try:
         yield
@@ -105,39 +105,27 @@ def background() -> Iterator[None]:
         _local.background = False
 
 
-@contextlib.contextmanager
-def _turn() -> Iterator[None]:
-    """The drawing lock; a live request goes before any warm-up chart not yet started, so
-    it waits at most for the one being drawn."""
-    global _live_waiting
-    if getattr(_local, "background", False):
-        _acquire_when_idle()
-        try:
-            yield
-        finally:
-            _draw_lock.release()
-        return
-    with _count_lock:
-        _live_waiting += 1
-    try:
-        _draw_lock.acquire()
-    finally:
-        with _count_lock:
-            _live_waiting -= 1
-    try:
-        yield
-    finally:
-        _draw_lock.release()
+def _elsewhere(draw: Callable[..., bytes], *args: object) -> bytes:
+    """`draw(*args)` in the one background worker process (started on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded bot
+                initializer=use_font,
+                initargs=(_font_file,),
+            )
+        pool = _pool
+    return pool.submit(draw, *args).result()
 
 
-def _acquire_when_idle() -> None:
-    """The lock, taken only while no live request waits for it (polled, never queued)."""
-    while True:
-        if not _live_waiting and _draw_lock.acquire(timeout=0.01):
-            if not _live_waiting:
-                return
-            _draw_lock.release()
-        time.sleep(0.005)
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _in_background() -> bool:
+    return bool(getattr(_local, "background", False))
 
 
 def _figure(height: float) -> Figure:
@@ -168,7 +156,9 @@ def _style() -> Any:  # matplotlib types rcParams keys as one long Literal
 def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
     the legend under the plot, the footer (sources, data date, bot) at the bottom."""
-    with _turn(), matplotlib.rc_context(_style()):
+    if _in_background():
+        return _elsewhere(ranking_chart, r, lang, footer)
+    with _draw_lock, matplotlib.rc_context(_style()):
         fig = _figure(2.6 + 0.55 * len(r.rows))
         _draw_ranking(fig, r, lang)
         _footer(fig, footer)
@@ -287,7 +277,9 @@ def _footer(fig: Figure, footer: str) -> None:
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
     """Two panels: the business by layer in margin order, and where the compute goes."""
-    with _turn(), matplotlib.rc_context(_style()):
+    if _in_background():
+        return _elsewhere(tiers_chart, b, lang, footer)
+    with _draw_lock, matplotlib.rc_context(_style()):
         fig = _figure(7.0)
         top, bottom = fig.subplots(2, 1, height_ratios=[1, 1])
         layers = list(b.layer_mix)

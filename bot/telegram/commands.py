@@ -8,14 +8,18 @@ same few questions (/rank, /tiers of a well-known company) arrive again and agai
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from bot.alerts import subscriptions
 from bot.telegram import charts, navigation, pages
-from bot.telegram.memo import Memo
+from bot.telegram.memo import Asked, Memo
 from bot.telegram.navigation import Button
 from bot.text import changes, doc, terms
 from bot.text import company as company_text
@@ -55,6 +59,7 @@ class Reply:
 
 
 _memo = Memo()
+_asked = Asked()  # which chart views users ask for, so the warm-up draws those again
 
 
 def _universe(store: Store, revision: int | None = None) -> Universe:
@@ -155,9 +160,9 @@ def rank_page(
     html = doc.html(ranking_text.ranking(shown, lang))
     if total > 1:
         html += "\n\n" + esc(t("page_of", lang, k=page, total=total))
-    key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{region}:{page}:{lang}"
-    footer = _footer(store, u, lang)
-    chart = _chart(key, lambda: charts.ranking_chart(shown, lang, footer), html)
+    _asked.add(("rank", metric, period, region, page))
+    draw = functools.partial(charts.ranking_chart, shown, lang)
+    chart = _chart(store, "rank", shown, lang, lambda: draw(_footer(store, u, lang)), html)
     choices = (u.periods(), _regions(u))
     buttons = navigation.rank_buttons(r.metric, period, region, page, total, choices, lang)
     return Reply(html, chart, buttons)
@@ -173,11 +178,20 @@ def _footer(store: Store, u: Universe, lang: Lang) -> str:
     return t("chart_footer", lang, date=date, revision=u.revision, bot=charts.handle()).rstrip(" ·")
 
 
-def _chart(key: str, draw: Callable[[], bytes], html: str) -> Chart | None:
-    """The chart for a key, drawn once, captioned with the answer's title line; None when no
-    CJK font is installed (the answer then goes without its picture)."""
+def _chart(
+    store: Store, kind: str, shown: BaseModel, lang: Lang, draw: Callable[[], bytes], html: str
+) -> Chart | None:
+    """The chart of what `shown` holds, drawn once, captioned with the answer's title line;
+    None when no CJK font is installed (the answer then goes without its picture).
+
+    Keyed by the figures it shows, not by the data's revision: after an import only the
+    charts whose figures changed are drawn again, and Telegram's copy of the others is sent
+    again. An unchanged chart keeps the footer of the revision it was drawn from, which is
+    still true of what it shows."""
+    digest = hashlib.blake2b(shown.model_dump_json().encode(), digest_size=12).hexdigest()
+    key = f"{kind}:{lang}:{charts.handle()}:{digest}"
     try:
-        png = _memo.get(("png", key), draw)
+        png = _memo.get(("png", str(store.path), key), draw)
     except charts.MissingCJKFont as exc:
         log.warning("answer sent without its chart: %s", exc)
         return None
@@ -193,6 +207,16 @@ def picker(store: Store, lang: Lang, action: str, page: int) -> list[list[Button
     `action` for one of them (ten a page: at 5,000 companies a name typed is the search)."""
     u = _universe(store)
     return navigation.picker(_by_rank(store, u), action, page, lang)
+
+
+def top_companies(store: Store, n: int) -> list[str]:
+    """The ids of the first `n` companies of the default ranking."""
+    return [c.id for c in _by_rank(store, _universe(store))[:n]]
+
+
+def most_asked(n: int) -> list[tuple[object, ...]]:
+    """The `n` chart views asked for most since the bot started (see warmup.plan)."""
+    return _asked.most(n)
 
 
 def _by_rank(store: Store, u: Universe) -> list[CompanyInfo]:
@@ -245,9 +269,9 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     u = _universe(store)
     b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
     html = doc.html(company_text.tiers(b, lang))
-    key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
-    footer = _footer(store, u, lang)
-    chart = _chart(key, lambda: charts.tiers_chart(b, lang, footer), html)
+    _asked.add(("tiers", b.company, period))
+    draw = functools.partial(charts.tiers_chart, b, lang)
+    chart = _chart(store, "tiers", b, lang, lambda: draw(_footer(store, u, lang)), html)
     return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
 
 
@@ -394,26 +418,6 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
         after = _universe(store, result.revision)
         moves = hist.diff(before, after, DEFAULT_METRIC).moves
     return Reply(doc.html(changes.import_report(result, moves, DEFAULT_METRIC, lang)))
-
-
-def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> None:
-    """Draw, in the background and most asked first, the charts: the first page of the
-    default ranking, the tiers of its companies, the first page of every other metric, then
-    every other company's tiers; in both languages, until `stopping()`. A live request's
-    chart goes before any of these not yet started (charts.background)."""
-    u = _universe(store)
-    ranked = [row.company for row in _ranking(store, u, DEFAULT_METRIC, None).rows]
-    order = [*ranked, *(c for c in u.companies if c not in ranked)]
-    top, rest = order[: navigation.PAGE_SIZE], order[navigation.PAGE_SIZE :]
-    views = [(rank, [DEFAULT_METRIC]), *((tiers, [c]) for c in top)]
-    views += [(rank, [m]) for m in METRICS if m != DEFAULT_METRIC]
-    views += [(tiers, [c]) for c in rest]
-    with charts.background():
-        for view, args in views:
-            for lang in ("zh", "en"):
-                if stopping():
-                    return
-                view(store, lang, args)
 
 
 ChatView = Callable[[Store, Lang, int, list[str]], Reply]

@@ -18,7 +18,7 @@ from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import commands, following, freetext, navigation, pages, updates, users
+from bot.telegram import commands, following, freetext, navigation, pages, updates, users, warmup
 from bot.telegram.replies import (
     drawing,
     guarded,
@@ -347,7 +347,7 @@ async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
     s = services(context)
     s.warmed = await asyncio.to_thread(s.store.latest_revision)
     app = context.application
-    await asyncio.to_thread(commands.warm, s.store, lambda: not app.running)
+    await asyncio.to_thread(warmup.warm, s.store, lambda: not app.running)
 
 
 async def watch_revisions(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,9 +1,10 @@
-"""A small thread-safe LRU map for what the bot computes again and again (rankings, charts)."""
+"""A small thread-safe LRU map for what the bot computes again and again (rankings, charts),
+and a tally of what users ask for most."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -45,3 +46,24 @@ class Memo:
                 while len(self._items) > self._size:
                     self._items.popitem(last=False)
         return value
+
+
+class Asked:
+    """How often each view is asked for (a thread-safe tally of hashable specs), so the
+    warm-up can draw the most asked again after an import. Bounded: past `size` specs the
+    least asked half is forgotten."""
+
+    def __init__(self, size: int = 2_000) -> None:
+        self._counts: Counter[Key] = Counter()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, spec: Key) -> None:
+        with self._lock:
+            self._counts[spec] += 1
+            if len(self._counts) > self._size:
+                self._counts = Counter(dict(self._counts.most_common(self._size // 2)))
+
+    def most(self, n: int) -> list[Key]:
+        with self._lock:
+            return [spec for spec, _ in self._counts.most_common(n)]
