@@ -124,7 +124,8 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _in_background() -> bool:
+def in_background() -> bool:
+    """Whether this thread is drawing for the warm-up (charts.background)."""
     return bool(getattr(_local, "background", False))
 
 
@@ -156,7 +157,7 @@ def _style() -> Any:  # matplotlib types rcParams keys as one long Literal
 def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
     the legend under the plot, the footer (sources, data date, bot) at the bottom."""
-    if _in_background():
+    if in_background():
         return _elsewhere(ranking_chart, r, lang, footer)
     with _draw_lock, matplotlib.rc_context(_style()):
         fig = _figure(2.6 + 0.55 * len(r.rows))
@@ -277,7 +278,7 @@ def _footer(fig: Figure, footer: str) -> None:
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
     """Two panels: the business by layer in margin order, and where the compute goes."""
-    if _in_background():
+    if in_background():
         return _elsewhere(tiers_chart, b, lang, footer)
     with _draw_lock, matplotlib.rc_context(_style()):
         fig = _figure(7.0)

@@ -191,7 +191,7 @@ def _chart(
     digest = hashlib.blake2b(shown.model_dump_json().encode(), digest_size=12).hexdigest()
     key = f"{kind}:{lang}:{charts.handle()}:{digest}"
     try:
-        png = _memo.get(("png", str(store.path), key), draw)
+        png = _memo.get(("png", str(store.path), key), draw, yielding=charts.in_background())
     except charts.MissingCJKFont as exc:
         log.warning("answer sent without its chart: %s", exc)
         return None

@@ -16,21 +16,26 @@ MEMO_SIZE = 512
 class Memo:
     """Computes each entry once: when many requests for the same new chart race (a crowd's
     first /rank), one thread draws it and the others wait for it instead of drawing it too.
-    Computations never ask the memo for another entry, so the per-key locks cannot deadlock."""
+    A `yielding` computation (the warm-up's) makes nobody wait: a live request that finds
+    one under way computes the entry itself. Computations never ask the memo for another
+    entry, so the per-key locks cannot deadlock."""
 
     def __init__(self, size: int = MEMO_SIZE) -> None:
         self._items: OrderedDict[Key, object] = OrderedDict()
-        self._pending: dict[Key, threading.Lock] = {}
+        self._pending: dict[Key, tuple[threading.Lock, bool]] = {}  # key → (turn, yielding)
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: Key, compute: Callable[[], T]) -> T:
+    def get(self, key: Key, compute: Callable[[], T], *, yielding: bool = False) -> T:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]  # type: ignore[return-value]
-            turn = self._pending.setdefault(key, threading.Lock())
-        with turn:  # the first caller computes; the others wait here, then find it stored
+            pending = self._pending.get(key)
+            if pending is None or (pending[1] and not yielding):
+                pending = (threading.Lock(), yielding)
+                self._pending[key] = pending
+        with pending[0]:  # the first caller computes; the others wait here, then find it stored
             with self._lock:
                 if key in self._items:
                     return self._items[key]  # type: ignore[return-value]
@@ -38,14 +43,19 @@ class Memo:
                 value = compute()
             except BaseException:
                 with self._lock:
-                    self._pending.pop(key, None)
+                    self._done(key, pending)
                 raise
             with self._lock:
                 self._items[key] = value
-                self._pending.pop(key, None)
+                self._items.move_to_end(key)
                 while len(self._items) > self._size:
                     self._items.popitem(last=False)
+                self._done(key, pending)
         return value
+
+    def _done(self, key: Key, pending: tuple[threading.Lock, bool]) -> None:
+        if self._pending.get(key) is pending:  # not a live computation that took over
+            del self._pending[key]
 
 
 class Asked:
