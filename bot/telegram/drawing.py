@@ -41,8 +41,10 @@ ARCHETYPE_COLOURS = {
 }
 LAYER_COLOURS = ("#b0bec5", "#78909c", "#1e88e5", "#0d47a1")  # margin ladder, low to high
 ALLOCATION_COLOURS = ("#a5d6a7", "#2e7d32", "#ffb74d", "#e07a1f")  # own, own, sold, sold
+LIGHT = {"#b0bec5", "#a5d6a7", "#ffb74d"}  # too pale under white text
 WIDTH_IN, DPI = 7.0, 160
 LABEL_PT, TITLE_PT = 14, 16
+NAME_CHARS = 28  # of a company's name on a chart (CJK characters count double)
 
 
 @cache
@@ -54,6 +56,12 @@ def registered(preferred: Path | None) -> str | None:
             font_manager.fontManager.addfont(path)
             return font_manager.FontProperties(fname=path).get_name()
     return None
+
+
+def _short(text: str) -> str:
+    """A name as it fits a label of the 7-inch-wide chart: a long one ends in "…"."""
+    limit = NAME_CHARS // 2 if any(ord(ch) > 0x2E80 for ch in text) else NAME_CHARS
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _figure(height: float) -> Figure:
@@ -87,7 +95,11 @@ def ranking(r: Ranking, lang: Lang, footer: str, family: str) -> bytes:
     with matplotlib.rc_context(_style(family)):
         fig = _figure(2.6 + 0.55 * len(r.rows))
         _draw_ranking(fig, r, lang)
-        _footer(fig, footer)
+        # Under the legend, across the whole width (over the plot it ran off the picture
+        # beside long names): what the bar and the whisker are, then the footer.
+        _footer(
+            fig, "\n".join(filter(None, [t("chart_whiskers", lang, samples=r.samples), footer]))
+        )
         return _png(fig)
 
 
@@ -102,8 +114,9 @@ def _draw_ranking(fig: Figure, r: Ranking, lang: Lang) -> None:
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
     _whiskers(ax, rows, values)
+    labels = [_short(name(row, lang)) for row in rows]
     ax.set_yticks(
-        ys, [f"{row.rank}. {name(row, lang)}" if row.rank else name(row, lang) for row in rows]
+        ys, [f"{row.rank}. {n}" if row.rank else n for row, n in zip(rows, labels, strict=True)]
     )
     top = max((max(v, row.p90 or v) for v, row in zip(values, rows, strict=True)), default=1.0)
     right = 1.0 if r.unit != "usd" else (top * 1.05 or 1.0)  # shares end at 100%
@@ -114,7 +127,6 @@ def _draw_ranking(fig: Figure, r: Ranking, lang: Lang) -> None:
     ax.grid(axis="x", color="#e0e0e0")
     ax.set_axisbelow(True)
     fig.suptitle(_rank_title(r, lang), x=0.01, ha="left", fontsize=TITLE_PT)
-    ax.set_title(t("chart_whiskers", lang, samples=r.samples), loc="left", color="#616161")
     _legend(ax, {row.archetype for row in rows}, any(h for h in hatches), lang)
 
 
@@ -202,15 +214,16 @@ def _footer(fig: Figure, footer: str) -> None:
 
 
 def tiers(b: TierBreakdown, lang: Lang, footer: str, family: str) -> bytes:
-    """Two panels: the business by layer in margin order, and where the compute goes."""
+    """Two panels with each share's stated range as a whisker: the business by layer in
+    margin order, and where the compute goes."""
     with matplotlib.rc_context(_style(family)):
-        fig = _figure(7.0)
+        fig = _figure(7.4)
         top, bottom = fig.subplots(2, 1, height_ratios=[1, 1])
         layers = list(b.layer_mix)
         _panel(
             top,
             [LAYER_TERMS[k].name(lang) for k in layers],
-            [b.layer_mix[k] for k in layers],
+            [(b.layer_mix[k], b.layer_ranges.get(k)) for k in layers],
             LAYER_COLOURS,
         )
         top.set_title(t("layers_title", lang), loc="left")
@@ -218,30 +231,45 @@ def tiers(b: TierBreakdown, lang: Lang, footer: str, family: str) -> bytes:
         _panel(
             bottom,
             [t("alloc_" + k, lang) for k in keys],
-            [b.allocation[k] for k in keys],
+            [(b.allocation[k], b.allocation_ranges.get(k)) for k in keys],
             ALLOCATION_COLOURS,
         )
         bottom.set_title(t("chart_allocation", lang), loc="left")
         star = "*" if b.estimated else ""
         fig.suptitle(
-            f"{name(b, lang)} · {b.period}{star}\n{archetype(b.archetype, b.tags, lang)}",
+            f"{_short(name(b, lang))} · {b.period}{star}\n{archetype(b.archetype, b.tags, lang)}",
             x=0.01,
             ha="left",
             fontsize=TITLE_PT,
         )
-        _footer(fig, footer)
+        _footer(fig, "\n".join(filter(None, [t("chart_ranges", lang), footer])))
         return _png(fig)
 
 
-def _panel(ax: Axes, labels: list[str], values: list[float], colours: tuple[str, ...]) -> None:
+Bar = tuple[float, tuple[float, float] | None]  # a share and its (low, high), if stated
+
+
+def _panel(ax: Axes, labels: list[str], bars: list[Bar], colours: tuple[str, ...]) -> None:
     ys = list(range(len(labels)))[::-1]
+    values = [v for v, _ in bars]
     ax.barh(ys, values, color=colours, height=0.6)
     ax.set_yticks(ys, labels)
     ax.set_xlim(0, 1.0)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x * 100:.0f}%"))
     ax.grid(axis="x", color="#e0e0e0")
     ax.set_axisbelow(True)
-    for y, v in zip(ys, values, strict=True):  # inside a long bar, after a short one
-        inside = v > 0.8
-        x, colour = (v - 0.01, "white") if inside else (v + 0.01, "#212121")
-        ax.text(x, y, fmt.pct(v), va="center", ha="right" if inside else "left", color=colour)
+    for y, (v, bounds) in zip(ys, bars, strict=True):
+        low, high = bounds or (v, v)
+        if high > low:  # drawn whole, from its own ends, even where it misses the bar
+            mid, half = (low + high) / 2, (high - low) / 2
+            ax.errorbar([mid], [y], xerr=[[half], [half]], fmt="none", ecolor="#212121", capsize=6)
+        end = max(v, high) + 0.01
+        if end > 0.86:  # no room after the whisker: inside the bar, at its start
+            ax.text(0.01, y, fmt.pct(v), va="center", color="white", bbox=_label_box(colours, y))
+        else:
+            ax.text(end, y, fmt.pct(v), va="center", ha="left", color="#212121")
+
+
+def _label_box(colours: tuple[str, ...], y: int) -> dict[str, object]:
+    colour = colours[len(colours) - 1 - y]
+    return {"facecolor": "#424242" if colour in LIGHT else colour, "edgecolor": "none", "pad": 1.5}

@@ -22,12 +22,18 @@ CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 PAGE_SIZE = 10  # rows of a ranking page, companies of a picker page
 NOOP = "noop"  # the "page k of n" button: answered, nothing else
 ALL = "-"  # no period / no region in rank callback data
+LABEL_LIMIT = 40  # characters of a button's label (a 200-character name is cut)
 
 
 @dataclass(frozen=True)
 class Button:
     label: str
     data: str  # callback data, see `data`
+
+
+def label(text: str) -> str:
+    """A button's label as it fits one button on a phone: a long name ends in "…"."""
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1].rstrip() + "…"
 
 
 def key(company_id: str) -> str:
