@@ -256,8 +256,13 @@ async def test_a_free_text_answer_about_one_company_carries_its_chart_and_button
         got = await said(telegram, reader, "小米的四层拆分")
         assert got[0].photo is not None and got[0].photo.startswith(PNG)
         assert f"history:{navigation.key('xiaomi')}" in got[-1].button_data()
+        link = "https://t.me/inference_lens_bot?start="
+        assert f'<a href="{link}tiers_xiaomi">' in got[-1].html  # share: the same view
         ranking = await said(telegram, reader, "rank companies")
         assert ranking[0].photo is not None and "rank:" in " ".join(ranking[-1].button_data())
+        assert f'<a href="{link}rank">' in ranking[-1].html
+        opened = await said(telegram, reader, "/start rank")  # where the link leads
+        assert opened[0].photo is not None and "rank:" in " ".join(opened[-1].button_data())
 
 
 async def test_each_subscription_can_be_removed_from_the_list(telegram, store):
