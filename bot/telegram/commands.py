@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from bot.alerts import subscriptions
-from bot.telegram import charts, navigation, pages
+from bot.telegram import chartfiles, charts, navigation, pages
 from bot.telegram.memo import Asked, Memo
 from bot.telegram.navigation import Button
 from bot.text import changes, doc, terms
@@ -191,7 +191,12 @@ def _chart(
     digest = hashlib.blake2b(shown.model_dump_json().encode(), digest_size=12).hexdigest()
     key = f"{kind}:{lang}:{charts.handle()}:{digest}"
     try:
-        png = _memo.get(("png", str(store.path), key), draw, yielding=charts.in_background())
+        files = chartfiles.beside(store.path)
+        png = _memo.get(
+            ("png", str(store.path), key),
+            lambda: files.get(key, draw),
+            yielding=charts.in_background(),
+        )
     except charts.MissingCJKFont as exc:
         log.warning("answer sent without its chart: %s", exc)
         return None
