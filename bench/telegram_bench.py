@@ -255,8 +255,8 @@ def session(db: Path, folder: str, shipped: bool) -> Session:
         users = [tg.user(10_000 + i, language_code=rng.choice(langs)) for i in range(USERS)]
         with running(tg, db) as out.startup_s:
             out.first = window(tg, users, rng)
-            out.replies = replies(tg)
             out.steady = latencies(tg, drive(tg, users, load(rng, STEADY_REQUESTS)))
+            out.replies = replies(tg)  # the free question last: at 5,000 it takes minutes
             if shipped:
                 import_a_change(db, folder)
                 time.sleep(0.5)
@@ -307,7 +307,7 @@ def summary(label: str, s: Session) -> bool:
             worst = max(worst, line(f"/rank, first {WINDOW_S} s after {phase}", rows, is_rank))
             line(f"/tiers, first {WINDOW_S} s after {phase}", rows, lambda t: not is_rank(t))
     target = RANK_P95_MS[label]
-    print(f"  /rank p95 (worst phase) {worst:.1f} ms (target <= {target:.0f} ms)")
+    print(f"  /rank p95 (worst phase) {worst:.1f} ms (target <= {target:.0f} ms)", flush=True)
     return s.startup_s <= STARTUP_S and worst <= target
 
 
@@ -326,9 +326,9 @@ def compare_replies(small: Session, big: Session) -> bool:
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         small = session(Path(folder) / "small.db", folder, shipped=True)
+        ok = summary("shipped", small)
         big = session(big_store(folder), folder, shipped=False)
-    ok = summary("shipped", small)
-    ok = summary("5,000", big) and ok
+        ok = summary("5,000", big) and ok
     ok = compare_replies(small, big) and ok
     print("\ntargets met" if ok else "\nTARGET MISSED")
     return 0 if ok else 1
