@@ -8,6 +8,7 @@ application, and polls (or serves a webhook) until `stop` is set.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -170,6 +171,7 @@ async def on_startup(app: Application) -> None:
     jobs = app.job_queue
     if jobs is not None:
         services: Services = app.bot_data["services"]
+        jobs.run_once(load_charts, when=0, name="charts")
         if services.settings.warm_up:
             jobs.run_once(handlers.warm_up, when=0, name="warm-up")
             jobs.run_repeating(
@@ -177,6 +179,13 @@ async def on_startup(app: Application) -> None:
             )
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
         delivery.schedule(app, services.store, services.settings)  # ranking-change alerts
+
+
+async def load_charts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """matplotlib and the font, loaded once the bot answers (not before: start-up stays
+    short), so the first chart asked for is not also the one that loads them."""
+    with contextlib.suppress(charts.MissingCJKFont):  # answers then go without charts
+        await asyncio.to_thread(charts.prepare)
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:

@@ -10,7 +10,6 @@ they show, so after an import only those whose figures changed are drawn again.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Final
 
@@ -41,8 +40,6 @@ def plan(store: Store) -> list[Spec]:
 def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> int:
     """Draw the plan in both languages until `stopping()`; returns the views made."""
     made = 0
-    with contextlib.suppress(charts.MissingCJKFont):  # answers then go without charts
-        charts.prepare()
     with charts.background():
         for spec in plan(store):
             for lang in LANGS:
