@@ -124,21 +124,35 @@ def load(rng: random.Random, n: int) -> list[str]:
 
 
 def drive(tg: FakeTelegram, users: list[User], texts: list[str]) -> list[Request]:
-    """Send at a steady pace, round-robin over the users; returns what was sent and when."""
-    requests = []
+    """Send at a steady pace, each from the next user with no request still unanswered (a
+    new user joins when all are waiting), so every answer belongs to one request; returns
+    what was sent and when."""
+    requests: list[Request] = []
+    last: dict[int, float] = {}  # user → when their latest request was sent
     start = time.monotonic()
     for i, text in enumerate(texts):
         time.sleep(max(start + i / RATE_PER_S - time.monotonic(), 0))
-        user = users[i % len(users)]
-        at = time.monotonic()
+        user = next((u for u in users if u.id not in last or done(tg, u, last[u.id])), None)
+        if user is None:
+            user = tg.user(10_000 + len(users), language_code=users[-1].language_code)
+            users.append(user)
+        users.remove(user)
+        users.append(user)  # the others go first next time
+        at = last[user.id] = time.monotonic()
         tg.user_says(user, text)
         requests.append(Request(user, text, at))
     return requests
 
 
+def done(tg: FakeTelegram, user: User, since: float) -> bool:
+    """Whether the answer to the user's request sent at `since` has come (its buttons)."""
+    return any(m.buttons and m.at >= since for m in tg.inbox(user.id))
+
+
 def latencies(tg: FakeTelegram, requests: list[Request]) -> list[tuple[str, float]]:
-    """Each answer's time: a user's requests are seconds apart, so an answer is what arrived
-    after its request, up to and including the first message with buttons (a photo in it)."""
+    """Each answer's time: a user asks again only once answered (drive), so an answer is
+    what arrived after its request, up to and including the first message with buttons
+    (a photo in it)."""
     out = []
     for r in requests:
         deadline = time.monotonic() + 120
