@@ -1,9 +1,10 @@
 """What each bot command answers: Telegram HTML, an optional chart and inline buttons.
 
 Synchronous and free of Telegram objects: the handlers run these in worker threads
-(`asyncio.to_thread`), where the store gives each thread its own connection. Rankings,
-charts and past revisions are memoised by database, revision and arguments, because the
-same few questions (/rank, /tiers of a well-known company) arrive again and again.
+(`asyncio.to_thread`), where the store gives each thread its own connection. Rankings and
+past revisions are memoised by database, revision and arguments, charts by the figures they
+show (in memory and on disk, bot.telegram.chartfiles), because the same few questions
+(/rank, /tiers of a well-known company) arrive again and again.
 """
 
 from __future__ import annotations
