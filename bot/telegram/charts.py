@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -84,11 +86,24 @@ def _elsewhere(draw: Callable[..., bytes], *args: object) -> bytes:
             _pool = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded bot
-                initializer=use_font,
-                initargs=(_font_file,),
+                initializer=_worker,
+                initargs=(_font_file, os.getpid()),
             )
         pool = _pool
     return pool.submit(draw, *args).result()
+
+
+def _worker(font: Path | None, parent: int) -> None:
+    """The worker process's set-up: the bot's font, and an end when the bot ends, even
+    killed (a worker left behind would keep the bot's output open)."""
+    use_font(font)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 _pool: ProcessPoolExecutor | None = None
