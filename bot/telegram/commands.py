@@ -161,7 +161,7 @@ def rank_page(
     html = doc.html(ranking_text.ranking(shown, lang))
     if total > 1:
         html += "\n\n" + esc(t("page_of", lang, k=page, total=total))
-    _asked.add(("rank", metric, period, region, page))
+    _asked.add((str(store.path), "rank", metric, period, region, page))
     draw = functools.partial(charts.ranking_chart, shown, lang)
     chart = _chart(store, "rank", shown, lang, lambda: draw(_footer(store, u, lang)), html)
     choices = (u.periods(), _regions(u))
@@ -220,9 +220,11 @@ def top_companies(store: Store, n: int) -> list[str]:
     return [c.id for c in _by_rank(store, _universe(store))[:n]]
 
 
-def most_asked(n: int) -> list[tuple[object, ...]]:
-    """The `n` chart views asked for most since the bot started (see warmup.plan)."""
-    return _asked.most(n)
+def most_asked(store: Store, n: int) -> list[tuple[object, ...]]:
+    """The `n` chart views of this database asked for most since the bot started (see
+    warmup.plan)."""
+    mine = [spec for spec in _asked.most(_asked.size) if spec[0] == str(store.path)]
+    return [spec[1:] for spec in mine[:n]]
 
 
 def _by_rank(store: Store, u: Universe) -> list[CompanyInfo]:
@@ -275,7 +277,7 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     u = _universe(store)
     b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
     html = doc.html(company_text.tiers(b, lang))
-    _asked.add(("tiers", b.company, period))
+    _asked.add((str(store.path), "tiers", b.company, period))
     draw = functools.partial(charts.tiers_chart, b, lang)
     chart = _chart(store, "tiers", b, lang, lambda: draw(_footer(store, u, lang)), html)
     return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))

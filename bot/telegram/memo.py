@@ -65,14 +65,14 @@ class Asked:
 
     def __init__(self, size: int = 2_000) -> None:
         self._counts: Counter[Key] = Counter()
-        self._size = size
+        self.size = size
         self._lock = threading.Lock()
 
     def add(self, spec: Key) -> None:
         with self._lock:
             self._counts[spec] += 1
-            if len(self._counts) > self._size:
-                self._counts = Counter(dict(self._counts.most_common(self._size // 2)))
+            if len(self._counts) > self.size:
+                self._counts = Counter(dict(self._counts.most_common(self.size // 2)))
 
     def most(self, n: int) -> list[Key]:
         with self._lock:

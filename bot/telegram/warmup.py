@@ -33,7 +33,7 @@ def plan(store: Store) -> list[Spec]:
     pages: list[Spec] = [("rank", DEFAULT_METRIC, None, None, p) for p in range(2, RANK_PAGES + 1)]
     metrics: list[Spec] = [("rank", m, None, None, 1) for m in METRICS if m != DEFAULT_METRIC]
     top: list[Spec] = [("tiers", c, None) for c in commands.top_companies(store, TOP_TIERS)]
-    specs = [first, *commands.most_asked(MOST_ASKED), *pages, *metrics, *top]
+    specs = [first, *commands.most_asked(store, MOST_ASKED), *pages, *metrics, *top]
     return list(dict.fromkeys(specs))
 
 
