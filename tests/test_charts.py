@@ -45,3 +45,14 @@ def test_tiers_chart_draws_every_glyph(store: Store, lang):
 def test_usd_metric_chart(store: Store):
     r = ranking.rank(store.universe(), "self_use_inference_usd")
     assert png_size(charts.ranking_chart(r, "zh"))[0] == 1120
+
+
+def test_the_tiers_result_carries_each_shares_range_for_the_chart(store: Store):
+    b = breakdown.tiers(store.universe(), "xiaomi")
+    snap = store.universe().companies["xiaomi"].snapshot(b.period)
+    assert snap is not None
+    assert b.layer_ranges["edge"] == snap.layer_mix.edge.bounds
+    assert b.allocation_ranges["own_inference"] == snap.allocation.own_inference.bounds
+    low, high = b.layer_ranges["edge"]
+    assert low < b.layer_mix["edge"] < high  # a real range, drawn as a whisker
+    assert png_size(charts.tiers_chart(b, "en"))[0] == 1120

@@ -43,3 +43,24 @@ def test_the_least_recently_used_entry_goes_first():
     memo.get(("a",), lambda: 0)  # a hit keeps "a"
     memo.get(("c",), lambda: 3)  # evicts "b"
     assert memo.get(("a",), lambda: -1) == 1 and memo.get(("b",), lambda: -2) == -2
+
+
+def test_a_live_request_never_waits_for_a_yielding_computation():
+    """The warm-up's chart under way does not hold up a live request for the same chart: the
+    live one draws it itself (issue 17: the first /rank after start waited for the warm-up)."""
+    memo, started, release = Memo(), threading.Event(), threading.Event()
+
+    def slow_warm_up() -> bytes:
+        started.set()
+        release.wait(10)
+        return b"warm"
+
+    with ThreadPoolExecutor(1) as pool:
+        warm = pool.submit(lambda: memo.get(("chart",), slow_warm_up, yielding=True))
+        started.wait(10)
+        at = time.monotonic()
+        assert memo.get(("chart",), lambda: b"live") == b"live"
+        assert time.monotonic() - at < 1
+        release.set()
+        assert warm.result() == b"warm"
+    assert memo.get(("chart",), lambda: b"again") in {b"live", b"warm"}

@@ -221,36 +221,33 @@ async def test_inline_mode_offers_the_tier_card_ranking_and_profile(telegram, st
         assert [r["type"] for r in telegram.inline_answers[other]] == ["article"]
 
 
-def test_a_warm_up_chart_gives_way_to_a_live_one(store):
+def test_a_warm_up_chart_never_holds_the_lock_a_live_one_waits_on(store):
+    """The warm-up draws in a worker process: with the drawing lock taken (a live chart being
+    drawn), a warm-up chart is still drawn, and a live one is not kept waiting by it."""
     from bot.telegram import charts
     from tools import ranking
 
     r = ranking.rank(store.universe())
     r = r.model_copy(update={"rows": r.rows[:3]})
-    order: list[str] = []
+    with charts._draw_lock, charts.background():  # while a live chart is being drawn
+        warm = charts.ranking_chart(r, "en")
+    assert warm.startswith(PNG)
+    done = threading.Event()
 
-    def warm() -> None:
+    def warm_up() -> None:
         with charts.background():
-            charts.ranking_chart(r, "en")
-        order.append("warm")
+            charts.ranking_chart(r, "zh")
+        done.set()
 
-    def live() -> None:
-        charts.ranking_chart(r, "en")
-        order.append("live")
-
-    charts._draw_lock.acquire()  # a chart is being drawn
-    try:
-        waiting = [threading.Thread(target=warm)]
-        waiting[0].start()
-        time.sleep(0.05)  # the warm-up asked first
-        waiting.append(threading.Thread(target=live))
-        waiting[1].start()
-        time.sleep(0.05)
-    finally:
-        charts._draw_lock.release()
-    for thread in waiting:
-        thread.join(30)
-    assert order == ["live", "warm"]
+    thread = threading.Thread(target=warm_up)
+    thread.start()
+    held = False
+    while not done.is_set():
+        held = held or charts._draw_lock.locked()
+        time.sleep(0.001)
+    thread.join()
+    assert not held
+    assert charts.ranking_chart(r, "en") == warm  # the same picture, drawn here
 
 
 async def test_a_free_text_answer_about_one_company_carries_its_chart_and_buttons(telegram, store):
@@ -259,8 +256,13 @@ async def test_a_free_text_answer_about_one_company_carries_its_chart_and_button
         got = await said(telegram, reader, "小米的四层拆分")
         assert got[0].photo is not None and got[0].photo.startswith(PNG)
         assert f"history:{navigation.key('xiaomi')}" in got[-1].button_data()
+        link = "https://t.me/inference_lens_bot?start="
+        assert f'<a href="{link}tiers_xiaomi">' in got[-1].html  # share: the same view
         ranking = await said(telegram, reader, "rank companies")
         assert ranking[0].photo is not None and "rank:" in " ".join(ranking[-1].button_data())
+        assert f'<a href="{link}rank">' in ranking[-1].html
+        opened = await said(telegram, reader, "/start rank")  # where the link leads
+        assert opened[0].photo is not None and "rank:" in " ".join(opened[-1].button_data())
 
 
 async def test_each_subscription_can_be_removed_from_the_list(telegram, store):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tools.archetypes import RuleCheck
 from tools.models import DisplayNames, Estimate, Fact, Snapshot, Source, Text
@@ -41,6 +41,9 @@ class TierBreakdown(BaseModel):
     period_note: Text | None
     layer_mix: dict[str, float]
     allocation: dict[str, float]
+    # Each share's range as the data states it (low, high): what the Monte Carlo draws from.
+    layer_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    allocation_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
     archetype: str
     tags: list[str]
     explanation: str
@@ -97,6 +100,8 @@ def tiers(universe: Universe, company_id: str, period: str | None = None) -> Tie
         period_note=snap.period_note,
         layer_mix={k: s.value for k, s in snap.layer_mix.shares().items()},
         allocation={k: s.value for k, s in snap.allocation.shares().items()},
+        layer_ranges={k: s.bounds for k, s in snap.layer_mix.shares().items()},
+        allocation_ranges={k: s.bounds for k, s in snap.allocation.shares().items()},
         archetype=a.classification.archetype,
         tags=a.classification.tags,
         explanation=f"{a.classification.archetype}: {a.classification.rule}",

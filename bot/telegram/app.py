@@ -8,10 +8,12 @@ application, and polls (or serves a webhook) until `stop` is set.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -54,6 +56,7 @@ ALLOWED_UPDATES = [
 ]
 POLL_TIMEOUT_S = 10
 CONCURRENT_UPDATES = 64  # handlers await the LLM and worker threads; others go on meanwhile
+EXTRA_THREADS = 8  # for the jobs (warm-up, alerts, housekeeping) beside the updates
 # (shared round-robin between users: see bot/telegram/fairness.py)
 KEEP_UPDATE_IDS = dt.timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 KEEP_USAGE_DAYS = 7
@@ -170,6 +173,7 @@ async def on_startup(app: Application) -> None:
     jobs = app.job_queue
     if jobs is not None:
         services: Services = app.bot_data["services"]
+        jobs.run_once(load_charts, when=0, name="charts")
         if services.settings.warm_up:
             jobs.run_once(handlers.warm_up, when=0, name="warm-up")
             jobs.run_repeating(
@@ -177,6 +181,13 @@ async def on_startup(app: Application) -> None:
             )
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
         delivery.schedule(app, services.store, services.settings)  # ranking-change alerts
+
+
+async def load_charts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """matplotlib and the font, loaded once the bot answers (not before: start-up stays
+    short), so the first chart asked for is not also the one that loads them."""
+    with contextlib.suppress(charts.MissingCJKFont):  # answers then go without charts
+        await asyncio.to_thread(charts.prepare)
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:
@@ -201,6 +212,11 @@ def webhook_secret(settings: TelegramSettings) -> str:
 async def serve(app: Application, stop: asyncio.Event, webhook: Webhook | None = None) -> None:
     """Run the bot until `stop` is set; refuses to start if another bot uses the database."""
     services: Services = app.bot_data["services"]
+    # A thread for every update that may run at once: with Python's default (six on two
+    # cores), six requests waiting for the drawing lock kept every other one, /start or an
+    # answer already drawn, from starting at all (the first minute after start took ~60 s).
+    threads = ThreadPoolExecutor(CONCURRENT_UPDATES + EXTRA_THREADS, thread_name_prefix="bot")
+    asyncio.get_running_loop().set_default_executor(threads)
     with PollerLock(services.store.path):
         async with app:
             await app.start()

@@ -1,55 +1,28 @@
 """PNG charts for Telegram: the ranking with p10–p90 whiskers, and a company's tier breakdown.
 
-Drawn with matplotlib's object API, which renders PNGs with Agg and needs no pyplot or
-display, sized to stay legible when a phone shows the image about 400 points wide. Chinese
-labels need a CJK font: the project installs WenQuanYi Micro Hei (Debian's
-fonts-wqy-microhei, see the Makefile); INFERENCE_LENS_CJK_FONT may name another font file.
+The front of bot.telegram.drawing (matplotlib, loaded on the first chart or by `prepare`):
+which font, whose handle, and where a chart is drawn — here, one live chart at a time, or in
+a worker process for the warm-up. Chinese labels need a CJK font: the project installs
+WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, see the Makefile);
+INFERENCE_LENS_CJK_FONT may name another font file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import multiprocessing
+import os
 import threading
 import time
-from collections.abc import Iterator
-from functools import cache
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-from bot.text import fmt
-from bot.text.i18n import Lang, t
-from bot.text.terms import archetype, name
+from bot.text.i18n import Lang
 from tools.breakdown import TierBreakdown
-from tools.ranking import Ranking, RankRow
-from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
+from tools.ranking import Ranking
 
-CJK_FONT_FILES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-)
-ARCHETYPE_COLOURS = {
-    "self_user": "#2e7d32",
-    "dual": "#6a4c93",
-    "supplier": "#e07a1f",
-    "unclassified": "#9e9e9e",
-}
-LAYER_COLOURS = ("#b0bec5", "#78909c", "#1e88e5", "#0d47a1")  # margin ladder, low to high
-ALLOCATION_COLOURS = ("#a5d6a7", "#2e7d32", "#ffb74d", "#e07a1f")  # own, own, sold, sold
-WIDTH_IN, DPI = 7.0, 160
-LABEL_PT, TITLE_PT = 14, 16
-_draw_lock = threading.Lock()  # matplotlib's rc settings and font cache are global
-_live_waiting = 0  # live requests waiting for the lock: a warm-up draw waits for them
-_count_lock = threading.Lock()
+_draw_lock = threading.Lock()  # matplotlib's rc settings are global (live charts take turns)
 _local = threading.local()
 
 
@@ -79,25 +52,25 @@ def handle() -> str:
 
 def cjk_font() -> str:
     """The CJK font's family name (registered with matplotlib on first use)."""
-    return _registered(_font_file)
+    return _family()
 
 
-@cache
-def _registered(preferred: Path | None) -> str:
-    candidates: list[Path | str] = [*([preferred] if preferred else []), *CJK_FONT_FILES]
-    for path in candidates:
-        if Path(path).is_file():
-            font_manager.fontManager.addfont(path)
-            return font_manager.FontProperties(fname=path).get_name()
-    raise MissingCJKFont(
-        "no CJK font found; install Debian's fonts-wqy-microhei (make install does) "
-        "or set INFERENCE_LENS_CJK_FONT to a .ttf/.ttc/.otf file"
-    )
+def _family() -> str:
+    from bot.telegram import drawing  # matplotlib loads on the first chart, not at start
+
+    family = drawing.registered(_font_file)
+    if family is None:
+        raise MissingCJKFont(
+            "no CJK font found; install Debian's fonts-wqy-microhei (make install does) "
+            "or set INFERENCE_LENS_CJK_FONT to a .ttf/.ttc/.otf file"
+        )
+    return family
 
 
 @contextlib.contextmanager
 def background() -> Iterator[None]:
-    """Charts drawn in this block (the warm-up) give way to any live request's chart."""
+    """Charts drawn in this block (the warm-up) are drawn in a worker process of their own,
+    so a live request's chart never waits for one (nor shares the interpreter with it)."""
     _local.background = True
     try:
         yield
@@ -105,227 +78,67 @@ def background() -> Iterator[None]:
         _local.background = False
 
 
-@contextlib.contextmanager
-def _turn() -> Iterator[None]:
-    """The drawing lock; a live request goes before any warm-up chart not yet started, so
-    it waits at most for the one being drawn."""
-    global _live_waiting
-    if getattr(_local, "background", False):
-        _acquire_when_idle()
-        try:
-            yield
-        finally:
-            _draw_lock.release()
-        return
-    with _count_lock:
-        _live_waiting += 1
-    try:
-        _draw_lock.acquire()
-    finally:
-        with _count_lock:
-            _live_waiting -= 1
-    try:
-        yield
-    finally:
-        _draw_lock.release()
+def _elsewhere(draw: Callable[..., bytes], *args: object) -> bytes:
+    """`draw(*args)` in the one background worker process (started on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded bot
+                initializer=_worker,
+                initargs=(_font_file, os.getpid()),
+            )
+        pool = _pool
+    return pool.submit(draw, *args).result()
 
 
-def _acquire_when_idle() -> None:
-    """The lock, taken only while no live request waits for it (polled, never queued)."""
-    while True:
-        if not _live_waiting and _draw_lock.acquire(timeout=0.01):
-            if not _live_waiting:
-                return
-            _draw_lock.release()
-        time.sleep(0.005)
+def _worker(font: Path | None, parent: int) -> None:
+    """The worker process's set-up: the bot's font, and an end when the bot ends, even
+    killed (a worker left behind would keep the bot's output open)."""
+    use_font(font)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
-def _figure(height: float) -> Figure:
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
-    fig.set_layout_engine("constrained", h_pad=0.12, w_pad=0.12)
-    return fig
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
-    return buf.getvalue()
+def in_background() -> bool:
+    """Whether this thread is drawing for the warm-up (charts.background)."""
+    return bool(getattr(_local, "background", False))
 
 
-def _style() -> Any:  # matplotlib types rcParams keys as one long Literal
-    """The CJK font first (it has Latin glyphs too, so labels stay in one typeface); no text
-    under 14 pt, which a phone showing the 1,120-pixel image about 400 points wide still
-    makes about 5 points — the smallest that stays readable."""
-    return {
-        "font.family": [cjk_font(), "DejaVu Sans"],
-        "font.size": LABEL_PT,
-        "axes.titlesize": LABEL_PT,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
+def prepare() -> None:
+    """Load matplotlib and the font now (in the background after start), not on a live
+    request's first chart."""
+    _family()
 
 
 def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
     the legend under the plot, the footer (sources, data date, bot) at the bottom."""
-    with _turn(), matplotlib.rc_context(_style()):
-        fig = _figure(2.6 + 0.55 * len(r.rows))
-        _draw_ranking(fig, r, lang)
-        _footer(fig, footer)
-        return _png(fig)
+    if in_background():
+        return _elsewhere(ranking_chart, r, lang, footer)
+    from bot.telegram import drawing
 
-
-def _draw_ranking(fig: Figure, r: Ranking, lang: Lang) -> None:
-    ax = fig.add_subplot()
-    rows = list(reversed(r.rows))  # rank 1 on top
-    ys = list(range(len(rows)))
-    values = [row.value or 0.0 for row in rows]
-    colours = [ARCHETYPE_COLOURS.get(row.archetype, "#9e9e9e") for row in rows]
-    hatches = ["///" if "edge_builder" in row.tags else "" for row in rows]
-    bars = ax.barh(ys, values, color=colours, height=0.62, edgecolor="white")
-    for bar, hatch in zip(bars, hatches, strict=True):
-        bar.set_hatch(hatch)
-    _whiskers(ax, rows, values)
-    ax.set_yticks(
-        ys, [f"{row.rank}. {name(row, lang)}" if row.rank else name(row, lang) for row in rows]
-    )
-    top = max((max(v, row.p90 or v) for v, row in zip(values, rows, strict=True)), default=1.0)
-    right = 1.0 if r.unit != "usd" else (top * 1.05 or 1.0)  # shares end at 100%
-    ax.set_xlim(0, right)
-    _value_labels(ax, rows, values, r.unit, lang, right)
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _axis(x, r.unit, lang)))
-    ax.grid(axis="x", color="#e0e0e0")
-    ax.set_axisbelow(True)
-    fig.suptitle(_rank_title(r, lang), x=0.01, ha="left", fontsize=TITLE_PT)
-    ax.set_title(t("chart_whiskers", lang, samples=r.samples), loc="left", color="#616161")
-    _legend(ax, {row.archetype for row in rows}, any(h for h in hatches), lang)
-
-
-def _one_period(r: Ranking) -> str | None:
-    periods = {row.period for row in r.rows if row.value is not None}
-    return periods.pop() if len(periods) == 1 else None
-
-
-def _rank_title(r: Ranking, lang: Lang) -> str:
-    """The period once, here: the one every bar shares, else "each company's latest"."""
-    period = _one_period(r) or (t("latest", lang) if r.period == "latest" else r.period)
-    return t("rank_title", lang, metric=METRICS[r.metric].name(lang), period=period)
-
-
-def _whiskers(ax: Axes, rows: list[RankRow], values: list[float]) -> None:
-    """p10–p90 drawn whole, from its own ends, even where the range misses the bar."""
-    for y, (row, v) in enumerate(zip(rows, values, strict=True)):
-        low = row.p10 if row.p10 is not None else v
-        high = row.p90 if row.p90 is not None else v
-        if high > low:
-            mid, half = (low + high) / 2, (high - low) / 2
-            ax.errorbar(
-                [mid], [y], xerr=[[half], [half]], fmt="none", ecolor="#212121", capsize=6, lw=1.8
-            )
-
-
-def _value_labels(
-    ax: Axes, rows: list[RankRow], values: list[float], unit: str, lang: Lang, right: float
-) -> None:
-    """Each value inside its bar, at the start (white), clear of the whisker; outside, after
-    the whisker, when the bar is too short to hold it."""
-    shared = len({row.period for row in rows}) == 1
-    for y, (row, v) in enumerate(zip(rows, values, strict=True)):
-        label = fmt.metric_value(row.value, unit, lang) + ("*" if row.estimated else "")
-        if not shared:
-            label += f" · {row.period}"
-        low = row.p10 if row.p10 is not None else v
-        if min(v, low) > right * 0.22:
-            box = {
-                "facecolor": ARCHETYPE_COLOURS.get(row.archetype, "#9e9e9e"),
-                "edgecolor": "none",
-                "pad": 1.5,
-            }
-            ax.text(right * 0.01, y, label, va="center", color="white", bbox=box)
-        else:
-            end = max(v, row.p90 or v)
-            ax.text(end + right * 0.01, y, label, va="center", color="#212121")
-
-
-def _axis(x: float, unit: str, lang: Lang) -> str:
-    """Short tick labels (the full amount is on each bar), so five ticks fit a phone."""
-    if unit != "usd":
-        return f"{x * 100:.0f}%"
-    return f"{x / 1e8:,.0f}亿" if lang == "zh" else f"${x / 1e9:,.0f}bn"
-
-
-def _legend(ax: Axes, archetypes: set[str], edge: bool, lang: Lang) -> None:
-    """Under the plot, never over a bar; only entries with a name."""
-    order = [a for a in ARCHETYPE_COLOURS if a in archetypes]
-    handles = [Patch(color=ARCHETYPE_COLOURS[a], label=ARCHETYPES[a].name(lang)) for a in order]
-    if edge:
-        handles.append(
-            Patch(
-                facecolor="white",
-                edgecolor="#424242",
-                hatch="///",
-                label=ARCHETYPES["edge_builder"].name(lang),
-            )
-        )
-    handles = [h for h in handles if str(h.get_label()).strip()]
-    if handles:
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.4, -0.07),
-            ncols=min(len(handles), 3),
-            frameon=False,
-        )
-
-
-def _footer(fig: Figure, footer: str) -> None:
-    """Where the figures come from, as of when, and from whom: a forwarded chart keeps it."""
-    if footer:
-        fig.supxlabel(footer, x=0.01, ha="left", color="#616161", fontsize=LABEL_PT)
+    family = cjk_font()
+    with _draw_lock:
+        return drawing.ranking(r, lang, footer, family)
 
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
     """Two panels: the business by layer in margin order, and where the compute goes."""
-    with _turn(), matplotlib.rc_context(_style()):
-        fig = _figure(7.0)
-        top, bottom = fig.subplots(2, 1, height_ratios=[1, 1])
-        layers = list(b.layer_mix)
-        _panel(
-            top,
-            [LAYER_TERMS[k].name(lang) for k in layers],
-            [b.layer_mix[k] for k in layers],
-            LAYER_COLOURS,
-        )
-        top.set_title(t("layers_title", lang), loc="left")
-        keys = list(b.allocation)
-        _panel(
-            bottom,
-            [t("alloc_" + k, lang) for k in keys],
-            [b.allocation[k] for k in keys],
-            ALLOCATION_COLOURS,
-        )
-        bottom.set_title(t("chart_allocation", lang), loc="left")
-        star = "*" if b.estimated else ""
-        fig.suptitle(
-            f"{name(b, lang)} · {b.period}{star}\n{archetype(b.archetype, b.tags, lang)}",
-            x=0.01,
-            ha="left",
-            fontsize=TITLE_PT,
-        )
-        _footer(fig, footer)
-        return _png(fig)
+    if in_background():
+        return _elsewhere(tiers_chart, b, lang, footer)
+    from bot.telegram import drawing
 
-
-def _panel(ax: Axes, labels: list[str], values: list[float], colours: tuple[str, ...]) -> None:
-    ys = list(range(len(labels)))[::-1]
-    ax.barh(ys, values, color=colours, height=0.6)
-    ax.set_yticks(ys, labels)
-    ax.set_xlim(0, 1.0)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x * 100:.0f}%"))
-    ax.grid(axis="x", color="#e0e0e0")
-    ax.set_axisbelow(True)
-    for y, v in zip(ys, values, strict=True):  # inside a long bar, after a short one
-        inside = v > 0.8
-        x, colour = (v - 0.01, "white") if inside else (v + 0.01, "#212121")
-        ax.text(x, y, fmt.pct(v), va="center", ha="right" if inside else "left", color=colour)
+    family = cjk_font()
+    with _draw_lock:
+        return drawing.tiers(b, lang, footer, family)

@@ -1,21 +1,26 @@
 """What each bot command answers: Telegram HTML, an optional chart and inline buttons.
 
 Synchronous and free of Telegram objects: the handlers run these in worker threads
-(`asyncio.to_thread`), where the store gives each thread its own connection. Rankings,
-charts and past revisions are memoised by database, revision and arguments, because the
-same few questions (/rank, /tiers of a well-known company) arrive again and again.
+(`asyncio.to_thread`), where the store gives each thread its own connection. Rankings and
+past revisions are memoised by database, revision and arguments, charts by the figures they
+show (in memory and on disk, bot.telegram.chartfiles), because the same few questions
+(/rank, /tiers of a well-known company) arrive again and again.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from bot.alerts import subscriptions
-from bot.telegram import charts, navigation, pages
-from bot.telegram.memo import Memo
+from bot.telegram import chartfiles, charts, navigation, pages
+from bot.telegram.memo import Asked, Memo
 from bot.telegram.navigation import Button
 from bot.text import changes, doc, terms
 from bot.text import company as company_text
@@ -27,6 +32,7 @@ from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi
 from tools.errors import DataError, ToolkitError, UnknownCompany
+from tools.models import CompanyInfo
 from tools.resolve import Resolver, normalise
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC, METRICS
@@ -54,6 +60,7 @@ class Reply:
 
 
 _memo = Memo()
+_asked = Asked()  # which chart views users ask for, so the warm-up draws those again
 
 
 def _universe(store: Store, revision: int | None = None) -> Universe:
@@ -63,9 +70,7 @@ def _universe(store: Store, revision: int | None = None) -> Universe:
 
 
 def _resolver(store: Store, u: Universe) -> Resolver:
-    return _memo.get(
-        ("resolver", str(store.path), u.revision), lambda: Resolver(u.companies.values())
-    )
+    return _memo.get(("resolver", str(store.path), u.revision), lambda: Resolver(u.info.values()))
 
 
 def _ranking(
@@ -76,8 +81,15 @@ def _ranking(
 
 
 def company_id(store: Store, key: str) -> str | None:
-    """The company a button's short key names in the current data."""
-    return navigation.company_of(key, _universe(store).companies)
+    """The company a button's short key names in the current data (an id as such too:
+    buttons sent before keys)."""
+    u = _universe(store)
+    if key in u.info:
+        return key
+    keys = _memo.get(
+        ("keys", str(store.path), u.revision), lambda: {navigation.key(c): c for c in u.info}
+    )
+    return keys.get(key)
 
 
 def parse_metric(text: str) -> str | None:
@@ -133,7 +145,7 @@ def rank(store: Store, lang: Lang, args: list[str]) -> Reply:
 
 
 def _regions(u: Universe) -> list[str]:
-    return sorted({c.region for c in u.companies.values()})
+    return sorted({c.region for c in u.info.values()})
 
 
 def rank_page(
@@ -149,9 +161,9 @@ def rank_page(
     html = doc.html(ranking_text.ranking(shown, lang))
     if total > 1:
         html += "\n\n" + esc(t("page_of", lang, k=page, total=total))
-    key = f"rank:{store.path}:{u.revision}:{r.metric}:{period}:{region}:{page}:{lang}"
-    footer = _footer(store, u, lang)
-    chart = _chart(key, lambda: charts.ranking_chart(shown, lang, footer), html)
+    _asked.add((str(store.path), "rank", metric, period, region, page))
+    draw = functools.partial(charts.ranking_chart, shown, lang)
+    chart = _chart(store, "rank", shown, lang, lambda: draw(_footer(store, u, lang)), html)
     choices = (u.periods(), _regions(u))
     buttons = navigation.rank_buttons(r.metric, period, region, page, total, choices, lang)
     return Reply(html, chart, buttons)
@@ -167,11 +179,25 @@ def _footer(store: Store, u: Universe, lang: Lang) -> str:
     return t("chart_footer", lang, date=date, revision=u.revision, bot=charts.handle()).rstrip(" ·")
 
 
-def _chart(key: str, draw: Callable[[], bytes], html: str) -> Chart | None:
-    """The chart for a key, drawn once, captioned with the answer's title line; None when no
-    CJK font is installed (the answer then goes without its picture)."""
+def _chart(
+    store: Store, kind: str, shown: BaseModel, lang: Lang, draw: Callable[[], bytes], html: str
+) -> Chart | None:
+    """The chart of what `shown` holds, drawn once, captioned with the answer's title line;
+    None when no CJK font is installed (the answer then goes without its picture).
+
+    Keyed by the figures it shows, not by the data's revision: after an import only the
+    charts whose figures changed are drawn again, and Telegram's copy of the others is sent
+    again. An unchanged chart keeps the footer of the revision it was drawn from, which is
+    still true of what it shows."""
+    digest = hashlib.blake2b(shown.model_dump_json().encode(), digest_size=12).hexdigest()
+    key = f"{kind}:{lang}:{charts.handle()}:{digest}"
     try:
-        png = _memo.get(("png", key), draw)
+        files = chartfiles.beside(store.path)
+        png = _memo.get(
+            ("png", str(store.path), key),
+            lambda: files.get(key, draw),
+            yielding=charts.in_background(),
+        )
     except charts.MissingCJKFont as exc:
         log.warning("answer sent without its chart: %s", exc)
         return None
@@ -183,9 +209,30 @@ def _company_buttons(cid: str, lang: Lang, current: str) -> list[list[Button]]:
 
 
 def picker(store: Store, lang: Lang, action: str, page: int) -> list[list[Button]]:
-    """A page of the companies as buttons that run `action` for one of them."""
-    companies = list(_universe(store).companies.values())
-    return navigation.picker(companies, action, page, lang)
+    """A page of the companies, top of the default ranking first, as buttons that run
+    `action` for one of them (ten a page: at 5,000 companies a name typed is the search)."""
+    u = _universe(store)
+    return navigation.picker(_by_rank(store, u), action, page, lang)
+
+
+def top_companies(store: Store, n: int) -> list[str]:
+    """The ids of the first `n` companies of the default ranking."""
+    return [c.id for c in _by_rank(store, _universe(store))[:n]]
+
+
+def most_asked(store: Store, n: int) -> list[tuple[object, ...]]:
+    """The `n` chart views of this database asked for most since the bot started (see
+    warmup.plan)."""
+    mine = [spec for spec in _asked.most(_asked.size) if spec[0] == str(store.path)]
+    return [spec[1:] for spec in mine[:n]]
+
+
+def _by_rank(store: Store, u: Universe) -> list[CompanyInfo]:
+    def order() -> list[CompanyInfo]:
+        ranked = [row.company for row in _ranking(store, u, DEFAULT_METRIC, None).rows]
+        return [u.info[c] for c in dict.fromkeys([*ranked, *u.info])]
+
+    return _memo.get(("by rank", str(store.path), u.revision), order)
 
 
 def _resolve(store: Store, u: Universe, query: str) -> str:
@@ -201,7 +248,7 @@ def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) 
     """'No company called x', with the suggestions as buttons that retry the command."""
     u = _universe(store)
     text = t("unknown_company", lang, query=exc.query)
-    names = [terms.name(u.companies[c], lang) for c in exc.suggestions]
+    names = [terms.name(u.info[c], lang) for c in exc.suggestions]
     if names:
         text += " " + t("did_you_mean", lang, names=", ".join(names))
     if action not in TAPPABLE:
@@ -214,8 +261,11 @@ def unknown_company(store: Store, lang: Lang, exc: UnknownCompany, action: str) 
 
 
 def _usage(command: str, lang: Lang, store: Store) -> Reply:
-    usage = t("usage_company", lang, command=command)
-    text = esc(t("usage", lang, usage=usage)) + "\n" + esc(t("pick_company", lang))
+    """Which company? The top ones as buttons (paged), or type a name."""
+    n = len(_universe(store).info)
+    text = f"<b>{esc(t('companies_title', lang, n=n))}</b>\n" + esc(
+        t("pick_or_type", lang, command=command)
+    )
     return Reply(text, buttons=picker(store, lang, command, 1))
 
 
@@ -227,20 +277,18 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     u = _universe(store)
     b = breakdown.tiers(u, _resolve(store, u, " ".join(rest)), period)
     html = doc.html(company_text.tiers(b, lang))
-    key = f"tiers:{store.path}:{u.revision}:{b.company}:{b.period}:{lang}"
-    footer = _footer(store, u, lang)
-    chart = _chart(key, lambda: charts.tiers_chart(b, lang, footer), html)
+    _asked.add((str(store.path), "tiers", b.company, period))
+    draw = functools.partial(charts.tiers_chart, b, lang)
+    chart = _chart(store, "tiers", b, lang, lambda: draw(_footer(store, u, lang)), html)
     return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
 
 
 def company(store: Store, lang: Lang, args: list[str]) -> Reply:
     """A company's inputs with ranges, notes and sources; with no name, the list of companies."""
     _, period, rest = _split_args(args, store)
-    u = _universe(store)
     if not rest:
-        return Reply(
-            pages.companies(u.companies.values(), lang), buttons=picker(store, lang, "company", 1)
-        )
+        return _usage("company", lang, store)
+    u = _universe(store)
     p = breakdown.profile(u, _resolve(store, u, " ".join(rest)), period)
     return Reply(
         doc.html(company_text.profile(p, lang)),
@@ -336,7 +384,7 @@ def subscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
         return Reply(esc(t("already_subscribed", lang)))
     if cid is None:
         return Reply(esc(t("subscribed_ranking", lang, metric=METRICS[metric].name(lang))))
-    c = u.companies[cid]
+    c = u.info[cid]
     return Reply(esc(t("subscribed_company", lang, name=c.name.zh if lang == "zh" else c.name.en)))
 
 
@@ -355,7 +403,7 @@ def unsubscribe(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Repl
 def subscription_list(store: Store, lang: Lang, chat_id: int, args: list[str]) -> Reply:
     """What this chat follows."""
     u = _universe(store)
-    names = {c.id: c.name.zh if lang == "zh" else c.name.en for c in u.companies.values()}
+    names = {c.id: terms.name(c, lang) for c in u.info.values()}
     items = subscriptions.of_chat(store, chat_id)
     return Reply(
         pages.subscriptions(items, names, lang), buttons=navigation.removers(items, names, lang)
@@ -378,26 +426,6 @@ def import_file(store: Store, lang: Lang, path: Path, author: str) -> Reply:
         after = _universe(store, result.revision)
         moves = hist.diff(before, after, DEFAULT_METRIC).moves
     return Reply(doc.html(changes.import_report(result, moves, DEFAULT_METRIC, lang)))
-
-
-def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> None:
-    """Draw, in the background and most asked first, the charts: the first page of the
-    default ranking, the tiers of its companies, the first page of every other metric, then
-    every other company's tiers; in both languages, until `stopping()`. A live request's
-    chart goes before any of these not yet started (charts.background)."""
-    u = _universe(store)
-    ranked = [row.company for row in _ranking(store, u, DEFAULT_METRIC, None).rows]
-    order = [*ranked, *(c for c in u.companies if c not in ranked)]
-    top, rest = order[: navigation.PAGE_SIZE], order[navigation.PAGE_SIZE :]
-    views = [(rank, [DEFAULT_METRIC]), *((tiers, [c]) for c in top)]
-    views += [(rank, [m]) for m in METRICS if m != DEFAULT_METRIC]
-    views += [(tiers, [c]) for c in rest]
-    with charts.background():
-        for view, args in views:
-            for lang in ("zh", "en"):
-                if stopping():
-                    return
-                view(store, lang, args)
 
 
 ChatView = Callable[[Store, Lang, int, list[str]], Reply]

@@ -18,7 +18,17 @@ from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import commands, following, freetext, navigation, pages, updates, users
+from bot.telegram import (
+    commands,
+    following,
+    freetext,
+    navigation,
+    pages,
+    platform,
+    updates,
+    users,
+    warmup,
+)
 from bot.telegram.replies import (
     drawing,
     guarded,
@@ -260,15 +270,18 @@ async def _with_view(
     html: str,
     calls: Sequence[freetext.ToolCall],
 ) -> commands.Reply:
-    """The answer with the chart and buttons of the command it amounts to, if any."""
+    """The answer with the chart and buttons of the command it amounts to, if any, and that
+    command's deep link, so a forwarded answer opens the same view."""
     lang, store = await lang_of(update, context), services(context).store
     try:
-        view = await drawing(update, context, lambda: freetext.matching(store, lang, calls))
+        match = await drawing(update, context, lambda: freetext.matching(store, lang, calls))
     except ToolkitError:  # the answer stands on its own
-        view = None
-    if view is None:
+        match = None
+    if match is None:
         return commands.Reply(html)
-    return commands.Reply(html, view.chart, view.buttons)
+    link = platform.deep_link(context.bot.username, match.command, match.company or "")
+    html += f'\n\n<a href="{esc(link)}">{esc(t("share_view", lang))}</a>'
+    return commands.Reply(html, match.reply.chart, match.reply.buttons)
 
 
 def _confirm(action: Action | None, lang: Lang) -> list[list[commands.Button]]:
@@ -347,7 +360,7 @@ async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
     s = services(context)
     s.warmed = await asyncio.to_thread(s.store.latest_revision)
     app = context.application
-    await asyncio.to_thread(commands.warm, s.store, lambda: not app.running)
+    await asyncio.to_thread(warmup.warm, s.store, lambda: not app.running)
 
 
 async def watch_revisions(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.alerts.subscriptions import Subscription
 from bot.text import terms
 from bot.text.i18n import Lang, t
-from tools.models import Company
+from tools.models import CompanyInfo
 from tools.taxonomy import METRICS
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 PAGE_SIZE = 10  # rows of a ranking page, companies of a picker page
 NOOP = "noop"  # the "page k of n" button: answered, nothing else
 ALL = "-"  # no period / no region in rank callback data
+LABEL_LIMIT = 40  # characters of a button's label (a 200-character name is cut)
 
 
 @dataclass(frozen=True)
@@ -30,19 +31,16 @@ class Button:
     data: str  # callback data, see `data`
 
 
+def label(text: str) -> str:
+    """A button's label as it fits one button on a phone: a long name ends in "…"."""
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1].rstrip() + "…"
+
+
 def key(company_id: str) -> str:
     """A company's short key: 40 bits of a hash, so a collision among 5,000 companies is
     about one in 100,000."""
     digest = hashlib.blake2b(company_id.encode(), digest_size=5).digest()
     return base64.b32encode(digest).decode().lower()
-
-
-def company_of(key_or_id: str, companies: Iterable[str]) -> str | None:
-    """The company a key names (an id as such is accepted too: buttons sent before keys)."""
-    ids = list(companies)
-    if key_or_id in ids:
-        return key_or_id
-    return next((c for c in ids if key(c) == key_or_id), None)
 
 
 def data(action: str, *args: str) -> str:
@@ -149,7 +147,9 @@ def _cycle(options: list[str], current: str) -> str:
     return options[(options.index(current) + 1) % len(options)] if current in options else ALL
 
 
-def picker(companies: Sequence[Company], action: str, page: int, lang: Lang) -> list[list[Button]]:
+def picker(
+    companies: Sequence[CompanyInfo], action: str, page: int, lang: Lang
+) -> list[list[Button]]:
     """One page of companies as buttons that run `action` for each, two to a row, and a pager."""
     total = pages(len(companies))
     page = min(max(page, 1), total)

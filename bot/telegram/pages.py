@@ -11,7 +11,7 @@ from bot.text.i18n import Lang, t
 from bot.text.markup import esc
 from tools.archetypes import rules as archetype_rules
 from tools.archetypes import tag_rules
-from tools.models import Company, Thresholds
+from tools.models import Thresholds
 from tools.taxonomy import ARCHETYPES, LAYER_TERMS, METRICS
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED
 
@@ -35,15 +35,6 @@ COMMANDS = (
 def import_refused(problems: Iterable[object], lang: Lang) -> str:
     lines = [f"<b>{esc(t('import_failed', lang))}</b>"]
     lines += [f"• <code>{esc(p)}</code>" for p in problems]
-    return "\n".join(lines)
-
-
-def companies(items: Iterable[Company], lang: Lang) -> str:
-    rows = list(items)
-    lines = [f"<b>{esc(t('companies_title', lang, n=len(rows)))}</b>"]
-    for c in rows:
-        tickers = f" ({', '.join(c.tickers)})" if c.tickers else ""
-        lines.append(f"• {esc(terms.name(c, lang))}{esc(tickers)} · <code>{esc(c.id)}</code>")
     return "\n".join(lines)
 
 

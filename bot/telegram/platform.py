@@ -62,6 +62,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if view in LINKED and company:
         await run_view(update, context, view, [company])
         return
+    if view == "rank":
+        await run_view(update, context, "rank", [])
+        return
     lang = await lang_of(update, context)
     html = pages.start(lang, context.bot.username)
     await _send(update, context, Reply(html, buttons=start_buttons(lang)))
@@ -85,8 +88,9 @@ async def joined(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(update, context, Reply(esc(t("group_hello", lang)), buttons=start_buttons(lang)))
 
 
-def deep_link(bot_username: str, view: str, company: str) -> str:
-    return f"https://t.me/{bot_username}?start={view}_{company}"
+def deep_link(bot_username: str, view: str, company: str = "") -> str:
+    """t.me/<bot>?start=tiers_xiaomi opens a company's view; ?start=rank the ranking."""
+    return f"https://t.me/{bot_username}?start={view}_{company}".rstrip("_")
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

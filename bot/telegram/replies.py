@@ -81,7 +81,10 @@ async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Lang:
 
 
 def keyboard(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    rows = [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
+    rows = [
+        [InlineKeyboardButton(navigation.label(b.label), callback_data=b.data) for b in row]
+        for row in buttons
+    ]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
