@@ -134,8 +134,8 @@ def _label(universe: Universe, period: str | None) -> str:
 
 @dataclass(frozen=True)
 class Positions:
-    """A ranking by point value alone (no samples), computed on the numbers: the side of a
-    diff. Ranks follow `ranking.ordered`: NaN last, equal values in company id order."""
+    """A ranking by point value, computed on the numbers: the side of a diff. Ranks follow
+    `ranking.point_order`, as `rank` orders: NaN last, equal values by median sample, then id."""
 
     universe: Universe
     metric: str
