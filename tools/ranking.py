@@ -105,12 +105,7 @@ def _keys(frame: Frame) -> list[tuple[str, str]]:
 def spreads(draws: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """Per company, the p10, p50, p90 of its samples and the p10, p90 of its rank, computed for
     all rows at once: shape (5, companies), NaN for a row without a defined sample."""
-    if np.isnan(draws).any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: undefined metric
-            values = np.nanquantile(draws, [0.1, 0.5, 0.9], axis=1)
-    else:
-        values = np.quantile(draws, [0.1, 0.5, 0.9], axis=1)  # many times faster than nan*
+    values = _quantiles(draws, [0.1, 0.5, 0.9])
     low = np.quantile(ranks, 0.1, axis=1, method="lower")
     high = np.quantile(ranks, 0.9, axis=1, method="higher")
     return np.vstack([values, low, high])
@@ -211,7 +206,7 @@ def rank(
     ranks = ranks_of(draws)
     # Equal point values (several companies at 0% or 100%) are ordered by their median sample,
     # the model's own tie-break, so their ranks agree with their rank ranges.
-    order = order_of(values, tiebreak=_medians(draws, ranks, _shared(values)))
+    order = order_of(values, tiebreak=_medians(draws, _shared(values)))
     shown = order[: int((~np.isnan(values)).sum())]  # ranked rows; unranked (NaN) rows follow
     if companies is not None:
         wanted = {i for i, c in enumerate(frame.companies) if c in companies}
@@ -252,19 +247,31 @@ def point_order(
         return order_of(values)
     rows = np.flatnonzero(tied)
     medians = np.zeros(len(values))
-    medians[rows] = np.median(
-        sample_metric(frame.subset(rows.tolist()), metric, samples, seed), axis=1
-    )
+    medians[rows] = _median(sample_metric(frame.subset(rows.tolist()), metric, samples, seed))
     return order_of(values, tiebreak=medians)
 
 
-def _medians(draws: np.ndarray, ranks: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _medians(draws: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Each row's median sample where `rows` holds (0 elsewhere: a tie-break is read only
     between equal values)."""
     out = np.zeros(len(draws))
     if rows.any():
-        out[rows] = spreads(draws[rows], ranks[rows])[1]
+        out[rows] = _median(draws[rows])
     return out
+
+
+def _median(draws: np.ndarray) -> np.ndarray:
+    """Each row's median sample, as `spreads` computes its p50."""
+    return _quantiles(draws, 0.5)
+
+
+def _quantiles(draws: np.ndarray, q: float | list[float]) -> np.ndarray:
+    """Quantiles of each row's samples, undefined samples left out."""
+    if np.isnan(draws).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: undefined metric
+            return np.asarray(np.nanquantile(draws, q, axis=1))
+    return np.asarray(np.quantile(draws, q, axis=1))  # many times faster than nan*
 
 
 def _rows(
