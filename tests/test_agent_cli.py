@@ -28,7 +28,7 @@ def cli(
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,  # a ceiling: `eval` asks many questions in one process
     )
 
 

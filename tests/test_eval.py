@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import typing
 from pathlib import Path
 
 import yaml
 from fake_openai import FakeOpenAI, Reply, Request, completion, error, honest, tool_call
+from test_agent_cli import cli
 
 from bot.agent.answers import Fallback
 from bot.text.evaluation import FALLBACK_WORDS
@@ -18,19 +16,6 @@ from bot.text.evaluation import FALLBACK_WORDS
 ROOT = Path(__file__).resolve().parent.parent
 EN = ["Where does Xiaomi rank on self-use inference?", "Break down Baidu's AI business by layer"]
 ZH = ["腾讯和阿里巴巴谁的自用推理占比更高?", "美团的AI资本开支是多少?"]
-
-
-def cli(tmp_path: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    environment = {**base, "INFERENCE_LENS_DB": str(tmp_path / "eval.db"), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *argv],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def questions(tmp_path: Path, entries: list[object]) -> str:
