@@ -155,11 +155,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000])
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--keep", type=Path, help="build the databases here and keep them")
     args = parser.parse_args()
     results: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for n in [0, *args.sizes]:
-            results[n] = run_set(n, Path(tmp))
+            results[n] = run_set(n, folder)
     print("\nCPU seconds and peak RSS (MB) per command; ratio = next size / this size")
     print("\n".join(table(results)))
     for n in args.sizes:

@@ -156,9 +156,15 @@ def _round(value: float) -> float | None:
 def order_of(values: np.ndarray, tiebreak: np.ndarray | None = None) -> list[int]:
     """Indices from highest value to lowest; NaN last. Equal values are ordered by `tiebreak`
     (higher first) when given, then by row (company id) order."""
+    keyed, second = _sort_keys(values, tiebreak)
+    return [int(i) for i in np.lexsort((np.arange(len(keyed)), -second, -keyed))]
+
+
+def _sort_keys(values: np.ndarray, tiebreak: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """What `order_of` sorts on, highest first: the value (NaN lowest), then the tie-break."""
     keyed = np.where(np.isnan(values), -np.inf, values)
     second = np.zeros_like(keyed) if tiebreak is None else np.nan_to_num(tiebreak, nan=-np.inf)
-    return [int(i) for i in np.lexsort((np.arange(len(keyed)), -second, -keyed))]
+    return keyed, second
 
 
 def ordered(chosen: Sequence[Assessment], metric: str) -> list[int]:
@@ -206,7 +212,7 @@ def rank(
     ranks = ranks_of(draws)
     # Equal point values (several companies at 0% or 100%) are ordered by their median sample,
     # the model's own tie-break, so their ranks agree with their rank ranges.
-    order = order_of(values, tiebreak=_medians(draws, _shared(values)))
+    order = drawn_order(values, draws)
     shown = order[: int((~np.isnan(values)).sum())]  # ranked rows; unranked (NaN) rows follow
     if companies is not None:
         wanted = {i for i, c in enumerate(frame.companies) if c in companies}
@@ -224,6 +230,12 @@ def rank(
         total=len(order),
         rows=rows,
     )
+
+
+def drawn_order(values: np.ndarray, draws: np.ndarray) -> list[int]:
+    """`order_of` with equal point values ordered by median sample, from the rows' draws: the
+    ranking's order, also among a few rows taken alone (their order is the same as in all)."""
+    return order_of(values, tiebreak=_medians(draws, _shared(values)))
 
 
 def _shared(values: np.ndarray) -> np.ndarray:
@@ -249,6 +261,29 @@ def point_order(
     medians = np.zeros(len(values))
     medians[rows] = _median(sample_metric(frame.subset(rows.tolist()), metric, samples, seed))
     return order_of(values, tiebreak=medians)
+
+
+def rows_above(
+    frame: Frame,
+    metric: str,
+    values: np.ndarray,
+    row: int,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> np.ndarray:
+    """Which rows `point_order` puts above this one (a bool per row): only the rows tied with
+    it are sampled, so one company's place among 50,000 costs a comparison, not a ranking."""
+    keyed, _ = _sort_keys(values, None)
+    above = keyed > keyed[row]
+    group = np.flatnonzero(keyed == keyed[row])  # this row among its equals
+    tied = group[_shared(values)[group]]
+    tiebreak = np.zeros(len(values))
+    if len(tied):
+        tiebreak[tied] = _median(sample_metric(frame.subset(tied.tolist()), metric, samples, seed))
+    _, second = _sort_keys(values[group], tiebreak[group])
+    mine = second[group == row]
+    above[group] = (second > mine) | ((second == mine) & (group < row))
+    return above
 
 
 def _medians(draws: np.ndarray, rows: np.ndarray) -> np.ndarray:
