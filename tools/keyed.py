@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sqlite_utils
 
-LATEST = 2**62  # a revision after every real one
+# Record kinds and their key columns: each record is one JSON body per revision that changed it.
+KINDS: dict[str, tuple[str, ...]] = {
+    "companies": ("id",),
+    "snapshots": ("company_id", "period"),
+    "sources": ("id",),
+    "fx": ("period", "currency"),
+    "thresholds": ("id",),
+    "display_names": ("kind", "key"),
+}
+KEYS_PER_QUERY = 500  # ids bound in one `IN (...)`, well under SQLite's variable limit
 
 
 def latest(
