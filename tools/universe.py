@@ -82,6 +82,14 @@ class Companies(Mapping[str, Company]):
         if missing and self._all is None:
             self._one.update(self._loaders.some(missing))
 
+    def by_key(self, ids: Collection[str]) -> dict[str, Company]:
+        """These companies, read by key without every company's names first (the ids come
+        from a frame, so they exist): a history names one company per revision."""
+        if self._all is not None:
+            return {cid: self._all[cid] for cid in ids}
+        self.prefetch(ids)
+        return {cid: self._one[cid] for cid in ids}
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._info())
 
