@@ -44,3 +44,20 @@ def latest_records(
         ) WHERE n = 1
     """
     return [(tuple(r[:-1]), r[-1]) for r in db.execute(sql, ids)]
+
+
+Row = tuple[str, str, str, bytes]  # company, period, capex currency, encoded numbers
+
+
+def numbers(db: sqlite_utils.Database, rev: int, ids: list[str] | None = None) -> list[Row]:
+    """(company, period, currency, numbers) of each current snapshot at a revision: of every
+    company, or of these (read by key)."""
+    where = f"company_id IN ({', '.join('?' * len(ids))}) AND " if ids is not None else ""
+    sql = f"""
+        SELECT company_id, period, currency, numbers FROM (
+            SELECT company_id, period, currency, numbers, row_number() OVER (
+                PARTITION BY company_id, period ORDER BY revision_id DESC) AS n
+            FROM snapshots WHERE {where}revision_id <= ?
+        ) WHERE n = 1
+    """
+    return db.execute(sql, [*(ids or []), rev]).fetchall()

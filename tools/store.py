@@ -89,6 +89,8 @@ class Store:
         self.newer = newer
         self._local = threading.local()
         self._universe: Universe | None = None
+        # The snapshot rows of the published revision read last, by (company, period).
+        self._rows: tuple[int, dict[tuple[str, str], keyed.Row]] | None = None
         # Every import, by the CLI or an admin's upload, records the ranking changes it makes.
         self.revision_hooks = [record_changes] if revision_hooks is None else revision_hooks
 
@@ -270,16 +272,39 @@ class Store:
             names[kind][key] = Text.model_validate_json(body)
         return DisplayNames(facts=names["fact"], units=names["unit"])
 
-    def _snapshot_rows(self, revision: int) -> list[tuple[str, str, str, bytes]]:
-        """(company, period, currency, numbers) of every current snapshot: a Frame's input."""
-        sql = """
-            SELECT company_id, period, currency, numbers FROM (
-                SELECT company_id, period, currency, numbers, row_number() OVER (
-                    PARTITION BY company_id, period ORDER BY revision_id DESC) AS n
-                FROM snapshots WHERE revision_id <= :rev
-            ) WHERE n = 1
-        """
-        return self.db.execute(sql, {"rev": revision}).fetchall()
+    def _snapshot_rows(self, revision: int) -> list[keyed.Row]:
+        """(company, period, currency, numbers) of every current snapshot: a Frame's input.
+
+        A history walks the revisions in order: from the rows of the revision read before,
+        only the snapshots its successors changed are read (by key, from their lists of
+        changes), not every snapshot again (150,000 rows per revision at 50,000 companies)."""
+        rows = self._rows_since(revision)
+        if rows is None:
+            rows = {(r[0], r[1]): r for r in keyed.numbers(self.db, revision)}
+        if revision <= (self.latest_revision() or 0):  # published: its rows never change
+            self._rows = (revision, rows)
+        return list(rows.values())
+
+    def _rows_since(self, revision: int) -> dict[tuple[str, str], keyed.Row] | None:
+        """The rows at a revision from the last ones read, or None when these are of a
+        later revision or a revision between is not published (an import's, being written)."""
+        last = self._rows
+        if last is None or last[0] > revision:
+            return None
+        since, rows = last
+        sql = "SELECT changes FROM revisions WHERE id > ? AND id <= ?"
+        lists = [json.loads(c) for (c,) in self.db.execute(sql, [since, revision])]
+        if len(lists) != revision - since:
+            return None
+        prefix = "snapshots "  # a change reads "snapshots <company>/<period>"
+        ids = sorted(
+            {c[len(prefix) :].split("/")[0] for x in lists for c in x if c.startswith(prefix)}
+        )
+        out = dict(rows)
+        for start in range(0, len(ids), KEYS_PER_QUERY):
+            for row in keyed.numbers(self.db, revision, ids[start : start + KEYS_PER_QUERY]):
+                out[(row[0], row[1])] = row
+        return out
 
     def _companies(self, revision: int) -> dict[str, Company]:
         snapshots: dict[str, list[Snapshot]] = {}

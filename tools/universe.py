@@ -14,6 +14,7 @@ from functools import cached_property
 from tools.archetypes import Classification, classify
 from tools.errors import UnknownPeriod
 from tools.frame import Frame, encode
+from tools.keyed import Row
 from tools.metrics import normalise, point_metrics
 from tools.models import (
     Company,
@@ -25,8 +26,6 @@ from tools.models import (
     Source,
     Thresholds,
 )
-
-Row = tuple[str, str, str, bytes]  # company, period, capex currency, encoded numbers
 
 
 @dataclass(frozen=True)
