@@ -124,25 +124,26 @@ def _figures(
     shipped data no stretch exceeds rounding (tests/test_consistency.py).
     """
 
+    # numpy's rounding, as the figures of every ranking have always been: of all rows at once
+    # (one call per figure and row was a tenth of `rank` at 5,000 companies)
+    p10, p50, p90, rank_p10, rank_p90 = spread
+    rounded = {
+        "value": np.round(values, 4),
+        "p10": np.round(np.minimum(p10, values), 4),
+        "p50": np.round(p50, 4),
+        "p90": np.round(np.maximum(p90, values), 4),
+    }
+
     def at(position: int) -> dict[str, Any]:
-        i = shown[position]
-        value, (p10, p50, p90, rank_p10, rank_p90) = float(values[i]), spread[:, i]
-        rank = position + 1
-        return {  # numpy's rounding, as the figures of every ranking have always been
+        i, rank = shown[position], position + 1
+        return {
             "rank": rank,
-            "value": _r4(value),
-            "p10": _r4(np.minimum(p10, value)),
-            "p50": _r4(p50),
-            "p90": _r4(np.maximum(p90, value)),
-            "rank_p10": int(min(rank_p10, rank)),
-            "rank_p90": int(max(rank_p90, rank)),
+            **{name: float(column[i]) for name, column in rounded.items()},
+            "rank_p10": int(min(rank_p10[i], rank)),
+            "rank_p90": int(max(rank_p90[i], rank)),
         }
 
     return at
-
-
-def _r4(x: float | np.floating[Any]) -> float:
-    return float(np.round(x, 4))
 
 
 def _unranked(metric: str) -> dict[str, Any]:
