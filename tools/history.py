@@ -12,10 +12,11 @@ import numpy as np
 from pydantic import BaseModel
 
 from tools.archetypes import classify_all
+from tools.attribution import InputChange, attribute
 from tools.confidence import OrderConfidence, order_confidence
 from tools.dataio import gc_paused
 from tools.frame import Frame
-from tools.models import CompanyInfo, Estimate, Snapshot
+from tools.models import CompanyInfo, Snapshot
 from tools.ranking import check_metric, check_period, drawn_order, point_order, rows_above
 from tools.taxonomy import DEFAULT_METRIC
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, sample_metric
@@ -24,12 +25,6 @@ from tools.universe import Universe
 METRIC_MOVE_MIN = 0.05  # a share moving this much (5 percentage points) is news on its own
 
 EventKind = Literal["order", "archetype", "metric"]
-
-
-class InputChange(BaseModel):
-    field: str
-    old: float | str | None
-    new: float | str | None
 
 
 class Passed(OrderConfidence):
@@ -63,40 +58,6 @@ class RankingDiff(BaseModel):
     before: str
     after: str
     moves: list[Move]
-
-
-def flatten(snap: Snapshot | None) -> dict[str, float | str | None]:
-    """A snapshot's inputs as {field path: value}, the basis of attribution."""
-    if snap is None:
-        return {}
-    flat: dict[str, float | str | None] = {
-        "period": snap.period,
-        "ai_capex.currency": snap.ai_capex.currency,
-    }
-    groups: dict[str, Mapping[str, Estimate]] = {
-        "ai_capex": {"": snap.ai_capex},
-        "allocation": snap.allocation.shares(),
-        "layer_mix": snap.layer_mix.shares(),
-    }
-    for group, estimates in groups.items():
-        for key, est in estimates.items():
-            path = f"{group}.{key}" if key else group
-            flat[path] = est.value
-            flat[f"{path}.low"] = est.low
-            flat[f"{path}.high"] = est.high
-    return flat
-
-
-def attribute(old: Snapshot | None, new: Snapshot | None) -> list[InputChange]:
-    """Which inputs differ between two snapshots of a company."""
-    a, b = flatten(old), flatten(new)
-    # Built without re-validation: the values come from validated snapshots, and an import
-    # of 5,000 new companies attributes 190,000 of them.
-    return [
-        InputChange.model_construct(field=k, old=a.get(k), new=b.get(k))
-        for k in dict.fromkeys([*a, *b])
-        if a.get(k) != b.get(k)
-    ]
 
 
 def diff(
