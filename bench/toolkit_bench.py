@@ -2,7 +2,7 @@
 
 1. Whole-process `inference-lens rank --json` with uncertainty over 5,000 companies costs
    at most 3x the same command over the shipped dataset.
-2. Importing 5,000 companies (one file, one transaction) takes at most 20 s.
+2. Importing 5,000 companies (one file) takes at most 20 s.
 Prints the figures; exits 1 when a target is missed.
 """
 

@@ -258,5 +258,11 @@ def test_disk_full_during_import(ours, tmp_path, lang):
     with tmpfs(tmp_path / "mnt", f"{ours.stat().st_size // 1024 + 160}k") as mnt:
         db = mnt / "lens.db"
         shutil.copy(ours, db)
-        assert_refused(db, "disk_full", lang, "import", str(data))
-        assert cli(db, "rank").returncode == 0  # still intact and usable
+        ranking = cli(db, "rank", "--json").stdout
+        result = cli(db, "import", str(data), lang=lang)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert PHRASES["disk_full"][lang] in result.stderr and str(db) in result.stderr
+        # The chunks written before the disk filled were never published (the file's bytes
+        # differ, its data does not): intact and usable.
+        assert cli(db, "rank", "--json").stdout == ranking
+        assert json.loads(cli(db, "rank", "--json").stdout)["rows"]

@@ -4,8 +4,9 @@ At every import that adds a revision (CLI or admin upload), the ranking before a
 diffed (tools.history.diff) for the default metric and for every metric a subscription uses.
 Each order change, archetype change and metric move becomes an event with a deterministic id,
 and every chat that follows some event of the revision gets one outbox row: its message. This
-runs inside the import's write transaction (a Store revision hook), so the revision, its
-events and their messages commit together or not at all; the bot's alerts job sends the
+runs as the import's revision hook (tools.importing): the events are written before the
+revision is published, the messages by the transaction that publishes it, so the revision,
+its events and their messages appear together or not at all; the bot's alerts job sends the
 messages (bot/alerts/).
 """
 
@@ -14,25 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import sqlite_utils
 from pydantic import BaseModel, model_validator
 
 from tools.confidence import OrderConfidence, order_confidence
 from tools.history import EventKind, InputChange, Move, diff
+from tools.importing import CHUNK_ROWS, Publish, Target
 from tools.ranking import ordered, select
 from tools.taxonomy import DEFAULT_METRIC, METRICS
 from tools.universe import Assessment, Universe
-
-
-class Revisions(Protocol):
-    """What the revision hook needs of the store (the store imports this module, not back)."""
-
-    @property
-    def db(self) -> sqlite_utils.Database: ...
-
-    def universe(self, revision: int | None = None) -> Universe: ...
 
 
 class Confidence(OrderConfidence):
@@ -152,15 +145,19 @@ def _confidence(move: Move, after: Universe) -> list[Confidence]:
     return out
 
 
-def record_changes(store: Revisions, previous: int | None, revision: int) -> None:
-    """Store revision hook: write the revision's events and a message per following chat."""
+def record_changes(store: Target, previous: int | None, revision: int) -> Publish | None:
+    """Store revision hook, run once the revision's records are staged (tools.importing): its
+    events are staged too, a chunk per short transaction, and the message per following chat
+    is written by the transaction that publishes the revision."""
     db = store.db
     if previous is None or not db.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone():
-        return  # nothing to compare with, or nobody to tell (a bulk import stays fast)
+        return None  # nothing to compare with, or nobody to tell (a bulk import stays fast)
     metrics = [DEFAULT_METRIC, *followed_metrics(db)]
     events = detect(store.universe(previous), store.universe(revision), revision, metrics)
-    write_events(db, events)
-    fan_out(db, revision)
+    for start in range(0, len(events), CHUNK_ROWS):
+        with store.staging() as staged:
+            write_events(staged, events[start : start + CHUNK_ROWS])
+    return lambda db: fan_out(db, revision)
 
 
 def followed_metrics(db: sqlite_utils.Database) -> list[str]:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
 from tools.archetypes import classify_all
+from tools.attribution import InputChange, attribute
 from tools.confidence import OrderConfidence, order_confidence
+from tools.dataio import gc_paused
 from tools.frame import Frame
-from tools.models import CompanyInfo, Estimate, Snapshot
-from tools.ranking import check_metric, check_period, point_order
+from tools.models import CompanyInfo, Snapshot
+from tools.ranking import check_metric, check_period, drawn_order, point_order, rows_above
 from tools.taxonomy import DEFAULT_METRIC
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, sample_metric
 from tools.universe import Universe
@@ -23,12 +25,6 @@ from tools.universe import Universe
 METRIC_MOVE_MIN = 0.05  # a share moving this much (5 percentage points) is news on its own
 
 EventKind = Literal["order", "archetype", "metric"]
-
-
-class InputChange(BaseModel):
-    field: str
-    old: float | str | None
-    new: float | str | None
 
 
 class Passed(OrderConfidence):
@@ -62,40 +58,6 @@ class RankingDiff(BaseModel):
     before: str
     after: str
     moves: list[Move]
-
-
-def flatten(snap: Snapshot | None) -> dict[str, float | str | None]:
-    """A snapshot's inputs as {field path: value}, the basis of attribution."""
-    if snap is None:
-        return {}
-    flat: dict[str, float | str | None] = {
-        "period": snap.period,
-        "ai_capex.currency": snap.ai_capex.currency,
-    }
-    groups: dict[str, Mapping[str, Estimate]] = {
-        "ai_capex": {"": snap.ai_capex},
-        "allocation": snap.allocation.shares(),
-        "layer_mix": snap.layer_mix.shares(),
-    }
-    for group, estimates in groups.items():
-        for key, est in estimates.items():
-            path = f"{group}.{key}" if key else group
-            flat[path] = est.value
-            flat[f"{path}.low"] = est.low
-            flat[f"{path}.high"] = est.high
-    return flat
-
-
-def attribute(old: Snapshot | None, new: Snapshot | None) -> list[InputChange]:
-    """Which inputs differ between two snapshots of a company."""
-    a, b = flatten(old), flatten(new)
-    # Built without re-validation: the values come from validated snapshots, and an import
-    # of 5,000 new companies attributes 190,000 of them.
-    return [
-        InputChange.model_construct(field=k, old=a.get(k), new=b.get(k))
-        for k in dict.fromkeys([*a, *b])
-        if a.get(k) != b.get(k)
-    ]
 
 
 def diff(
@@ -132,18 +94,56 @@ def _label(universe: Universe, period: str | None) -> str:
     return f"revision {universe.revision}" + (f", {period}" if period else "")
 
 
-@dataclass(frozen=True)
+# Companies read by key, whole records, before every company's names are read instead.
+_BY_KEY_MAX = 64
+
+
+@dataclass
 class Positions:
     """A ranking by point value, computed on the numbers: the side of a diff. Ranks follow
-    `ranking.point_order`, as `rank` orders: NaN last, equal values by median sample, then id."""
+    `ranking.point_order`, as `rank` orders: NaN last, equal values by median sample, then id.
+
+    The whole order is computed only for a diff of every company (`rank_all`); one company's
+    rank compares it with the others, sampling only its equals (a history at 50,000)."""
 
     universe: Universe
     metric: str
     frame: Frame
     values: np.ndarray
     archetypes: list[str]
-    rank: dict[str, int]  # company -> rank, 1 = highest
     row: dict[str, int]  # company -> its row in the frame
+    _ranks: np.ndarray | None = None  # rank per row, 1 = highest, once rank_all ran
+    _above: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def rank_all(self) -> None:
+        if self._ranks is None:
+            order = point_order(self.frame, self.metric, self.values)
+            self._ranks = np.empty(len(order), dtype=np.int64)
+            self._ranks[order] = np.arange(1, len(order) + 1)
+
+    def rank(self, cid: str) -> int | None:
+        if cid not in self.row:
+            return None
+        if self._ranks is not None:
+            return int(self._ranks[self.row[cid]])
+        return int(self.above(cid).sum()) + 1
+
+    def above(self, cid: str) -> np.ndarray:
+        """Whether each row ranks above this company."""
+        i = self.row[cid]
+        if self._ranks is not None:
+            return np.asarray(self._ranks < self._ranks[i])
+        if cid not in self._above:
+            self._above[cid] = rows_above(self.frame, self.metric, self.values, i)
+        return self._above[cid]
+
+    def about(self, ids: list[str]) -> Mapping[str, CompanyInfo]:
+        """These companies' names: from every company's when the whole order is computed (a
+        diff of everyone reads them all, or many passed), else read by key (a history, at
+        each revision: reading 50,000 names per revision was a third of its time)."""
+        if self._ranks is not None or len(ids) > _BY_KEY_MAX:
+            return {cid: self.universe.info[cid] for cid in ids}
+        return self.universe.companies.by_key(ids)
 
     def value(self, cid: str) -> float | None:
         v = float(self.values[self.row[cid]])
@@ -163,15 +163,12 @@ def positions(universe: Universe, metric: str, period: str | None) -> Positions:
     frame = universe.frame(period)
     points = frame.point_metrics()
     archetypes, _ = classify_all(points, frame.edge_share(), universe.thresholds)
-    values = points[metric]
-    order = point_order(frame, metric, values)
     return Positions(
         universe=universe,
         metric=metric,
         frame=frame,
-        values=values,
+        values=points[metric],
         archetypes=archetypes,
-        rank={frame.companies[i]: r for r, i in enumerate(order, 1)},
         row={c: i for i, c in enumerate(frame.companies)},
     )
 
@@ -179,14 +176,18 @@ def positions(universe: Universe, metric: str, period: str | None) -> Positions:
 def _moves(
     old: Positions, new: Positions, company: str | None, samples: int, seed: int
 ) -> list[Move]:
-    ids = [company] if company is not None else list(dict.fromkeys([*new.rank, *old.rank]))
+    if company is None:
+        for side in (old, new):
+            side.rank_all()
+    ids = [company] if company is not None else list(dict.fromkeys([*new.row, *old.row]))
     moving = [(cid, kinds) for cid in ids if (kinds := _kinds(old, new, cid))]
     # Snapshots are read for attribution only where the inputs may differ, all in one go.
     read = [cid for cid, _ in moving if not _same_inputs(old, new, cid)]
     for side in (old, new):
         side.universe.companies.prefetch([cid for cid in read if cid in side.row])
-    moves = [_move(old, new, cid, kinds, cid in read) for cid, kinds in moving]
-    _add_confidence(new, old, moves, samples, seed)
+    with gc_paused():  # 55,000 moves at 50,000 companies: collections took a third
+        moves = [_move(old, new, cid, kinds, cid in read) for cid, kinds in moving]
+    _add_confidence(new, old, moves, company, samples, seed)
     moves.sort(key=lambda m: (m.new_rank or 10**9, m.company))
     return moves
 
@@ -206,7 +207,7 @@ def _same_inputs(old: Positions, new: Positions, cid: str) -> bool:
 
 def _kinds(old: Positions, new: Positions, cid: str) -> list[EventKind]:
     kinds: list[EventKind] = []
-    if old.rank.get(cid) != new.rank.get(cid):
+    if old.rank(cid) != new.rank(cid):
         kinds.append("order")
     if cid in old.row and cid in new.row and old.archetype(cid) != new.archetype(cid):
         kinds.append("archetype")
@@ -219,7 +220,7 @@ def _kinds(old: Positions, new: Positions, cid: str) -> list[EventKind]:
 
 def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind], read: bool) -> Move:
     was, now = cid in old.row, cid in new.row
-    info = (new if now else old).universe.info[cid]
+    info = (new if now else old).about([cid])[cid]
     before = old.snapshot(cid) if was and read else None
     after = new.snapshot(cid) if now and read else None
     return Move(
@@ -227,8 +228,8 @@ def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind], read
         name=info.name.en,
         name_zh=info.name.zh,
         kinds=kinds,
-        old_rank=old.rank.get(cid),
-        new_rank=new.rank.get(cid),
+        old_rank=old.rank(cid),
+        new_rank=new.rank(cid),
         old_value=old.value(cid) if was else None,
         new_value=new.value(cid) if now else None,
         old_period=old.frame.periods[old.row[cid]] if was else None,
@@ -247,21 +248,24 @@ def _moved(old: float, new: float, metric: str) -> bool:
 
 
 def _add_confidence(
-    new: Positions, old: Positions, moves: list[Move], samples: int, seed: int
+    new: Positions, old: Positions, moves: list[Move], company: str | None, samples: int, seed: int
 ) -> None:
     """For each order change, P(the new order holds) against each company it changed places
     with. Only the rows concerned are sampled: each row's samples are its own random stream,
     the same whichever rows are drawn beside it."""
-    both = [c for c in new.rank if c in old.rank]
-    if not both:
+    both = [c for c in new.row if c in old.row]
+    if not both or (company is not None and company not in both):
         return
-    old_r = np.array([old.rank[c] for c in both])
-    new_r = np.array([new.rank[c] for c in both])
     column = {c: i for i, c in enumerate(both)}
-    # Two companies whose inputs are both unchanged keep their order, so a company that
-    # only shifted is checked against the changed ones alone (linear, not N x N, when
-    # thousands shift because newcomers entered above them).
-    changed = np.array([not _same_inputs(old, new, c) for c in both])
+    if company is None:
+        old_r, new_r = (_ranks_of(side, both) for side in (old, new))
+        # Two companies whose inputs are both unchanged keep their order, so a company that
+        # only shifted is checked against the changed ones alone (linear, not N x N, when
+        # thousands shift because newcomers entered above them).
+        changed = np.array([not _same_inputs(old, new, c) for c in both])
+    else:
+        old_r, new_r = (_against(side, both, company) for side in (old, new))
+        changed = np.ones(len(both), dtype=bool)
     flips = {}
     for m in moves:
         x = column.get(m.company)
@@ -274,20 +278,35 @@ def _add_confidence(
     if not needed:
         return
     at = {y: k for k, y in enumerate(needed)}
-    rows = new.frame.subset([new.row[both[y]] for y in needed])
-    draws = sample_metric(rows, new.metric, samples, seed)
+    rows = [new.row[both[y]] for y in needed]
+    draws = sample_metric(new.frame.subset(rows), new.metric, samples, seed)
+    # Those passed are listed in their new order (as the ranking has them).
+    place = {needed[k]: p for p, k in enumerate(drawn_order(new.values[rows], draws))}
+    about = new.about([both[y] for y in needed])
     for move in moves:
         if move.company not in flips:
             continue
         x = column[move.company]
         move.passed = [
             _passed(
-                new.universe.info[both[y]],
+                about[both[y]],
                 prob_above(draws, at[x], at[int(y)]),
                 bool(new_r[x] < new_r[y]),
             )
-            for y in flips[move.company]
+            for y in sorted(flips[move.company], key=lambda y: place[int(y)])
         ]
+
+
+def _ranks_of(side: Positions, ids: list[str]) -> np.ndarray:
+    return np.array([side.rank(c) for c in ids])
+
+
+def _against(side: Positions, ids: list[str], company: str) -> np.ndarray:
+    """Ranks as far as a one-company diff reads them: 0 above the company, 1 itself, 2 below."""
+    rows = np.array([side.row[c] for c in ids])
+    out = np.where(side.above(company)[rows], 0, 2)
+    out[ids.index(company)] = 1
+    return out
 
 
 def _passed(other: CompanyInfo, p_above: float, above: bool) -> Passed:
@@ -319,14 +338,30 @@ def period_ranks(
     universe: Universe, company_id: str, metric: str = DEFAULT_METRIC
 ) -> list[PeriodRank]:
     """The company's rank in each period it has data for, among companies with that period."""
+    return _period_ranks(_by_period(universe, company_id, metric), company_id)
+
+
+def period_changes(universe: Universe, company_id: str, metric: str = DEFAULT_METRIC) -> list[Move]:
+    """The company's moves from each period to the next (rank, archetype, inputs)."""
+    return _period_changes(_by_period(universe, company_id, metric), company_id)
+
+
+def _by_period(universe: Universe, company_id: str, metric: str) -> list[Positions]:
+    """The ranking of each period the company has data for, oldest first."""
+    periods = [s.period for s in universe.companies[company_id].snapshots]
+    return [positions(universe, metric, period) for period in periods]
+
+
+def _period_ranks(sides: list[Positions], company_id: str) -> list[PeriodRank]:
     out = []
-    for snap in universe.companies[company_id].snapshots:
-        side = positions(universe, metric, snap.period)
+    for side in sides:
+        rank = side.rank(company_id)
+        assert rank is not None  # each side is a period the company has
         out.append(
             PeriodRank(
-                period=snap.period,
-                rank=side.rank[company_id],
-                of=len(side.rank),
+                period=side.frame.periods[side.row[company_id]],
+                rank=rank,
+                of=len(side.frame),
                 value=side.value(company_id),
                 archetype=side.archetype(company_id),
             )
@@ -334,13 +369,10 @@ def period_ranks(
     return out
 
 
-def period_changes(universe: Universe, company_id: str, metric: str = DEFAULT_METRIC) -> list[Move]:
-    """The company's moves from each period to the next (rank, archetype, inputs)."""
-    periods = [s.period for s in universe.companies[company_id].snapshots]
+def _period_changes(sides: list[Positions], company_id: str) -> list[Move]:
     moves = []
-    for a, b in itertools.pairwise(periods):
-        d = diff(universe, universe, metric, b, before_period=a, labels=(a, b), company=company_id)
-        moves += d.moves
+    for a, b in itertools.pairwise(sides):
+        moves += _moves(a, b, company_id, DEFAULT_SAMPLES, DEFAULT_SEED)
     return moves
 
 
@@ -349,8 +381,9 @@ def revision_changes(
 ) -> list[Move]:
     """The company's moves across consecutive revisions of the data (latest periods).
 
-    Each revision's ranking is computed once, and only two revisions are held at a time, so
-    a long history costs one ranking by point value per revision.
+    Each revision's point values are computed once, and only two revisions are held at a
+    time; the company is compared with the others, never the whole order sorted, so a long
+    history costs a pass over the numbers per revision.
     """
     moves = []
     before: Positions | None = None
@@ -372,12 +405,13 @@ def history(
     (`revisions` in order, oldest first; a generator keeps one or two of them in memory)."""
     check_metric(metric)
     company = universe.companies[company_id]
+    sides = _by_period(universe, company_id, metric)  # each period ranked once, for both
     return History(
         company=company.id,
         name=company.name.en,
         name_zh=company.name.zh,
         metric=metric,
-        periods=period_ranks(universe, company_id, metric),
-        period_changes=period_changes(universe, company_id, metric),
+        periods=_period_ranks(sides, company_id),
+        period_changes=_period_changes(sides, company_id),
         revisions=revision_changes(revisions, company_id, metric),
     )

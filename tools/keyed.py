@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sqlite_utils
 
-LATEST = 2**62  # a revision after every real one
+# Record kinds and their key columns: each record is one JSON body per revision that changed it.
+KINDS: dict[str, tuple[str, ...]] = {
+    "companies": ("id",),
+    "snapshots": ("company_id", "period"),
+    "sources": ("id",),
+    "fx": ("period", "currency"),
+    "thresholds": ("id",),
+    "display_names": ("kind", "key"),
+}
+KEYS_PER_QUERY = 500  # ids bound in one `IN (...)`, well under SQLite's variable limit
 
 
 def latest(
@@ -35,3 +44,20 @@ def latest_records(
         ) WHERE n = 1
     """
     return [(tuple(r[:-1]), r[-1]) for r in db.execute(sql, ids)]
+
+
+Row = tuple[str, str, str, bytes]  # company, period, capex currency, encoded numbers
+
+
+def numbers(db: sqlite_utils.Database, rev: int, ids: list[str] | None = None) -> list[Row]:
+    """(company, period, currency, numbers) of each current snapshot at a revision: of every
+    company, or of these (read by key)."""
+    where = f"company_id IN ({', '.join('?' * len(ids))}) AND " if ids is not None else ""
+    sql = f"""
+        SELECT company_id, period, currency, numbers FROM (
+            SELECT company_id, period, currency, numbers, row_number() OVER (
+                PARTITION BY company_id, period ORDER BY revision_id DESC) AS n
+            FROM snapshots WHERE {where}revision_id <= ?
+        ) WHERE n = 1
+    """
+    return db.execute(sql, [*(ids or []), rev]).fetchall()

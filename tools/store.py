@@ -17,12 +17,11 @@ errors it catches are the ones our connections raise.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,18 +30,11 @@ import sqlite_utils
 from pydantic import BaseModel
 from pysqlite3 import dbapi2 as sqlite3
 
-from tools import keyed, storefile
-from tools.dataio import (
-    check_references,
-    gc_paused,
-    load_files,
-    read_file,
-    shipped_files,
-    validate,
-)
+from tools import importing, keyed, storefile
+from tools.dataio import gc_paused, load_files, read_file, shipped_files, validate
 from tools.errors import ForeignDatabase, IncompatibleSchema, NewerSchema
 from tools.events import record_changes
-from tools.frame import encode
+from tools.keyed import KEYS_PER_QUERY, KINDS
 from tools.migrations import MIGRATIONS
 from tools.models import (
     TRUSTED,
@@ -61,9 +53,6 @@ from tools.universe import Loaders, Universe
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 WAL_RESET_FIXED = (3, 51, 3)  # the first SQLite without the WAL-reset corruption bug
-# Runs inside an import's write transaction (store, previous revision, new revision): what it
-# writes commits with the revision, and an exception rolls the whole import back.
-RevisionHook = Callable[["Store", int | None, int], None]
 
 
 def default_path() -> Path:
@@ -85,26 +74,13 @@ class ImportResult(BaseModel):
     changes: list[str]
 
 
-_KEYS_PER_QUERY = 500  # ids bound in one `IN (...)`, well under SQLite's variable limit
-
-# Record kinds, their key columns, and how a body is rebuilt.
-_KINDS: dict[str, tuple[str, ...]] = {
-    "companies": ("id",),
-    "snapshots": ("company_id", "period"),
-    "sources": ("id",),
-    "fx": ("period", "currency"),
-    "thresholds": ("id",),
-    "display_names": ("kind", "key"),
-}
-
-
 class Store:
     """The project's database. Open with `Store.open()`; safe to use from any thread."""
 
     def __init__(
         self,
         path: Path,
-        revision_hooks: list[RevisionHook] | None = None,
+        revision_hooks: list[importing.RevisionHook] | None = None,
         *,
         newer: storefile.Identity | None = None,
     ) -> None:
@@ -113,6 +89,8 @@ class Store:
         self.newer = newer
         self._local = threading.local()
         self._universe: Universe | None = None
+        # The snapshot rows of the published revision read last, by (company, period).
+        self._rows: tuple[int, dict[tuple[str, str], keyed.Row]] | None = None
         # Every import, by the CLI or an admin's upload, records the ranking changes it makes.
         self.revision_hooks = [record_changes] if revision_hooks is None else revision_hooks
 
@@ -173,9 +151,7 @@ class Store:
         """One write transaction, taking the write lock up front (BEGIN IMMEDIATE), so a
         read-then-write cannot interleave with another process's writer. SQLite's failures
         (read-only, disk full, locked) leave as StoreErrors, after the rollback."""
-        if self.newer is not None:
-            found = len(self.newer.migrations)
-            raise NewerSchema(self.path, found=found, known=len(MIGRATIONS))
+        self._refuse_newer()
         with storefile.translated(self.path):
             db = self.db
             db.execute("BEGIN IMMEDIATE")
@@ -185,6 +161,23 @@ class Store:
                 db.rollback()
                 raise
             db.commit()
+
+    @contextmanager
+    def staging(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction for rows of a revision not yet published (tools.importing):
+        foreign keys are off for it, as the revision's own row is inserted when it is."""
+        db = self.db
+        db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set before
+        try:
+            with self.write() as staged:
+                yield staged
+        finally:
+            db.execute("PRAGMA foreign_keys=ON")
+
+    def _refuse_newer(self) -> None:
+        if self.newer is not None:
+            found = len(self.newer.migrations)
+            raise NewerSchema(self.path, found=found, known=len(MIGRATIONS))
 
     def migrate(self) -> list[str]:
         """Apply the migrations this database has not seen yet, and stamp it as ours with
@@ -198,7 +191,7 @@ class Store:
                 if migration.__name__ not in done:
                     migration(db)
                     db.table("migrations").insert(
-                        {"name": migration.__name__, "applied_at": _now()}
+                        {"name": migration.__name__, "applied_at": importing.now()}
                     )
                     applied.append(migration.__name__)
             stamp = {"application_id": storefile.APPLICATION_ID, "user_version": len(MIGRATIONS)}
@@ -221,16 +214,16 @@ class Store:
         rows = self.db.query("SELECT * FROM revisions ORDER BY id")
         return [Revision(**{**r, "changes": json.loads(r["changes"])}) for r in rows]
 
-    def _bodies(self, table: str, revision: int | None) -> dict[tuple[str, ...], str]:
-        """Each record's latest body at or before a revision (the latest when None)."""
-        keys = ", ".join(_KINDS[table])
+    def _bodies(self, table: str, revision: int) -> dict[tuple[str, ...], str]:
+        """Each record's latest body at or before a revision."""
+        keys = ", ".join(KINDS[table])
         sql = f"""
             SELECT {keys}, body FROM (
                 SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY revision_id DESC) AS n
                 FROM [{table}] WHERE revision_id <= :rev
             ) WHERE n = 1
         """
-        rows = self.db.execute(sql, {"rev": revision if revision is not None else 2**62})
+        rows = self.db.execute(sql, {"rev": revision})
         return {tuple(r[:-1]): r[-1] for r in rows}
 
     def universe(self, revision: int | None = None) -> Universe:
@@ -244,25 +237,28 @@ class Store:
         cached = self._universe
         if cached is not None and cached.revision == rev:
             return cached
-        thresholds = self._bodies("thresholds", rev).get(("default",))
+        # Rows above the latest revision are an import's, not yet published (tools.importing).
+        upto = 0 if rev is None else rev
+        thresholds = self._bodies("thresholds", upto).get(("default",))
         universe = Universe(
             sources={
-                k[0]: Source.model_validate_json(b) for k, b in self._bodies("sources", rev).items()
+                k[0]: Source.model_validate_json(b)
+                for k, b in self._bodies("sources", upto).items()
             },
             fx={
                 (k[0], k[1]): FxRate.model_validate_json(b)
-                for k, b in self._bodies("fx", rev).items()
+                for k, b in self._bodies("fx", upto).items()
             },
             thresholds=Thresholds.model_validate_json(thresholds) if thresholds else Thresholds(),
-            names=self._display_names(rev),
+            names=self._display_names(upto),
             loaders=Loaders(
-                companies=lambda: self._companies(rev),
+                companies=lambda: self._companies(upto),
                 info=lambda: {
                     k[0]: CompanyInfo.model_validate_json(b)
-                    for k, b in sorted(self._bodies("companies", rev).items())
+                    for k, b in sorted(self._bodies("companies", upto).items())
                 },
-                rows=lambda: self._snapshot_rows(rev),
-                some=lambda ids: self._some(ids, rev),
+                rows=lambda: self._snapshot_rows(upto),
+                some=lambda ids: self._some(ids, upto),
             ),
             revision=rev,
         )
@@ -270,24 +266,47 @@ class Store:
             self._universe = universe
         return universe
 
-    def _display_names(self, revision: int | None) -> DisplayNames:
+    def _display_names(self, revision: int) -> DisplayNames:
         names: dict[str, dict[str, Text]] = {"fact": {}, "unit": {}}
         for (kind, key), body in sorted(self._bodies("display_names", revision).items()):
             names[kind][key] = Text.model_validate_json(body)
         return DisplayNames(facts=names["fact"], units=names["unit"])
 
-    def _snapshot_rows(self, revision: int | None) -> list[tuple[str, str, str, bytes]]:
-        """(company, period, currency, numbers) of every current snapshot: a Frame's input."""
-        sql = """
-            SELECT company_id, period, currency, numbers FROM (
-                SELECT company_id, period, currency, numbers, row_number() OVER (
-                    PARTITION BY company_id, period ORDER BY revision_id DESC) AS n
-                FROM snapshots WHERE revision_id <= :rev
-            ) WHERE n = 1
-        """
-        return self.db.execute(sql, {"rev": revision if revision is not None else 2**62}).fetchall()
+    def _snapshot_rows(self, revision: int) -> list[keyed.Row]:
+        """(company, period, currency, numbers) of every current snapshot: a Frame's input.
 
-    def _companies(self, revision: int | None) -> dict[str, Company]:
+        A history walks the revisions in order: from the rows of the revision read before,
+        only the snapshots its successors changed are read (by key, from their lists of
+        changes), not every snapshot again (150,000 rows per revision at 50,000 companies)."""
+        rows = self._rows_since(revision)
+        if rows is None:
+            rows = {(r[0], r[1]): r for r in keyed.numbers(self.db, revision)}
+        if revision <= (self.latest_revision() or 0):  # published: its rows never change
+            self._rows = (revision, rows)
+        return list(rows.values())
+
+    def _rows_since(self, revision: int) -> dict[tuple[str, str], keyed.Row] | None:
+        """The rows at a revision from the last ones read, or None when these are of a
+        later revision or a revision between is not published (an import's, being written)."""
+        last = self._rows
+        if last is None or last[0] > revision:
+            return None
+        since, rows = last
+        sql = "SELECT changes FROM revisions WHERE id > ? AND id <= ?"
+        lists = [json.loads(c) for (c,) in self.db.execute(sql, [since, revision])]
+        if len(lists) != revision - since:
+            return None
+        prefix = "snapshots "  # a change reads "snapshots <company>/<period>"
+        ids = sorted(
+            {c[len(prefix) :].split("/")[0] for x in lists for c in x if c.startswith(prefix)}
+        )
+        out = dict(rows)
+        for start in range(0, len(ids), KEYS_PER_QUERY):
+            for row in keyed.numbers(self.db, revision, ids[start : start + KEYS_PER_QUERY]):
+                out[(row[0], row[1])] = row
+        return out
+
+    def _companies(self, revision: int) -> dict[str, Company]:
         snapshots: dict[str, list[Snapshot]] = {}
         with gc_paused():
             for (company_id, _), body in self._bodies("snapshots", revision).items():
@@ -301,19 +320,16 @@ class Store:
                 for (cid,), body in sorted(self._bodies("companies", revision).items())
             }
 
-    def _some(self, ids: Collection[str], revision: int | None) -> dict[str, Company]:
+    def _some(self, ids: Collection[str], rev: int) -> dict[str, Company]:
         """These companies as of a revision, read by key (no other record is parsed)."""
-        rev = revision if revision is not None else 2**62
         wanted = sorted(set(ids))
         infos: dict[str, str] = {}
         snapshots: dict[str, list[Snapshot]] = {}
         with gc_paused():
-            for start in range(0, len(wanted), _KEYS_PER_QUERY):
-                chunk = wanted[start : start + _KEYS_PER_QUERY]
-                infos.update(keyed.latest(self.db, _KINDS["companies"], "companies", chunk, rev))
-                for cid, body in keyed.latest(
-                    self.db, _KINDS["snapshots"], "snapshots", chunk, rev
-                ):
+            for start in range(0, len(wanted), KEYS_PER_QUERY):
+                chunk = wanted[start : start + KEYS_PER_QUERY]
+                infos.update(keyed.latest(self.db, KINDS["companies"], "companies", chunk, rev))
+                for cid, body in keyed.latest(self.db, KINDS["snapshots"], "snapshots", chunk, rev):
                     snap = Snapshot.model_validate_json(body, context=TRUSTED)
                     snapshots.setdefault(cid, []).append(snap)
             return {
@@ -347,103 +363,17 @@ class Store:
     def import_dataset(
         self, ds: Dataset, *, author: str, source_name: str, source_hash: str
     ) -> ImportResult:
-        """Add a revision holding every record of `ds` that differs from the current data.
+        """Add a revision holding every record of `ds` that differs from the current data,
+        in short write transactions, published all at once (tools.importing).
 
         Identical data adds no revision. References are checked against the file plus the
-        database inside the write transaction, so a concurrent import cannot invalidate them.
+        database; imports take turns, so a concurrent one cannot invalidate them.
         """
+        self._refuse_newer()
+        meta = importing.Meta(author=author, source_name=source_name, source_hash=source_hash)
         try:
-            revision, changes = self._add_revision(ds, author, source_name, source_hash)
+            revision, changes = importing.add_revision(self, ds, meta, self.revision_hooks)
         except BaseException:
-            self._universe = None  # it may hold the rolled-back revision, whose id is reused
+            self._universe = None  # it may hold the abandoned revision, whose id is reused
             raise
         return ImportResult(revision=revision, changes=changes)
-
-    def _add_revision(
-        self, ds: Dataset, author: str, source_name: str, source_hash: str
-    ) -> tuple[int | None, list[str]]:
-        # Serialised before the write lock is taken: the transaction holds it only for the
-        # reads that must be consistent with the writes, and the writes.
-        records = _records(ds)
-        numbers: dict[tuple[str, ...], dict[str, str | bytes]] = {
-            (c.id, s.period): _numbers(s) for c in ds.companies for s in c.snapshots
-        }
-        with self.write():
-            previous = self.latest_revision()
-            check_references(
-                ds,
-                set(self._ids("sources")),
-                {(k[0], k[1]) for k in self._bodies("fx", None)},
-                source_name,
-            )
-            changed = {table: self._changed(table, rows) for table, rows in records.items()}
-            changes = [
-                f"{table} {'/'.join(key)}" for table, rows in changed.items() for key in rows
-            ]
-            if not changes:
-                return None, []
-            row = {
-                "created_at": _now(),
-                "author": author,
-                "source_name": source_name,
-                "source_hash": source_hash,
-                "changes": json.dumps(changes, ensure_ascii=False),
-            }
-            revision = self.db.table("revisions").insert(row).last_pk
-            assert isinstance(revision, int)  # an INTEGER PRIMARY KEY
-            for table, rows in changed.items():
-                keys = _KINDS[table]
-                self.db.table(table).insert_all(
-                    {
-                        **dict(zip(keys, key, strict=True)),
-                        "revision_id": revision,
-                        "body": body,
-                        **(numbers[key] if table == "snapshots" else {}),
-                    }
-                    for key, body in rows.items()
-                )
-            for hook in self.revision_hooks:
-                hook(self, previous, revision)
-        return revision, changes
-
-    def _ids(self, table: str) -> list[str]:
-        return [key[0] for key in self._bodies(table, None)]
-
-    def _changed(self, table: str, rows: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], str]:
-        current = self._current(table, rows)
-        return {key: body for key, body in rows.items() if current.get(key) != body}
-
-    def _current(self, table: str, keys: Collection[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
-        """The latest body of each of these records, read by key: an import's cost grows
-        with its file, not with the database (all 150,000 bodies at 50,000 companies)."""
-        firsts = sorted({key[0] for key in keys})
-        out: dict[tuple[str, ...], str] = {}
-        for start in range(0, len(firsts), _KEYS_PER_QUERY):
-            chunk = firsts[start : start + _KEYS_PER_QUERY]
-            out.update(keyed.latest_records(self.db, _KINDS[table], table, chunk))
-        return out
-
-
-def _records(ds: Dataset) -> dict[str, dict[tuple[str, ...], str]]:
-    """A dataset as versioned records: {table: {key: canonical JSON body}}."""
-    return {
-        "companies": {(c.id,): c.model_dump_json(exclude={"snapshots"}) for c in ds.companies},
-        "snapshots": {
-            (c.id, s.period): s.model_dump_json() for c in ds.companies for s in c.snapshots
-        },
-        "sources": {(s.id,): s.model_dump_json() for s in ds.sources},
-        "fx": {(f.period, f.currency): f.model_dump_json() for f in ds.fx},
-        "thresholds": {("default",): ds.thresholds.model_dump_json()} if ds.thresholds else {},
-        "display_names": {
-            **{("fact", k): text.model_dump_json() for k, text in ds.facts.items()},
-            **{("unit", k): text.model_dump_json() for k, text in ds.units.items()},
-        },
-    }
-
-
-def _numbers(snap: Snapshot) -> dict[str, str | bytes]:
-    return {"currency": snap.ai_capex.currency, "numbers": encode(snap)}
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -14,6 +14,7 @@ from functools import cached_property
 from tools.archetypes import Classification, classify
 from tools.errors import UnknownPeriod
 from tools.frame import Frame, encode
+from tools.keyed import Row
 from tools.metrics import normalise, point_metrics
 from tools.models import (
     Company,
@@ -25,8 +26,6 @@ from tools.models import (
     Source,
     Thresholds,
 )
-
-Row = tuple[str, str, str, bytes]  # company, period, capex currency, encoded numbers
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,14 @@ class Companies(Mapping[str, Company]):
         missing = [cid for cid in ids if cid not in self._one]
         if missing and self._all is None:
             self._one.update(self._loaders.some(missing))
+
+    def by_key(self, ids: Collection[str]) -> dict[str, Company]:
+        """These companies, read by key without every company's names first (the ids come
+        from a frame, so they exist): a history names one company per revision."""
+        if self._all is not None:
+            return {cid: self._all[cid] for cid in ids}
+        self.prefetch(ids)
+        return {cid: self._one[cid] for cid in ids}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._info())
