@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import company
+from conftest import bot_rows, company
 from fake_telegram import FakeTelegram
 from pysqlite3 import dbapi2 as sqlite3
 from telegram_harness import running_bot
@@ -43,8 +43,7 @@ async def b_overtakes_a(store: Store, make_dataset, name: str = "2") -> None:
 
 
 def statuses(store: Store) -> dict[str, int]:
-    rows = store.db.execute("SELECT status, count(*) FROM alert_messages GROUP BY status")
-    return dict(rows.fetchall())
+    return dict(bot_rows(store, "SELECT status, count(*) FROM alert_messages GROUP BY status"))
 
 
 def attempts(tg: FakeTelegram, chat_id: int) -> list[int]:

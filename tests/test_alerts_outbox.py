@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import company
+from conftest import bot_rows, company
 
 from bot.alerts import outbox
 from bot.alerts.message import render
@@ -23,7 +23,7 @@ DEFAULT = "self_use_inference_share"
 @pytest.fixture
 def changed(tmp_path: Path, make_dataset) -> Store:
     """Chat 1 follows the ranking, chat 2 company b, group -3 the ranking; then b passes a
-    (four events: order a, order b, archetype b, metric b)."""
+    (four events: order a, order b, archetype b, metric b), and the outbox has seen it."""
     store = Store.open(tmp_path / "o.db", seed=False)
     first = make_dataset(company("a", 0.6, spread=0.05), company("b", 0.4, 0.25, spread=0.05))
     store.import_dataset(first, author="cli", source_name="1", source_hash="1")
@@ -32,11 +32,12 @@ def changed(tmp_path: Path, make_dataset) -> Store:
     subscribe(store, -3, None, DEFAULT, "en")
     second = make_dataset(company("b", 0.7, 0.05, spread=0.05))
     store.import_dataset(second, author="cli", source_name="2", source_hash="2")
+    assert outbox.fan_out(store) == 3  # as the bot's alerts job does when it next runs
     return store
 
 
 def status(store: Store, chat_id: int) -> list[str]:
-    rows = store.db.execute("SELECT status FROM alert_messages WHERE chat_id = ?", [chat_id])
+    rows = bot_rows(store, "SELECT status FROM alert_messages WHERE chat_id = ?", [chat_id])
     return sorted({s for (s,) in rows})
 
 
@@ -123,7 +124,8 @@ def test_an_import_of_many_companies_makes_one_message_per_chat(tmp_path, make_d
     many = [company(f"n{i:02d}", 0.3 + i / 100, spread=0.01) for i in range(60)]
     store.import_dataset(make_dataset(*many), author="cli", source_name="2", source_hash="2")
     assert store.db.execute("SELECT count(*) FROM alert_events").fetchone() == (60,)
-    assert store.db.execute("SELECT count(*) FROM alert_messages").fetchone() == (3,)
+    outbox.fan_out(store)
+    assert bot_rows(store, "SELECT count(*) FROM alert_messages") == [(3,)]
     batch = outbox.claim(store, time.time())
     assert batch is not None and batch.companies == 60
     # only the events the message shows are read: the ten best-ranked newcomers
@@ -160,9 +162,7 @@ def test_a_store_with_the_old_outbox_migrates(tmp_path, make_dataset, monkeypatc
     monkeypatch.undo()
     store = Store.open(path, seed=False)
     subscribe(store, 1, None, DEFAULT, "zh")
-    rows = store.db.execute(
-        "SELECT chat_id, status, sent_at FROM alert_messages ORDER BY chat_id"
-    ).fetchall()
+    rows = bot_rows(store, "SELECT chat_id, status, sent_at FROM alert_messages ORDER BY chat_id")
     assert rows == [(1, "pending", None), (2, "sent", 1000.0)]
     assert store.db.execute("SELECT count(*) FROM alert_outbox").fetchone() == (0,)
     batch = outbox.claim(store, time.time())

@@ -6,12 +6,15 @@ Sends go around the Application's AIORateLimiter, on a Bot of their own, paced h
   here a 429 puts off only its chat (and everyone only when two chats in a row get one,
   which means the bot-wide limit was hit).
 - it retries inside the call, and a message retried there is one this job cannot account
-  for; here every attempt is claimed and settled in the outbox (bot/outbox.py).
+  for; here every attempt is claimed and settled in the outbox (bot/alerts/outbox.py).
 - it lets a burst of 30 through at once and has no private-chat pace; here messages are
   evenly spaced under the overall limit and each chat waits out its gap.
 
-One message is in flight at a time, so a crash repeats at most that one. Over loopback that
-still reaches the overall limit; with Telegram ~50 ms away it is ~15-20 messages a second.
+One message is in flight at a time, settled before the next is sent, so a crash repeats at
+most that one; a few are claimed ahead in one transaction, and settling is a commit of the
+bot's own file without fsync (tools.botfile), so the time between two sends is the send
+itself. Over loopback that reaches the overall limit; with Telegram ~50 ms away it is ~15-20
+messages a second.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ POLL_S = 2.0  # how often the job looks for new rows: a CLI import is heard with
 DRAIN_S = 5.0  # one run sends for about this long at most: a shutdown waits for it
 HEADROOM = 1.0  # messages a second of Telegram's overall budget left to replies (and jitter)
 BACKOFF_S = (1, 2, 4, 8, 15, 30, 60, 120, 300)  # after transient errors, by attempt
-WRITE_TRIES = 6  # each waits out the busy timeout (10 s) first
+WRITE_TRIES = 6  # each waits out the bot file's busy timeout first (a CLI creating it)
+CLAIM_AHEAD = 8  # messages claimed in one transaction: about a quarter of a second's worth
 KEEP_SETTLED_S = 30 * 86400
 PRUNE_EVERY_S = 6 * 3600
 
@@ -79,7 +83,7 @@ class Delivery:
         async with self._lock:
             try:
                 await self._housekeeping()
-            except StoreBusy as exc:  # an import holds the lock: the next tick tries again
+            except StoreBusy as exc:  # the file was busy past its timeout: the next tick tries
                 log.warning("alerts housekeeping put off: %s", exc)
                 return
             more = await self.drain()
@@ -98,6 +102,7 @@ class Delivery:
 
     async def drain(self) -> bool:
         """Send due messages for up to DRAIN_S; True when some are still due."""
+        await asyncio.to_thread(outbox.fan_out, self.store)  # an import's, since the last run
         if not await asyncio.to_thread(outbox.has_due, self.store, time.time()):
             return False
         deadline = time.monotonic() + DRAIN_S
@@ -110,15 +115,18 @@ class Delivery:
         )
         async with request:
             while time.monotonic() < deadline:
-                await self.pace.wait()
                 try:
-                    batch = await asyncio.to_thread(outbox.claim, self.store, time.time())
-                except StoreBusy as exc:  # an import held the lock past the timeout: next tick
-                    log.warning("could not claim an alert: %s", exc)
+                    batches = await asyncio.to_thread(
+                        outbox.claim_many, self.store, time.time(), CLAIM_AHEAD
+                    )
+                except StoreBusy as exc:  # the file's lock was held past the timeout: next tick
+                    log.warning("could not claim alerts: %s", exc)
                     return False
-                if batch is None:
+                if not batches:
                     return False
-                await self._send(bot, batch)
+                for batch in batches:
+                    await self.pace.wait()
+                    await self._send(bot, batch)
         return True
 
     async def _send(self, bot: Bot, batch: outbox.Batch) -> None:
@@ -144,8 +152,8 @@ class Delivery:
         await self._write(outbox.mark_sent, batch, message.message_id, time.time())
 
     async def _write(self, settle: Callable[..., object], *args: object) -> None:
-        """Record what became of a message. A long import can hold the write lock past the
-        busy timeout: try again rather than leave a sent message unrecorded."""
+        """Record what became of a message; when the file is busy past its timeout, try
+        again rather than leave a sent message unrecorded."""
         for attempt in range(WRITE_TRIES):
             try:
                 await asyncio.to_thread(settle, self.store, *args)
