@@ -178,31 +178,23 @@ async def test_the_alert_footer_button_unsubscribes(telegram, ranked, make_datas
     assert len(answered) == 2 and all(c.params.get("text") for c in answered)
 
 
-async def test_alerts_wait_out_an_import_that_holds_the_lock(
-    telegram, ranked, make_dataset, caplog
-):
-    """An import holding the write lock past the busy timeout (10 s) puts delivery off to a
-    later tick; it is not an error, and the alert goes out once when the lock is free."""
+async def test_alerts_go_out_while_an_import_holds_the_lock(telegram, ranked, make_dataset, caplog):
+    """An import holding the store's write lock (past the busy timeout, 10 s) does not hold up
+    delivery (issue 17): the outbox is in the bot's own file, and the events are read from the
+    store's last commit. Before, claims waited on the lock and were put off to later ticks."""
     reader = telegram.user(7001)
     subscribe(ranked, reader.id, None, DEFAULT, "en")
     await b_overtakes_a(ranked, make_dataset)  # pending before the bot starts
     locker = sqlite3.connect(ranked.path, isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
-
-    def put_off() -> bool:
-        return any("locked by another process" in r.getMessage() for r in caplog.records)
-
     try:
         async with running_bot(telegram, ranked):
-            deadline = time.monotonic() + 40
-            while not put_off():
-                assert time.monotonic() < deadline, "delivery never met the lock"
-                await asyncio.sleep(0.1)
-            assert telegram.inbox(reader.id) == []
-            locker.execute("ROLLBACK")
+            started = time.monotonic()
             await telegram.wait_for(reader.id, 1, timeout=30)
+            assert time.monotonic() - started < 5  # one poll (2 s), not a busy timeout
             await asyncio.sleep(2.5)  # a repeat would come within one poll
     finally:
+        locker.execute("ROLLBACK")
         locker.close()
     assert len(telegram.inbox(reader.id)) == 1
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
