@@ -152,4 +152,4 @@ def _at(store_path: Path) -> BotFile:
 
 def of(store: HasPath) -> BotFile:
     """The bot file beside this store (made, and the old state moved in, on first use)."""
-    return _at(store.path.resolve())
+    return _at(store.path)  # not resolved: that costs a system call per folder, per call
