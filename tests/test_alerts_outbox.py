@@ -13,6 +13,7 @@ from conftest import bot_rows, company
 from bot.alerts import outbox
 from bot.alerts.message import render
 from bot.alerts.subscriptions import of_chat, subscribe, unsubscribe
+from tools import botfile
 from tools.events import detect
 from tools.migrations import MIGRATIONS
 from tools.store import Store
@@ -170,3 +171,32 @@ def test_a_store_with_the_old_outbox_migrates(tmp_path, make_dataset, monkeypatc
     assert batch.events[0].new_rank is not None
     ranks = store.db.execute("SELECT new_rank FROM alert_events ORDER BY id").fetchall()
     assert ranks == [(e.new_rank,) for e in sorted(found, key=lambda e: e.id)]
+
+
+def test_a_store_made_anew_beside_the_bot_file_still_gets_its_alerts(tmp_path, make_dataset):
+    """The store replaced (deleted, imported again) while the bot's file stays: the new
+    revisions start over at 1, and are fanned out all the same (subscriptions kept)."""
+    path = tmp_path / "anew.db"
+    store = Store.open(path, seed=False)
+    first = make_dataset(company("a", 0.6, spread=0.05), company("b", 0.4, 0.25, spread=0.05))
+    for n, data in enumerate(
+        [first, make_dataset(company("c", 0.9)), make_dataset(company("d", 0.95))]
+    ):
+        store.import_dataset(data, author="cli", source_name=str(n), source_hash=str(n))
+        if n == 0:
+            subscribe(store, 1, None, DEFAULT, "en")
+    assert outbox.fan_out(store) == 2  # revisions 2 and 3
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    botfile._at.cache_clear()  # a new process: the old file's connection went with the old one
+    store = Store.open(path, seed=False)
+    store.import_dataset(first, author="cli", source_name="1", source_hash="1")
+    store.import_dataset(
+        make_dataset(company("b", 0.7, 0.05, spread=0.05)),
+        author="cli",
+        source_name="2",
+        source_hash="2",
+    )
+    batch = outbox.claim(store, time.time())
+    assert batch is not None and (batch.chat_id, batch.revision) == (1, 2)

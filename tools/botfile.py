@@ -133,11 +133,10 @@ def _take_over(db: sqlite3.Connection, store_path: Path) -> None:
             marks = ", ".join("?" for _ in columns)
             db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
         latest = (
-            old.execute("SELECT max(id) FROM revisions").fetchone()
-            if "revisions" in tables
-            else None
+            "SELECT coalesce(max(id), 0) FROM revisions" if "revisions" in tables else "SELECT 0"
         )
-    db.execute("INSERT INTO alert_progress (id, revision) VALUES (1, ?)", [(latest or [0])[0] or 0])
+        (seen,) = old.execute(latest).fetchone()
+    db.execute("INSERT INTO alert_progress (id, revision) VALUES (1, ?)", [seen])
 
 
 class HasPath(Protocol):

@@ -91,8 +91,11 @@ def _fan_out(db: sqlite3.Connection, now: float) -> int:
     events it carries is looked up when it is sent). The store is read at one snapshot, so
     the revisions marked seen are exactly those whose events were read."""
     (seen,) = db.execute("SELECT revision FROM alert_progress").fetchone()
-    (latest,) = db.execute("SELECT max(id) FROM store.revisions").fetchone()
-    if latest is None or latest <= seen:
+    (latest,) = db.execute("SELECT coalesce(max(id), 0) FROM store.revisions").fetchone()
+    if latest < seen:  # the store was made anew beside this file: its revisions start over
+        db.execute("DELETE FROM alert_messages")  # the old store's, by revision ids now reused
+        seen = 0
+    if latest <= seen:
         return 0  # the usual case: two index reads
     revisions = db.execute(
         "SELECT DISTINCT revision_id FROM store.alert_events WHERE revision_id > ?"
