@@ -101,7 +101,8 @@ class Shown(NamedTuple):
 
 
 class Delivery:
-    """The alerts job's state: the pace, and which chat last got a 429."""
+    """The alerts job's state: the pace, which chat last got a 429, the message being
+    recorded, and the texts made."""
 
     def __init__(self, store: Store, settings: TelegramSettings) -> None:
         self.store = store
@@ -155,23 +156,26 @@ class Delivery:
         )
         async with request:
             try:
-                while time.monotonic() < deadline:
-                    try:
-                        batches = await asyncio.to_thread(
-                            outbox.claim_many, self.store, time.time(), CLAIM_AHEAD
-                        )
-                    except StoreBusy as exc:  # the file was busy past its timeout: next tick
-                        log.warning("could not claim alerts: %s", exc)
-                        return False
-                    if not batches:
-                        return False
-                    for batch, shown in zip(
-                        batches, await asyncio.to_thread(self._render, batches), strict=True
-                    ):
-                        await self.pace.wait()
-                        await self._send(bot, batch, shown)
+                return await self._send_due(bot, deadline)
             finally:
                 await self._settled()
+
+    async def _send_due(self, bot: Bot, deadline: float) -> bool:
+        """Claim a few, send them in turn, again until the deadline; True when time ran out."""
+        while time.monotonic() < deadline:
+            try:
+                batches = await asyncio.to_thread(
+                    outbox.claim_many, self.store, time.time(), CLAIM_AHEAD
+                )
+            except StoreBusy as exc:  # the file was busy past its timeout: next tick
+                log.warning("could not claim alerts: %s", exc)
+                return False
+            if not batches:
+                return False
+            shown = await asyncio.to_thread(self._render, batches)
+            for batch, text in zip(batches, shown, strict=True):
+                await self.pace.wait()
+                await self._send(bot, batch, text)
         return True
 
     def _render(self, batches: list[outbox.Batch]) -> list[Shown | Exception]:
