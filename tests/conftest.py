@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fake_telegram import FakeTelegram
 
+from tools import botfile
 from tools.models import Dataset
 from tools.store import Store
 
@@ -19,6 +20,12 @@ def isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("INFERENCE_LENS_DB", str(path))
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     return path
+
+
+def bot_rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """A query of the bot's file beside the store (subscriptions, outbox, users: tools.botfile)."""
+    with botfile.of(store).reading() as db:
+        return db.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture

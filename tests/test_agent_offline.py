@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import bot_rows
 
 from bot.agent.answers import Answer
 from bot.agent.loop import answer
@@ -80,11 +81,7 @@ async def test_memory_is_bounded_per_chat(store: Store):
     for i in range(9):
         await answer(f"tell me about xiaomi {i}", store=store, settings=OFFLINE, chat_id="a")
     await answer("what can you do?", store=store, settings=OFFLINE, chat_id="b")
-    counts = dict(
-        store.db.execute(
-            "SELECT chat_id, count(*) FROM conversation_turns GROUP BY chat_id"
-        ).fetchall()
-    )
+    counts = dict(bot_rows(store, "SELECT chat_id, count(*) FROM conversation_turns GROUP BY 1"))
     assert counts == {"a": 6, "b": 1}
 
 

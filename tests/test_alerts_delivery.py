@@ -5,16 +5,18 @@ one alert per change, in their language; gone chats are dropped and never tried 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from pathlib import Path
 
 import pytest
-from conftest import company
+from conftest import bot_rows, company
 from fake_telegram import FakeTelegram
 from pysqlite3 import dbapi2 as sqlite3
 from telegram_harness import running_bot
 
+from bot.alerts.delivery import Pace
 from bot.alerts.subscriptions import of_chat, subscribe
 from tools.store import Store
 
@@ -43,8 +45,7 @@ async def b_overtakes_a(store: Store, make_dataset, name: str = "2") -> None:
 
 
 def statuses(store: Store) -> dict[str, int]:
-    rows = store.db.execute("SELECT status, count(*) FROM alert_messages GROUP BY status")
-    return dict(rows.fetchall())
+    return dict(bot_rows(store, "SELECT status, count(*) FROM alert_messages GROUP BY status"))
 
 
 def attempts(tg: FakeTelegram, chat_id: int) -> list[int]:
@@ -179,31 +180,46 @@ async def test_the_alert_footer_button_unsubscribes(telegram, ranked, make_datas
     assert len(answered) == 2 and all(c.params.get("text") for c in answered)
 
 
-async def test_alerts_wait_out_an_import_that_holds_the_lock(
-    telegram, ranked, make_dataset, caplog
-):
-    """An import holding the write lock past the busy timeout (10 s) puts delivery off to a
-    later tick; it is not an error, and the alert goes out once when the lock is free."""
+async def test_alerts_go_out_while_an_import_holds_the_lock(telegram, ranked, make_dataset, caplog):
+    """An import holding the store's write lock (past the busy timeout, 10 s) does not hold up
+    delivery (issue 17): the outbox is in the bot's own file, and the events are read from the
+    store's last commit. Before, claims waited on the lock and were put off to later ticks."""
     reader = telegram.user(7001)
     subscribe(ranked, reader.id, None, DEFAULT, "en")
     await b_overtakes_a(ranked, make_dataset)  # pending before the bot starts
     locker = sqlite3.connect(ranked.path, isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
-
-    def put_off() -> bool:
-        return any("locked by another process" in r.getMessage() for r in caplog.records)
-
     try:
         async with running_bot(telegram, ranked):
-            deadline = time.monotonic() + 40
-            while not put_off():
-                assert time.monotonic() < deadline, "delivery never met the lock"
-                await asyncio.sleep(0.1)
-            assert telegram.inbox(reader.id) == []
-            locker.execute("ROLLBACK")
+            started = time.monotonic()
             await telegram.wait_for(reader.id, 1, timeout=30)
+            assert time.monotonic() - started < 5  # one poll (2 s), not a busy timeout
             await asyncio.sleep(2.5)  # a repeat would come within one poll
     finally:
+        locker.execute("ROLLBACK")
         locker.close()
     assert len(telegram.inbox(reader.id)) == 1
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_the_pace_makes_up_a_stall_but_never_passes_the_rate():
+    """Slots lost while the process stalled are made up within the second (issue 17: even
+    spacing lost them for good, 10-20% of the rate on a loaded machine); no second ever holds
+    more than the rate, and a quiet spell is not followed by a burst."""
+    pace = Pace(20.0)
+    sent: list[float] = []
+    for i in range(60):
+        await pace.wait()
+        sent.append(time.monotonic())
+        if i == 10:
+            time.sleep(0.3)  # the event loop blocked: six slots missed
+    assert sent[-1] - sent[0] < 59 / 20 + 0.15  # on schedule again: the stall was made up
+    assert max(sum(1 for t in sent if s <= t < s + 1) for s in sent) <= 20
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert min(gaps) >= 0.5 / 20 - 0.005  # half a gap apart at the closest
+    await asyncio.sleep(1.0)  # quiet
+    again = []
+    for _ in range(5):
+        await pace.wait()
+        again.append(time.monotonic())
+    assert again[-1] - again[0] >= 4 / 20 - 0.01  # evenly spaced from the first

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import company
+from conftest import bot_rows, company
 
-from bot.alerts.outbox import claim, release_claims
+from bot.alerts.outbox import claim, fan_out, release_claims
 from bot.alerts.subscriptions import subscribe, unsubscribe
 from tools.events import AlertEvent
 from tools.store import Store
@@ -46,7 +46,8 @@ def events(store: Store) -> dict[str, AlertEvent]:
 
 def outbox(store: Store) -> dict[int, set[str]]:
     """The events of each chat's pending message (claimed, then put back)."""
-    statuses = store.db.execute("SELECT DISTINCT status FROM alert_messages").fetchall()
+    fan_out(store)
+    statuses = bot_rows(store, "SELECT DISTINCT status FROM alert_messages")
     assert set(statuses) <= {("pending",)}
     got: dict[int, set[str]] = {}
     while (batch := claim(store, time.time() + 3600)) is not None:
@@ -115,10 +116,8 @@ def test_one_message_per_following_chat_with_the_events_it_follows(tmp_path, mak
         4: {"r2:archetype:b", "r2:metric:b:external_supply_share"},
         5: default,
     }
-    assert store.db.execute("SELECT lang FROM alert_messages WHERE chat_id = 2").fetchone() == (
-        "zh",
-    )
-    assert store.db.execute("SELECT count(*) FROM alert_messages").fetchone() == (4,)
+    assert bot_rows(store, "SELECT lang FROM alert_messages WHERE chat_id = 2") == [("zh",)]
+    assert bot_rows(store, "SELECT count(*) FROM alert_messages") == [(4,)]
 
 
 def test_ids_and_bodies_are_deterministic(tmp_path, make_dataset):

@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import company
+from conftest import bot_rows, company
 
 from bot.alerts import outbox
 from bot.alerts.message import render
 from bot.alerts.subscriptions import of_chat, subscribe, unsubscribe
+from tools import botfile
 from tools.events import detect
 from tools.migrations import MIGRATIONS
 from tools.store import Store
@@ -23,7 +24,7 @@ DEFAULT = "self_use_inference_share"
 @pytest.fixture
 def changed(tmp_path: Path, make_dataset) -> Store:
     """Chat 1 follows the ranking, chat 2 company b, group -3 the ranking; then b passes a
-    (four events: order a, order b, archetype b, metric b)."""
+    (four events: order a, order b, archetype b, metric b), and the outbox has seen it."""
     store = Store.open(tmp_path / "o.db", seed=False)
     first = make_dataset(company("a", 0.6, spread=0.05), company("b", 0.4, 0.25, spread=0.05))
     store.import_dataset(first, author="cli", source_name="1", source_hash="1")
@@ -32,11 +33,12 @@ def changed(tmp_path: Path, make_dataset) -> Store:
     subscribe(store, -3, None, DEFAULT, "en")
     second = make_dataset(company("b", 0.7, 0.05, spread=0.05))
     store.import_dataset(second, author="cli", source_name="2", source_hash="2")
+    assert outbox.fan_out(store) == 3  # as the bot's alerts job does when it next runs
     return store
 
 
 def status(store: Store, chat_id: int) -> list[str]:
-    rows = store.db.execute("SELECT status FROM alert_messages WHERE chat_id = ?", [chat_id])
+    rows = bot_rows(store, "SELECT status FROM alert_messages WHERE chat_id = ?", [chat_id])
     return sorted({s for (s,) in rows})
 
 
@@ -123,7 +125,8 @@ def test_an_import_of_many_companies_makes_one_message_per_chat(tmp_path, make_d
     many = [company(f"n{i:02d}", 0.3 + i / 100, spread=0.01) for i in range(60)]
     store.import_dataset(make_dataset(*many), author="cli", source_name="2", source_hash="2")
     assert store.db.execute("SELECT count(*) FROM alert_events").fetchone() == (60,)
-    assert store.db.execute("SELECT count(*) FROM alert_messages").fetchone() == (3,)
+    outbox.fan_out(store)
+    assert bot_rows(store, "SELECT count(*) FROM alert_messages") == [(3,)]
     batch = outbox.claim(store, time.time())
     assert batch is not None and batch.companies == 60
     # only the events the message shows are read: the ten best-ranked newcomers
@@ -160,9 +163,7 @@ def test_a_store_with_the_old_outbox_migrates(tmp_path, make_dataset, monkeypatc
     monkeypatch.undo()
     store = Store.open(path, seed=False)
     subscribe(store, 1, None, DEFAULT, "zh")
-    rows = store.db.execute(
-        "SELECT chat_id, status, sent_at FROM alert_messages ORDER BY chat_id"
-    ).fetchall()
+    rows = bot_rows(store, "SELECT chat_id, status, sent_at FROM alert_messages ORDER BY chat_id")
     assert rows == [(1, "pending", None), (2, "sent", 1000.0)]
     assert store.db.execute("SELECT count(*) FROM alert_outbox").fetchone() == (0,)
     batch = outbox.claim(store, time.time())
@@ -170,3 +171,32 @@ def test_a_store_with_the_old_outbox_migrates(tmp_path, make_dataset, monkeypatc
     assert batch.events[0].new_rank is not None
     ranks = store.db.execute("SELECT new_rank FROM alert_events ORDER BY id").fetchall()
     assert ranks == [(e.new_rank,) for e in sorted(found, key=lambda e: e.id)]
+
+
+def test_a_store_made_anew_beside_the_bot_file_still_gets_its_alerts(tmp_path, make_dataset):
+    """The store replaced (deleted, imported again) while the bot's file stays: the new
+    revisions start over at 1, and are fanned out all the same (subscriptions kept)."""
+    path = tmp_path / "anew.db"
+    store = Store.open(path, seed=False)
+    first = make_dataset(company("a", 0.6, spread=0.05), company("b", 0.4, 0.25, spread=0.05))
+    for n, data in enumerate(
+        [first, make_dataset(company("c", 0.9)), make_dataset(company("d", 0.95))]
+    ):
+        store.import_dataset(data, author="cli", source_name=str(n), source_hash=str(n))
+        if n == 0:
+            subscribe(store, 1, None, DEFAULT, "en")
+    assert outbox.fan_out(store) == 2  # revisions 2 and 3
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    botfile._at.cache_clear()  # a new process: the old file's connection went with the old one
+    store = Store.open(path, seed=False)
+    store.import_dataset(first, author="cli", source_name="1", source_hash="1")
+    store.import_dataset(
+        make_dataset(company("b", 0.7, 0.05, spread=0.05)),
+        author="cli",
+        source_name="2",
+        source_hash="2",
+    )
+    batch = outbox.claim(store, time.time())
+    assert batch is not None and (batch.chat_id, batch.revision) == (1, 2)

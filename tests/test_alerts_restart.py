@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import company
+from conftest import bot_rows, company
 from fake_telegram import FakeTelegram
 
 from bot.alerts.subscriptions import subscribe
@@ -123,5 +123,5 @@ def test_kill_9_mid_fan_out_loses_nothing_and_repeats_at_most_one(telegram, tmp_
         assert first.text == second.text  # the message in flight at the kill, sent again
     floods = [c for c in telegram.calls("sendMessage") if c.status == 429]
     assert floods == []
-    rows = Store.open(db).db.execute("SELECT status, count(*) FROM alert_messages GROUP BY 1")
-    assert dict(rows.fetchall()) == {"sent": len(chats)}  # one message per chat
+    rows = bot_rows(Store.open(db), "SELECT status, count(*) FROM alert_messages GROUP BY 1")
+    assert dict(rows) == {"sent": len(chats)}  # one message per chat

@@ -7,14 +7,18 @@ import datetime as dt
 import time
 
 import pytest
+from conftest import bot_rows, company
 from telegram.error import BadRequest, NetworkError
 
-from bot.alerts import subscriptions
+from bot.alerts import outbox, subscriptions
 from bot.settings import MissingToken, Settings, SettingsError, TelegramSettings
 from bot.telegram import updates, users
 from bot.telegram.flood import FloodLimiter
 from bot.telegram.poller_lock import AlreadyRunning, PollerLock
+from tools import botfile
 from tools.store import Store
+
+DEFAULT = "self_use_inference_share"
 
 
 def test_language_choice_is_stored_per_user(store: Store):
@@ -125,3 +129,37 @@ async def test_network_errors_are_retried_but_refusals_are_not(monkeypatch):
     with pytest.raises(BadRequest):
         await _run(limiter, 1, refused)
     assert attempts.count("refused") == 1
+
+
+def test_the_state_an_older_build_kept_in_the_store_moves_to_the_bot_file(tmp_path, make_dataset):
+    """Upgrading keeps each user's language, subscriptions, turns and open alerts; an import
+    by the new build before the bot ever ran still tells the old subscribers."""
+    path = tmp_path / "old.db"
+    store = Store.open(path, seed=False)
+    first = make_dataset(company("a", 0.6, spread=0.05), company("b", 0.4, 0.25, spread=0.05))
+    store.import_dataset(first, author="cli", source_name="1", source_hash="1")
+    with store.write() as db:  # the tables the build before wrote, in the store
+        db.execute("INSERT INTO bot_users VALUES (7, 'zh', 'then')")
+        db.execute("INSERT INTO subscriptions VALUES (7, '', ?, 'zh', 'then')", [DEFAULT])
+        db.execute("INSERT INTO llm_usage VALUES (7, '2026-01-01', 3)")
+        db.execute(
+            "INSERT INTO conversation_turns (chat_id, created_at, question, lang, plan, answer)"
+            " VALUES ('7', 'then', '排名', 'zh', '', '…')"
+        )
+        db.execute(
+            "INSERT INTO alert_messages (chat_id, revision_id, lang, status, attempts, due_at,"
+            " sent_at) VALUES (7, 1, 'zh', 'sent', 1, 1.0, 1000.0)"
+        )
+    assert not botfile.path_of(path).exists()
+    second = make_dataset(company("b", 0.7, 0.05, spread=0.05))
+    store.import_dataset(second, author="cli", source_name="2", source_hash="2")  # b passes a
+    assert users.stored_lang(store, 7) == "zh"
+    assert [(s.company, s.lang) for s in subscriptions.of_chat(store, 7)] == [(None, "zh")]
+    assert not users.take_llm_question(store, 7, 3, dt.date(2026, 1, 1))  # the day's 3 used
+    assert bot_rows(store, "SELECT question FROM conversation_turns") == [("排名",)]
+    batch = outbox.claim(store, time.time())  # revision 2 was imported by this build
+    assert batch is not None and (batch.chat_id, batch.revision, batch.lang) == (7, 2, "zh")
+    assert bot_rows(store, "SELECT revision_id, status FROM alert_messages ORDER BY 1") == [
+        (1, "sent"),
+        (2, "sending"),
+    ]

@@ -2,24 +2,24 @@
 
 At every import that adds a revision (CLI or admin upload), the ranking before and after is
 diffed (tools.history.diff) for the default metric and for every metric a subscription uses.
-Each order change, archetype change and metric move becomes an event with a deterministic id,
-and every chat that follows some event of the revision gets one outbox row: its message. This
-runs as the import's revision hook (tools.importing): the events are written before the
-revision is published, the messages by the transaction that publishes it, so the revision,
-its events and their messages appear together or not at all; the bot's alerts job sends the
-messages (bot/alerts/).
+Each order change, archetype change and metric move becomes an event with a deterministic id.
+This runs as the import's revision hook (tools.importing): the events are staged in short
+transactions before the revision is published, so the revision and its events appear together
+or not at all. The subscriptions are the bot's (in its file beside
+the store, tools.botfile: read here, never written); the bot's alerts job gives every chat
+that follows some event of a new revision one message, and sends it (bot/alerts/).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
 from pydantic import BaseModel, model_validator
 
+from tools import botfile
 from tools.confidence import OrderConfidence, order_confidence
 from tools.history import EventKind, InputChange, Move, diff
 from tools.importing import CHUNK_ROWS, Publish, Target
@@ -147,23 +147,19 @@ def _confidence(move: Move, after: Universe) -> list[Confidence]:
 
 def record_changes(store: Target, previous: int | None, revision: int) -> Publish | None:
     """Store revision hook, run once the revision's records are staged (tools.importing): its
-    events are staged too, a chunk per short transaction, and the message per following chat
-    is written by the transaction that publishes the revision."""
-    db = store.db
-    if previous is None or not db.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone():
-        return None  # nothing to compare with, or nobody to tell (a bulk import stays fast)
-    metrics = [DEFAULT_METRIC, *followed_metrics(db)]
+    events, by the metrics chats follow, are staged too, a chunk per short transaction; the
+    bot's alerts job gives the chats their messages once the revision is published."""
+    if previous is None:
+        return None  # nothing to compare with
+    followed = botfile.of(store).followed_metrics()
+    if not followed:
+        return None  # nobody to tell: a bulk import stays fast
+    metrics = [DEFAULT_METRIC, *(m for m in followed if m in METRICS)]
     events = detect(store.universe(previous), store.universe(revision), revision, metrics)
     for start in range(0, len(events), CHUNK_ROWS):
         with store.staging() as staged:
             write_events(staged, events[start : start + CHUNK_ROWS])
-    return lambda db: fan_out(db, revision)
-
-
-def followed_metrics(db: sqlite_utils.Database) -> list[str]:
-    """The metrics some subscription follows (known ones only)."""
-    rows = db.execute("SELECT DISTINCT metric FROM subscriptions ORDER BY metric")
-    return [m for (m,) in rows if m in METRICS]
+    return None
 
 
 def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
@@ -181,23 +177,3 @@ def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
         }
         for e in events
     )
-
-
-# A chat follows an event when it subscribed to the whole ranking ('') or to the event's
-# company, by the event's metric; an archetype change concerns every metric. (Subscriptions
-# `s`, events `e`: the outbox asks again when it sends, for chats that changed since.)
-FOLLOWS = "s.company IN ('', e.company) AND (e.kind = 'archetype' OR s.metric = e.metric)"
-
-
-def fan_out(db: sqlite_utils.Database, revision: int) -> int:
-    """One pending message per chat that follows some event of the revision (which events
-    it carries is looked up when it is sent); returns how many were added."""
-    sql = f"""
-        INSERT OR IGNORE INTO alert_messages
-            (chat_id, revision_id, lang, status, attempts, due_at)
-        SELECT s.chat_id, :revision, min(s.lang), 'pending', 0, :now
-        FROM subscriptions s
-        WHERE EXISTS (SELECT 1 FROM alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})
-        GROUP BY s.chat_id ORDER BY s.chat_id
-    """
-    return db.execute(sql, {"now": time.time(), "revision": revision}).rowcount

@@ -1,4 +1,5 @@
-"""Conversation memory: the last few turns of each chat, kept in SQLite (table from m002)."""
+"""Conversation memory: the last few turns of each chat, kept in the bot's file beside the
+store (tools.botfile), so a question asked during an import is not held up by its lock."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 
 from bot.agent.planner import Plan
 from bot.text.i18n import Lang
+from tools import botfile
 from tools.store import Store
 
 KEEP_TURNS = 6  # per chat; enough for follow-ups, small enough to stay cheap in the prompt
@@ -22,11 +24,12 @@ class Turn(BaseModel):
 
 
 def _recent(store: Store, chat_id: str, n: int) -> list[Turn]:
-    rows = store.db.execute(
-        "SELECT question, lang, plan, answer FROM conversation_turns"
-        " WHERE chat_id = ? ORDER BY id DESC LIMIT ?",
-        [chat_id, n],
-    ).fetchall()
+    with botfile.of(store).reading() as db:
+        rows = db.execute(
+            "SELECT question, lang, plan, answer FROM conversation_turns"
+            " WHERE chat_id = ? ORDER BY id DESC LIMIT ?",
+            [chat_id, n],
+        ).fetchall()
     return [
         Turn(
             question=q,
@@ -39,16 +42,18 @@ def _recent(store: Store, chat_id: str, n: int) -> list[Turn]:
 
 
 def _remember(store: Store, chat_id: str, turn: Turn) -> None:
-    with store.write() as db:
-        db.table("conversation_turns").insert(
-            {
-                "chat_id": chat_id,
-                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "question": turn.question,
-                "lang": turn.lang,
-                "plan": turn.plan.model_dump_json() if turn.plan else "",
-                "answer": turn.answer,
-            }
+    with botfile.of(store).transaction() as db:
+        db.execute(
+            "INSERT INTO conversation_turns (chat_id, created_at, question, lang, plan, answer)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                chat_id,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                turn.question,
+                turn.lang,
+                turn.plan.model_dump_json() if turn.plan else "",
+                turn.answer,
+            ],
         )
         # Bounded: older turns of this chat go as soon as a new one arrives.
         db.execute(

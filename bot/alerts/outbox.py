@@ -1,12 +1,15 @@
 """The alerts outbox: one row per message, a (chat, revision), claimed and settled in turn.
 
-The import writes the revision's events and a pending row for every chat that follows some
-of them (tools.events.fan_out): the rows grow with chats × revisions, however many companies
-changed. A message is claimed (status 'sending') in one transaction, its events read by the
-chat's subscriptions at that moment, sent, then settled (sent, retry later, dead, failed) in
-another. A crash between the two leaves it 'sending'; `release_claims` puts it back at the
-next start, so it is sent again: at most that one message repeats, and none is lost. Every
-write takes the lock up front (Store.write: BEGIN IMMEDIATE), as the CLI may be importing.
+The import writes a revision's events into the store, with the revision; the outbox lives in
+the bot's file beside it (tools.botfile), with the subscriptions, so sending never waits on an
+import's write lock. When it is next asked, the outbox adds a pending row for every chat that
+follows some event of each revision it has not seen (`fan_out`): the rows grow with chats ×
+revisions, however many companies changed. Messages are claimed (status 'sending') a few at a
+time in one transaction, their events read by the chats' subscriptions at that moment; each
+is sent, then settled (sent, retry later, dead, failed) in a transaction of its own before
+the next goes out. A crash between a send and its settling leaves it 'sending';
+`release_claims` puts it back at the next start, so it is sent again: at most that one message
+repeats, and none is lost (the others claimed with it were not sent yet).
 
 A row ends 'sent'; 'dead' when its chat is gone (blocked the bot, deactivated, not found);
 'failed' when Telegram refused the message itself; 'dropped' when the chat unsubscribed
@@ -17,12 +20,15 @@ Plain synchronous functions over the store; the bot calls them through `asyncio.
 
 from __future__ import annotations
 
-import sqlite_utils
+import time
+
 from pydantic import BaseModel
+from pysqlite3 import dbapi2 as sqlite3
 
 from bot.alerts.message import MAX_COMPANIES
 from bot.text.i18n import Lang
-from tools.events import FOLLOWS, AlertEvent
+from tools import botfile
+from tools.events import AlertEvent
 from tools.store import Store
 
 PRIVATE_GAP_S = 1.0  # Telegram: about one message a second in a private chat
@@ -30,6 +36,10 @@ GROUP_GAP_S = 3.0  # and 20 a minute in a group (negative chat ids)
 OPEN = "('pending', 'sending')"
 UNRANKED = 10**9  # sorts after every rank: a company that left the ranking
 FOLLOWED_KEPT = 32  # (revision, subscriptions) kept: a few per revision in practice
+# A chat follows an event when it subscribed to the whole ranking ('') or to the event's
+# company, by the event's metric; an archetype change concerns every metric (subscriptions
+# `s`, events `e`).
+FOLLOWS = "s.company IN ('', e.company) AND (e.kind = 'archetype' OR s.metric = e.metric)"
 # The events of revision :revision that chat :chat follows (by its subscriptions now).
 FOLLOWED = (
     "e.revision_id = :revision AND EXISTS"
@@ -54,32 +64,80 @@ class Batch(BaseModel):
 def release_claims(store: Store) -> int:
     """Put back messages left 'sending' (the caller knows none is in flight: one bot per
     database, one delivery run at a time); returns how many."""
-    if not store.db.execute("SELECT 1 FROM alert_messages WHERE status = 'sending'").fetchone():
-        return 0  # the usual case, without taking the write lock
-    with store.write() as db:
+    with botfile.of(store).transaction() as db:
         return db.execute(
             "UPDATE alert_messages SET status = 'pending' WHERE status = 'sending'"
         ).rowcount
 
 
 def has_due(store: Store, now: float) -> bool:
-    row = store.db.execute(
-        "SELECT 1 FROM alert_messages WHERE status = 'pending' AND due_at <= ? LIMIT 1", [now]
-    ).fetchone()
+    with botfile.of(store).reading() as db:
+        row = db.execute(
+            "SELECT 1 FROM alert_messages WHERE status = 'pending' AND due_at <= ? LIMIT 1",
+            [now],
+        ).fetchone()
     return row is not None
 
 
+def fan_out(store: Store) -> int:
+    """Add the messages of revisions the outbox has not seen (an import since); returns how
+    many were added."""
+    with botfile.of(store).transaction() as db:
+        return _fan_out(db, time.time())
+
+
+def _fan_out(db: sqlite3.Connection, now: float) -> int:
+    """One pending message per chat that follows some event of each new revision (which
+    events it carries is looked up when it is sent). The store is read at one snapshot, so
+    the revisions marked seen are exactly those whose events were read."""
+    (seen,) = db.execute("SELECT revision FROM alert_progress").fetchone()
+    (latest,) = db.execute("SELECT coalesce(max(id), 0) FROM store.revisions").fetchone()
+    if latest < seen:  # the store was made anew beside this file: its revisions start over
+        db.execute("DELETE FROM alert_messages")  # the old store's, by revision ids now reused
+        seen = 0
+    if latest <= seen:
+        return 0  # the usual case: two index reads
+    revisions = db.execute(
+        "SELECT DISTINCT revision_id FROM store.alert_events WHERE revision_id > ?"
+        " ORDER BY revision_id",
+        [seen],
+    ).fetchall()
+    added = 0
+    for (revision,) in revisions:
+        added += db.execute(
+            f"""INSERT OR IGNORE INTO alert_messages
+                (chat_id, revision_id, lang, status, attempts, due_at)
+            SELECT s.chat_id, :revision, min(s.lang), 'pending', 0, :now
+            FROM subscriptions s WHERE EXISTS (SELECT 1 FROM store.alert_events e
+                WHERE e.revision_id = :revision AND {FOLLOWS})
+            GROUP BY s.chat_id ORDER BY s.chat_id""",
+            {"now": now, "revision": revision},
+        ).rowcount
+    db.execute("UPDATE alert_progress SET revision = ?", [latest])
+    return added
+
+
 def claim(store: Store, now: float) -> Batch | None:
-    """The next message due, marked 'sending'; None when nothing is due.
+    """The next message due, marked 'sending'; None when nothing is due."""
+    return next(iter(claim_many(store, now, 1)), None)
+
+
+def claim_many(store: Store, now: float, most: int) -> list[Batch]:
+    """Up to `most` messages due, to different chats, marked 'sending' in one transaction
+    (first adding the messages of revisions imported since).
 
     A chat that got a message less than its gap ago is skipped: its messages are put off
     until the gap has passed (the last send time is in the table, so this holds across
-    restarts). A message none of whose events the chat still follows is dropped.
+    restarts); so is a chat's second message, until the first is sent. A message none of
+    whose events the chat still follows is dropped.
     """
-    with store.write() as db:
-        while (due := _next_due(db, now)) is not None:
+    path = str(botfile.of(store).path)
+    claimed: list[Batch] = []
+    with botfile.of(store).transaction() as db:
+        _fan_out(db, now)
+        while len(claimed) < most and (due := _next_due(db, now)) is not None:
             message_id, chat_id, revision, lang, attempts = due
-            ready = _ready_at(db, chat_id)
+            ready = _ready_at(db, chat_id, now, {b.chat_id for b in claimed})
             if ready > now:
                 db.execute(
                     "UPDATE alert_messages SET due_at = ? WHERE chat_id = ? AND status = 'pending'"
@@ -87,7 +145,7 @@ def claim(store: Store, now: float) -> Batch | None:
                     [ready, chat_id, ready],
                 )
                 continue
-            batch = _contents(db, message_id, chat_id, revision, lang, attempts + 1)
+            batch = _contents(db, path, message_id, chat_id, revision, lang, attempts + 1)
             if batch is None:
                 db.execute(
                     "UPDATE alert_messages SET status = 'dropped', error = 'unsubscribed' WHERE id = ?",
@@ -98,11 +156,11 @@ def claim(store: Store, now: float) -> Batch | None:
                 "UPDATE alert_messages SET status = 'sending', attempts = ? WHERE id = ?",
                 [batch.attempts, message_id],
             )
-            return batch
-    return None
+            claimed.append(batch)
+    return claimed
 
 
-def _next_due(db: sqlite_utils.Database, now: float) -> tuple[int, int, int, Lang, int] | None:
+def _next_due(db: sqlite3.Connection, now: float) -> tuple[int, int, int, Lang, int] | None:
     """The oldest pending message that is due: an index seek on (status, due_at, id)."""
     return db.execute(
         "SELECT id, chat_id, revision_id, lang, attempts FROM alert_messages"
@@ -112,7 +170,8 @@ def _next_due(db: sqlite_utils.Database, now: float) -> tuple[int, int, int, Lan
 
 
 def _contents(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
+    path: str,
     message_id: int,
     chat_id: int,
     revision: int,
@@ -120,7 +179,7 @@ def _contents(
     attempts: int,
 ) -> Batch | None:
     """The message as it goes out now; None when the chat follows none of its events."""
-    followed = _followed(db, chat_id, revision)
+    followed = _followed(db, path, chat_id, revision)
     if followed is None:
         return None
     return Batch(
@@ -141,7 +200,7 @@ class _Followed(BaseModel):
     scopes: list[str]
 
 
-def _followed(db: sqlite_utils.Database, chat_id: int, revision: int) -> _Followed | None:
+def _followed(db: sqlite3.Connection, path: str, chat_id: int, revision: int) -> _Followed | None:
     """What the chat follows of the revision, as the message shows it: the events of the
     best-ranked companies (a company ranks by its best new rank), how many companies in all,
     and the subscriptions they come from.
@@ -156,7 +215,7 @@ def _followed(db: sqlite_utils.Database, chat_id: int, revision: int) -> _Follow
             [chat_id],
         ).fetchall()
     )
-    key = (_path(db), revision, follows)
+    key = (path, revision, follows)
     if key not in _FOLLOWED:
         if len(_FOLLOWED) >= FOLLOWED_KEPT:
             _FOLLOWED.clear()  # old revisions' messages are not asked for again
@@ -164,9 +223,9 @@ def _followed(db: sqlite_utils.Database, chat_id: int, revision: int) -> _Follow
     return _FOLLOWED[key]
 
 
-def _read_followed(db: sqlite_utils.Database, keys: dict[str, int]) -> _Followed | None:
+def _read_followed(db: sqlite3.Connection, keys: dict[str, int]) -> _Followed | None:
     ranked = db.execute(
-        f"SELECT e.company FROM alert_events e WHERE {FOLLOWED}"
+        f"SELECT e.company FROM store.alert_events e WHERE {FOLLOWED}"
         " GROUP BY e.company ORDER BY min(coalesce(e.new_rank, :unranked)), e.company",
         {**keys, "unranked": UNRANKED},
     )
@@ -175,13 +234,13 @@ def _read_followed(db: sqlite_utils.Database, keys: dict[str, int]) -> _Followed
         return None
     shown = {f"c{i}": c for i, c in enumerate(companies[:MAX_COMPANIES])}
     bodies = db.execute(
-        f"SELECT e.body FROM alert_events e WHERE {FOLLOWED}"
+        f"SELECT e.body FROM store.alert_events e WHERE {FOLLOWED}"
         f" AND e.company IN ({', '.join(':' + k for k in shown)}) ORDER BY e.id",
         {**keys, **shown},
     )
     scopes = db.execute(
         "SELECT DISTINCT s.company FROM subscriptions s WHERE s.chat_id = :chat AND EXISTS"
-        f" (SELECT 1 FROM alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})"
+        f" (SELECT 1 FROM store.alert_events e WHERE e.revision_id = :revision AND {FOLLOWS})"
         " ORDER BY s.company",
         keys,
     )
@@ -192,18 +251,18 @@ def _read_followed(db: sqlite_utils.Database, keys: dict[str, int]) -> _Followed
     )
 
 
-def _path(db: sqlite_utils.Database) -> str:
-    return db.execute("PRAGMA database_list").fetchone()[2]
-
-
 _FOLLOWED: dict[tuple[str, int, tuple[tuple[str, str], ...]], _Followed | None] = {}
 
 
-def _ready_at(db: sqlite_utils.Database, chat_id: int) -> float:
+def _ready_at(db: sqlite3.Connection, chat_id: int, now: float, claimed: set[int]) -> float:
+    """When the chat may have its next message: its gap after the last one sent, or after
+    now when one is claimed already (it goes first)."""
+    gap = PRIVATE_GAP_S if chat_id > 0 else GROUP_GAP_S
+    if chat_id in claimed:
+        return now + gap
     (last,) = db.execute(
         "SELECT max(sent_at) FROM alert_messages WHERE chat_id = ?", [chat_id]
     ).fetchone()
-    gap = PRIVATE_GAP_S if chat_id > 0 else GROUP_GAP_S
     return (last or 0.0) + gap
 
 
@@ -221,7 +280,7 @@ def mark_failed(store: Store, batch: Batch, error: str) -> None:
 
 
 def _settle(store: Store, batch: Batch, assignments: str, values: list[object]) -> None:
-    with store.write() as db:
+    with botfile.of(store).transaction() as db:
         db.execute(
             f"UPDATE alert_messages SET {assignments} WHERE id = ? AND status = 'sending'",
             [*values, batch.id],
@@ -231,7 +290,7 @@ def _settle(store: Store, batch: Batch, assignments: str, values: list[object]) 
 def end_chat(store: Store, chat_id: int, error: str) -> int:
     """The chat is gone (blocked the bot, deactivated, not found): its subscriptions end and
     its open rows are dead, so it is never tried again; returns how many rows died."""
-    with store.write() as db:
+    with botfile.of(store).transaction() as db:
         db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
         return db.execute(
             f"UPDATE alert_messages SET status = 'dead', error = ? WHERE chat_id = ?"
@@ -243,7 +302,7 @@ def end_chat(store: Store, chat_id: int, error: str) -> int:
 def move_chat(store: Store, old: int, new: int) -> None:
     """A group became a supergroup with a new id: its subscriptions and open rows follow
     (those the new id already has stay single), and its claimed rows are due again."""
-    with store.write() as db:
+    with botfile.of(store).transaction() as db:
         db.execute("UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE chat_id = ?", [new, old])
         db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [old])
         db.execute(
@@ -260,7 +319,7 @@ def move_chat(store: Store, old: int, new: int) -> None:
 
 def prune(store: Store, before: float) -> int:
     """Forget settled rows older than `before` (their events stay, as the change log)."""
-    with store.write() as db:
+    with botfile.of(store).transaction() as db:
         return db.execute(
             f"DELETE FROM alert_messages WHERE status NOT IN {OPEN}"
             " AND coalesce(sent_at, due_at) < ?",
