@@ -5,6 +5,7 @@ every company a move passed)."""
 from __future__ import annotations
 
 import re
+import time
 import shutil
 from pathlib import Path
 
@@ -99,3 +100,16 @@ async def test_a_kind_list_over_5000_companies_names_30(crowd: Store):
     listed = a.text.split(": ", 1)[1]
     assert listed.count(", ") == 29 and more(a.text) > 1_000, a.text
     assert len(a.text) < 1_000
+
+
+async def test_a_question_asked_again_over_the_same_data_is_not_ranked_again(crowd: Store):
+    # every turn built the name resolver, read every company's snapshots for the periods
+    # (7.5 s) and ranked the 5,028 companies again
+    question = "Where does co01234 rank?"
+    start = time.process_time()
+    first = await answer(question, store=crowd, settings=LLMSettings())
+    first_cpu = time.process_time() - start
+    start = time.process_time()
+    again = await answer(question, store=crowd, settings=LLMSettings())
+    assert time.process_time() - start < 0.5 and first_cpu < 6
+    assert again.text == first.text and "Co01234 ranks #" in first.text

@@ -101,8 +101,9 @@ def plan(
 
 
 def periods_of(universe: Universe) -> list[str]:
-    """The periods the data has, sorted (from the companies, already loaded for names)."""
-    return sorted({s.period for c in universe.companies.values() for s in c.snapshots})
+    """The periods the data has, sorted (from the ranking's rows: reading every company's
+    snapshots for this took 7.5 s at 5,000 companies)."""
+    return universe.periods()
 
 
 def _named(question: str, text: str, resolver: Resolver) -> list[str]:
