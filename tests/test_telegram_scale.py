@@ -5,8 +5,8 @@ every company a move passed)."""
 from __future__ import annotations
 
 import re
-import time
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from telegram_harness import running_bot
 
 from bot.agent.loop import answer
 from bot.settings import LLMSettings
+from bot.telegram import commands
 from tools.models import Dataset
 from tools.store import Store
 
@@ -113,3 +114,20 @@ async def test_a_question_asked_again_over_the_same_data_is_not_ranked_again(cro
     again = await answer(question, store=crowd, settings=LLMSettings())
     assert time.process_time() - start < 0.5 and first_cpu < 6
     assert again.text == first.text and "Co01234 ranks #" in first.text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda s: commands.history(s, "en", [JUMPER]),
+        lambda s: commands.compare(s, "en", ["co00001,", "co00002"]),
+        lambda s: commands.whatif(s, "en", ["co00003", "external_supply_share=20%"]),
+    ],
+    ids=["history", "compare", "whatif"],
+)
+def test_a_company_asked_about_again_is_answered_from_what_was_kept(crowd: Store, command):
+    # each ranks every company (per period and revision for a history): seconds at 5,000
+    first = command(crowd)
+    start = time.process_time()
+    again = command(crowd)
+    assert time.process_time() - start < 0.3 and again.html == first.html
