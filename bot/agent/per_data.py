@@ -15,7 +15,9 @@ from tools import ranking
 from tools.resolve import Resolver
 from tools.universe import Universe
 
-RANKINGS_KEPT = 32  # per data revision: metrics × periods × regions asked for
+# per data revision: the few metrics and periods asked for in words (a ranking of 5,000
+# companies holds megabytes; the Telegram commands keep their own)
+RANKINGS_KEPT = 8
 
 _lock = threading.Lock()
 _resolvers: weakref.WeakKeyDictionary[Universe, Resolver] = weakref.WeakKeyDictionary()
