@@ -19,11 +19,16 @@ A request's latency runs from the update entering the server's queue to the last
 the answer arriving there. Targets: /rank p95 <= 150 ms on the shipped data in every phase
 (issue 13), <= 1 s at 5,000; start-up to first answer <= 5 s; every reply at 5,000 <= 3x its
 time on the shipped data (issue 17). Exits 1 when a target is missed.
+
+Environment: TELEGRAM_BENCH_WINDOW_S (default 60) shortens each window while working;
+TELEGRAM_BENCH_COMPANIES (default 5000) sets the synthetic companies, 0 runs the shipped
+phases alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -35,8 +40,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,6 +57,7 @@ USERS = 40
 REPEAT = 3
 SLOW_MS = 5_000  # a reply slower than this is measured once
 REPLY_TIMEOUT_S = 60.0  # a reply not there by then is reported as missing
+# 0 runs the shipped phases alone (the first-minute work needs no 5,000-company store)
 N_COMPANIES = int(os.environ.get("TELEGRAM_BENCH_COMPANIES", "5000"))
 NAMES = {
     "xiaomi": ["小米", "xiaomi", "1810.HK"],
@@ -81,6 +85,7 @@ REPLIES = [
     "/sources xiaomi",
     "/methodology",
     "小米的自用推理占比排第几?",
+    "Rank the companies",  # 5,028 rows at 5,000: the answer says the top 10 and how many more
 ]
 RUN = Path(sys.executable).with_name("inference-lens")
 
@@ -101,7 +106,7 @@ class Session:
     steady: list[tuple[str, float]] = field(default_factory=list)
     imported: list[tuple[str, float]] = field(default_factory=list)
     restarted: list[tuple[str, float]] = field(default_factory=list)
-    replies: dict[str, float] = field(default_factory=dict)  # median ms per kind
+    replies: dict[str, list[float]] = field(default_factory=dict)  # ms per kind, first first
 
 
 def start_bot(tg: FakeTelegram, db: Path) -> subprocess.Popen[bytes]:
@@ -201,6 +206,7 @@ def one_reply(tg: FakeTelegram, user: User, text: str) -> float:
         message = with_buttons(tg, user.id)
         data = tg.current(message).button_data()
         target = next(d for d in data if d.startswith("rank:") and d.endswith(":2"))
+        time.sleep(1.1)  # else the page waits out the chat's pace after the /rank answer
         at = time.monotonic()
         tg.user_taps(user, tg.current(message), target)
     else:
@@ -210,8 +216,8 @@ def one_reply(tg: FakeTelegram, user: User, text: str) -> float:
     return (got[-1].at - at) * 1000 if got else float("inf")
 
 
-def replies(tg: FakeTelegram) -> dict[str, float]:
-    """Each kind of reply, asked by a user of its own REPEAT times: the median ms."""
+def replies(tg: FakeTelegram) -> dict[str, list[float]]:
+    """Each kind of reply, asked by a user of its own REPEAT times: the times in ms."""
     out = {}
     for i, text in enumerate(REPLIES):
         user = tg.user(30_000 + i, language_code="en")
@@ -220,7 +226,7 @@ def replies(tg: FakeTelegram) -> dict[str, float]:
             tg.clear(user.id)
             times.append(one_reply(tg, user, text))
             time.sleep(1.1)  # a private chat's pace
-        out[text] = statistics.median(times)
+        out[text] = times
         if times[0] == float("inf"):
             time.sleep(REPLY_TIMEOUT_S)  # let the bot finish it before the next one
     return out
@@ -282,10 +288,11 @@ def session(db: Path, folder: str, shipped: bool) -> Session:
 
 
 def big_store(folder: str) -> Path:
-    """The shipped data plus N_COMPANIES synthetic companies (three periods each)."""
+    """The shipped data plus N_COMPANIES synthetic companies (three periods each), imported
+    as JSON (parsing the same data as YAML took minutes of the bench)."""
     db = Path(folder) / "big.db"
-    data = Path(folder) / "big.yaml"
-    data.write_text(yaml.safe_dump(synthetic(N_COMPANIES), allow_unicode=True), encoding="utf-8")
+    data = Path(folder) / "big.json"
+    data.write_text(json.dumps(synthetic(N_COMPANIES), ensure_ascii=False), encoding="utf-8")
     subprocess.run(
         [str(RUN), "--db", str(db), "import", str(data)], check=True, capture_output=True
     )
@@ -326,24 +333,43 @@ def summary(label: str, s: Session) -> bool:
 
 
 def compare_replies(small: Session, big: Session) -> bool:
-    print(f"\nevery reply, median of {REPEAT} (ms): shipped, {N_COMPANIES:,}, ratio")
+    """The medians and their ratio; the first ask at 5,000 beside them, since the bot keeps
+    what it computed for the same data (a median of repeats shows the kept answer)."""
+    print(f"\nevery reply, median of {REPEAT} (ms): shipped, {N_COMPANIES:,}, ratio, first ask")
     ok = True
     for text in REPLIES:
-        a, b = small.replies[text], big.replies[text]
+        a, b = (statistics.median(s.replies[text]) for s in (small, big))
         ratio = b / a
         ok = ok and ratio <= REPLY_RATIO
         mark = "" if ratio <= REPLY_RATIO else "  over 3x"
-        print(f"  {text:<44} {a:8.1f} {b:9.1f} {ratio:6.2f}x{mark}")
+        print(f"  {text:<44} {a:8.1f} {b:9.1f} {ratio:6.2f}x {big.replies[text][0]:9.1f}{mark}")
     return ok
 
 
+def shipped_replies(small: Session) -> None:
+    print(f"\nevery reply, median of {REPEAT} (ms), shipped data only")
+    for text in REPLIES:
+        print(f"  {text:<44} {statistics.median(small.replies[text]):8.1f}")
+
+
+def load_average(when: str) -> None:
+    """The machine is shared: figures are read against how busy it was."""
+    one, five, fifteen = os.getloadavg()
+    print(f"load average {when}: {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)")
+
+
 def main() -> int:
+    load_average("at start")
     with tempfile.TemporaryDirectory() as folder:
         small = session(Path(folder) / "small.db", folder, shipped=True)
         ok = summary("shipped", small)
-        big = session(big_store(folder), folder, shipped=False)
-        ok = summary("5,000", big) and ok
-    ok = compare_replies(small, big) and ok
+        if N_COMPANIES:
+            big = session(big_store(folder), folder, shipped=False)
+            ok = summary("5,000", big) and ok
+            ok = compare_replies(small, big) and ok
+        else:
+            shipped_replies(small)
+    load_average("at end")
     print("\ntargets met" if ok else "\nTARGET MISSED")
     return 0 if ok else 1
 

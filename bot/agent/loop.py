@@ -172,8 +172,7 @@ def _offline_text(plan: Plan, outcomes: Sequence[Outcome], ctx: ToolContext) -> 
         return prose.help_text(ctx.lang)
     if plan.intent == "whatif" and plan.companies:
         return t("ans_whatif_howto", ctx.lang)
-    names = [c.name.zh if ctx.lang == "zh" else c.name.en for c in ctx.universe.companies.values()]
-    return prose.need_company(names, ctx.lang)
+    return prose.need_company(ctx.universe, ctx.lang)
 
 
 async def run_calls(ctx: ToolContext, calls: Sequence[tuple[str, Any]]) -> list[Outcome]:

@@ -5,6 +5,10 @@ Each result is said by bot.text, the same renderer as the matching command, draw
 text; only what belongs to a conversation is said here (a company's place when the question
 was about it, a what-if as a conditional sentence, lookups, definitions, errors). Every
 number is a tool number formatted by bot.text.fmt, which the gate knows how to read back.
+
+An answer's length does not grow with the data: a ranking says its top RANKED_SHOWN rows
+like /rank's first page, and a list of names its first NAMES_SHOWN, each with how many more
+(at 5,000 companies "rank the companies" was 540,000 characters).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from tools.ranking import Comparison, Ranking
 from tools.taxonomy import DEFAULT_METRIC
 from tools.universe import Universe
 from tools.whatif import WhatIf
+
+RANKED_SHOWN = 10  # /rank's page
+NAMES_SHOWN = 30  # the shipped 28 companies in full
 
 
 def render(outcomes: Sequence[Outcome], lang: Lang, plan: Plan | None = None) -> str:
@@ -77,7 +84,7 @@ def _result(data: BaseModel, view: BaseModel, lang: Lang, plan: Plan | None) -> 
         case Ranking() if any(r.company in focus for r in data.rows):
             return _positions(data, focus, lang, sure=plan is not None and plan.focus == "sure")
         case Ranking():
-            return ranking_text.ranking(data, lang)
+            return _top(data, lang)
         case Comparison():
             return ranking_text.comparison(data, lang)
         case TierBreakdown():
@@ -92,15 +99,29 @@ def _result(data: BaseModel, view: BaseModel, lang: Lang, plan: Plan | None) -> 
     raise TypeError(f"no words for {type(data).__name__}")
 
 
+def _top(r: Ranking, lang: Lang) -> Doc:
+    """The ranking's first rows, as /rank's first page shows them, and how many more."""
+    doc = ranking_text.ranking(r.model_copy(update={"rows": r.rows[:RANKED_SHOWN]}), lang)
+    more = len(r.rows) - RANKED_SHOWN
+    return doc.add(Line(t("ans_more_ranked", lang, n=more))) if more > 0 else doc
+
+
 def _kind_list(r: Ranking, kind: str, lang: Lang) -> Doc:
-    """'Suppliers: Alibaba, Amazon, …' — the companies of one archetype (or tag)."""
+    """'Suppliers: Alibaba, Amazon, …' — the companies of one archetype (or tag), top first."""
     names = [terms.name(row, lang) for row in r.rows if kind in (row.archetype, *row.tags)]
     kind_name = terms.archetype(kind, [], lang)
     period = r.rows[0].period if r.rows else r.period  # the ranking's own is "latest"
     if not names:
         return Doc("", [Line(t("ans_kind_none", lang, kind=kind_name, period=period))])
-    line = t("ans_kind_list", lang, kind=kind_name, period=period, names=terms.join(names, lang))
+    line = t("ans_kind_list", lang, kind=kind_name, period=period, names=some(names, lang))
     return Doc("", [Line(line)])
+
+
+def some(names: Sequence[str], lang: Lang) -> str:
+    """The first NAMES_SHOWN names in running text, and how many more there are."""
+    shown = terms.join(names[:NAMES_SHOWN], lang)
+    more = len(names) - NAMES_SHOWN
+    return t("ans_names_more", lang, names=shown, n=more) if more > 0 else shown
 
 
 def _positions(r: Ranking, focus: Sequence[str], lang: Lang, *, sure: bool) -> Doc:
@@ -158,8 +179,13 @@ def help_text(lang: Lang) -> str:
     return t("ans_help", lang)
 
 
-def need_company(names: Sequence[str], lang: Lang) -> str:
-    return t("ans_need_company", lang, names=terms.join(names, lang))
+def need_company(universe: Universe, lang: Lang) -> str:
+    return t("ans_need_company", lang, names=_covered(universe, lang))
+
+
+def _covered(universe: Universe, lang: Lang) -> str:
+    """Some of the companies covered (names only: their figures are not loaded)."""
+    return some([terms.name(c, lang) for c in universe.info.values()], lang)
 
 
 # --- answered in words: subscriptions asked for in a sentence, and what the data does not cover
@@ -167,7 +193,7 @@ def need_company(names: Sequence[str], lang: Lang) -> str:
 
 def in_words(plan: Plan, universe: Universe, lang: Lang) -> str:
     """A subscription's command, or an honest "not covered"; investment questions say so."""
-    names = [terms.name(universe.companies[c], lang) for c in plan.companies]
+    names = [terms.name(universe.info[c], lang) for c in plan.companies]
     if plan.intent == "subscribe":
         return _subscribe(plan, names, lang)
     if plan.intent == "unsubscribe":
@@ -175,8 +201,7 @@ def in_words(plan: Plan, universe: Universe, lang: Lang) -> str:
         return t("ans_unsubscribe", lang, command=command)
     match plan.reason:
         case "unknown_company":
-            covered = [terms.name(c, lang) for c in universe.companies.values()]
-            return t("ans_unknown_company", lang, names=terms.join(covered, lang))
+            return t("ans_unknown_company", lang, names=_covered(universe, lang))
         case "others":
             return t("ans_subscribe_others", lang)
         case "price":

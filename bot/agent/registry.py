@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.agent import per_data
 from bot.agent import views as v
 from bot.agent.calculator import MAX_EXPRESSION, CalcView, evaluate
 from bot.agent.capping import MAX_RESULT_CHARS, capped
@@ -60,7 +61,7 @@ class ToolContext:
     resolver: Resolver = field(init=False)
 
     def __post_init__(self) -> None:
-        self.resolver = Resolver(self.universe.info.values())
+        self.resolver = per_data.resolver(self.universe)
 
     def company(self, query: str) -> str:
         return self.resolver.resolve(query)
@@ -240,7 +241,7 @@ def tier_breakdown(ctx: ToolContext, args: CompanyArgs) -> Found:
 def rank(ctx: ToolContext, args: RankArgs) -> Found:
     """Rank companies by a metric, high to low, with p10-p90 ranges, rank ranges and
     P(above next); default each company's latest period."""
-    r = ranking.rank(ctx.universe, args.metric, args.period, args.region, args.top)
+    r = per_data.rank(ctx.universe, args.metric, args.period, args.region, args.top)
     # The view is capped to MAX_RESULT_CHARS anyway: rows past what could fit are not built
     # (each row's JSON is over 100 characters), so 5,000 companies cost what 120 do.
     listed = r.model_copy(update={"rows": r.rows[: MAX_RESULT_CHARS // 100]})

@@ -14,6 +14,7 @@ from tools.store import ImportResult
 
 MOVES_SHOWN = 15  # a big import can move thousands; --json has them all
 CHANGES_SHOWN = 20
+PASSED_SHOWN = 5
 # Inputs that move with every period and say nothing of their own.
 _QUIET = ("period", "ai_capex.currency")
 
@@ -86,11 +87,20 @@ def move(m: Move, metric: str, lang: Lang, label: str) -> list[Line]:
     if inputs:
         lines.append(Line(t("changed_inputs", lang, fields=terms.join(inputs, lang)), indent=1))
     if m.passed:
-        items = [
-            f"{terms.name(p, lang)} {fmt.prob(p.p)} ({terms.confidence(p, lang)})" for p in m.passed
-        ]
-        lines.append(Line(t("passed_line", lang, items=terms.join(items, lang)), indent=1))
+        lines.append(Line(t("passed_line", lang, items=_passed(m, lang)), indent=1))
     return lines
+
+
+def _passed(m: Move, lang: Lang) -> str:
+    """How sure the new order is against each company passed; past PASSED_SHOWN (thousands
+    are passed when newcomers enter above), the least sure, as an alert says them."""
+    shown = m.passed
+    if len(shown) > PASSED_SHOWN:
+        shown = sorted(shown, key=lambda p: (p.p, p.company))[:PASSED_SHOWN]
+    items = [f"{terms.name(p, lang)} {fmt.prob(p.p)} ({terms.confidence(p, lang)})" for p in shown]
+    if len(m.passed) > len(shown):
+        items.append(t("alert_more_pairs", lang, n=len(m.passed) - len(shown)))
+    return terms.join(items, lang)
 
 
 def _period_label(m: Move) -> str:
