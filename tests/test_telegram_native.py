@@ -321,3 +321,15 @@ async def test_a_revision_imported_elsewhere_is_warmed(telegram, many, make_data
             many.import_dataset, data, author="cli", source_name="2", source_hash="2"
         )
         await until(lambda: services.warmed == many.latest_revision(), timeout=15)
+
+
+async def test_a_tier_card_too_long_for_a_caption_is_still_one_message(telegram, store):
+    """Xiaomi's English tier card with its sources is over 1,024 visible characters: the photo
+    carries the card without them (📚 shows them), not the title then the card again."""
+    reader = telegram.user(5501, language_code="en")
+    async with running_bot(telegram, store):
+        (card,) = await said(telegram, reader, "/tiers xiaomi")
+        assert card.photo and "Business by layer" in card.text and "Sources" not in card.text
+        assert any("Sources" in b["text"] for row in card.buttons for b in row)
+        (zh,) = await said(telegram, telegram.user(5502, language_code="zh"), "/tiers 小米")
+        assert zh.photo and "来源" in zh.text  # it fits whole: the sources stay in

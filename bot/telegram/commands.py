@@ -29,7 +29,7 @@ from bot.text import company as company_text
 from bot.text import ranking as ranking_text
 from bot.text import whatif as whatif_text
 from bot.text.i18n import Lang, t
-from bot.text.markup import esc, truncate
+from bot.text.markup import CAPTION_LIMIT, esc, size, truncate
 from tools import breakdown, ranking
 from tools import history as hist
 from tools import whatif as wi
@@ -59,6 +59,16 @@ class Reply:
     html: str
     chart: Chart | None = None
     buttons: list[list[Button]] = field(default_factory=list)
+    # The answer without what its buttons show (a tier card without its sources): the photo's
+    # caption when `html` is too long for one, so the answer stays one message.
+    short: str | None = None
+
+    def caption(self) -> str | None:
+        """The text under the photo when the answer is one message, else None."""
+        for text in (self.html, self.short):
+            if text is not None and size(text) <= CAPTION_LIMIT:
+                return text
+        return None
 
 
 _memo = Memo()
@@ -254,7 +264,8 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     _asked.add((str(store.path), "tiers", b.company, period))
     draw = functools.partial(charts.tiers_chart, b, lang)
     chart = _chart(store, "tiers", b, lang, lambda: draw(_footer(store, u, lang)), html)
-    return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
+    short = doc.html(company_text.tiers(b, lang, with_sources=False))  # 📚 shows them
+    return Reply(html, chart, _company_buttons(b.company, lang, "tiers"), short)
 
 
 def company(store: Store, lang: Lang, args: list[str]) -> Reply:

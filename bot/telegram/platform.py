@@ -25,7 +25,7 @@ from bot.telegram.commands import Reply
 from bot.telegram.navigation import Button
 from bot.telegram.replies import Services, deliver, lang_of, run_view, services
 from bot.text.i18n import Lang, t
-from bot.text.markup import CAPTION_LIMIT, esc, size, split, visible
+from bot.text.markup import esc, split, visible
 from tools.errors import ToolkitError, UnknownCompany
 from tools.taxonomy import DEFAULT_METRIC
 
@@ -144,7 +144,7 @@ def _card(
     file_id = s.file_ids.get(chart.key) if chart is not None else None
     if chart is None or file_id is None:
         return _article(view, cid, reply, markup)
-    caption = reply.html if size(reply.html) <= CAPTION_LIMIT else chart.caption
+    caption = reply.caption() or chart.caption
     return InlineQueryResultCachedPhoto(
         _result_id(view, cid),
         file_id,

@@ -1,8 +1,8 @@
 """What the handlers share: the bot's services, the user's language, and sending replies.
 
 One message per answer: a chart answer is the photo with the whole text as its caption when
-it fits Telegram's 1,024 visible characters, else the photo (captioned with the title) and
-then one text message; the chart is re-sent by file_id once Telegram has a copy. Buttons sit
+it fits Telegram's 1,024 visible characters, or its short form (without what its buttons show,
+`Reply.short`), else the photo (captioned with the title) and then one text message; the chart is re-sent by file_id once Telegram has a copy. Buttons sit
 under the last message. A tapped button's answer replaces the message it sits under
 (`show`), when Telegram can edit it into that, else it is sent as a new answer.
 """
@@ -35,7 +35,7 @@ from bot.settings import LLMSettings, TelegramSettings
 from bot.telegram import commands, navigation, users
 from bot.telegram.commands import Button, Chart, Reply
 from bot.text.i18n import Lang, detect, t
-from bot.text.markup import CAPTION_LIMIT, size, split
+from bot.text.markup import split
 from tools.errors import ToolkitError, UnknownCompany
 from tools.store import Store
 
@@ -111,15 +111,15 @@ async def deliver(
     markup = keyboard(reply.buttons)
     photo: Message | None = None
     if reply.chart is not None:
-        whole = size(reply.html) <= CAPTION_LIMIT
-        caption = reply.html if whole else reply.chart.caption
+        whole = reply.caption()
+        caption = whole or reply.chart.caption
         try:
             photo = await _send_chart(
                 context, chat_id, reply.chart, caption, reply_to, markup if whole else None
             )
         except BadRequest as exc:  # a refused picture must not cost the user the answer
             log.warning("chart %s refused: %s", reply.chart.key, exc)
-        if photo is not None and whole:
+        if photo is not None and whole is not None:
             return
     parts = split(reply.html)
     sent: Message | None = None
@@ -185,11 +185,11 @@ def _unchanged(exc: BadRequest) -> bool:
 
 async def _edit(context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply) -> bool:
     markup = keyboard(reply.buttons)
-    fits_caption = size(reply.html) <= CAPTION_LIMIT
+    caption = reply.caption()
     if message.photo:
-        if reply.chart is None or not fits_caption:
+        if reply.chart is None or caption is None:
             return False
-        await _edit_chart(context, message.chat_id, message.message_id, reply, reply.html, markup)
+        await _edit_chart(context, message.chat_id, message.message_id, reply, caption, markup)
         return True
     if len(split(reply.html)) > 1:
         return False
