@@ -341,6 +341,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         small = session(Path(folder) / "small.db", folder, shipped=True)
         ok = summary("shipped", small)
+        if not N_COMPANIES:  # TELEGRAM_BENCH_COMPANIES=0: the shipped phases only
+            return 0 if ok else 1
         big = session(big_store(folder), folder, shipped=False)
         ok = summary("5,000", big) and ok
     ok = compare_replies(small, big) and ok

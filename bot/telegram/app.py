@@ -8,7 +8,6 @@ application, and polls (or serves a webhook) until `stop` is set.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -165,29 +164,23 @@ async def slow_down(app: Application, update: Update) -> None:
 
 
 async def on_startup(app: Application) -> None:
-    """Publish the command menu in both languages and schedule the housekeeping jobs."""
+    """Schedule the warm-up first (its charts carry the bot's handle, known by now), then
+    publish the command menu in both languages and schedule the housekeeping jobs."""
+    charts.use_handle(app.bot.username)
+    jobs = app.job_queue
+    services: Services = app.bot_data["services"]
+    if jobs is not None and services.settings.warm_up:
+        jobs.run_once(handlers.warm_up, when=0, name="warm-up")
     for lang, code in platform.LANG_CODES:
         await app.bot.set_my_commands(bot_commands(lang), language_code=code)
     await platform.describe(app.bot)
-    charts.use_handle(app.bot.username)
-    jobs = app.job_queue
     if jobs is not None:
-        services: Services = app.bot_data["services"]
-        jobs.run_once(load_charts, when=0, name="charts")
         if services.settings.warm_up:
-            jobs.run_once(handlers.warm_up, when=0, name="warm-up")
             jobs.run_repeating(
                 handlers.watch_revisions, interval=WATCH_EVERY_S, first=WATCH_EVERY_S
             )
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
         delivery.schedule(app, services.store, services.settings)  # ranking-change alerts
-
-
-async def load_charts(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """matplotlib and the font, loaded once the bot answers (not before: start-up stays
-    short), so the first chart asked for is not also the one that loads them."""
-    with contextlib.suppress(charts.MissingCJKFont):  # answers then go without charts
-        await asyncio.to_thread(charts.prepare)
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:
@@ -218,6 +211,9 @@ async def serve(app: Application, stop: asyncio.Event, webhook: Webhook | None =
     threads = ThreadPoolExecutor(CONCURRENT_UPDATES + EXTRA_THREADS, thread_name_prefix="bot")
     asyncio.get_running_loop().set_default_executor(threads)
     with PollerLock(services.store.path):
+        # First: the drawing processes load matplotlib and the font while the bot connects,
+        # so the warm-up draws from the first second and the bot's process never loads it.
+        charts.start_drawing()
         async with app:
             await app.start()
             await on_startup(app)

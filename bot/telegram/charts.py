@@ -1,8 +1,9 @@
 """PNG charts for Telegram: the ranking with p10–p90 whiskers, and a company's tier breakdown.
 
 The front of bot.telegram.drawing (matplotlib, loaded on the first chart or by `prepare`):
-which font, whose handle, and where a chart is drawn — here, one live chart at a time, or in
-a worker process for the warm-up. Chinese labels need a CJK font: the project installs
+which font, whose handle, and where a chart is drawn — in this process, one at a time (the
+command line, tests), or, once the bot has started them, by the drawing processes (Drawers),
+where a live request's chart goes ahead of the warm-up's. Chinese labels need a CJK font: the project installs
 WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, see the Makefile);
 INFERENCE_LENS_CJK_FONT may name another font file.
 """
@@ -10,12 +11,16 @@ INFERENCE_LENS_CJK_FONT may name another font file.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.text.i18n import Lang
@@ -69,8 +74,8 @@ def _family() -> str:
 
 @contextlib.contextmanager
 def background() -> Iterator[None]:
-    """Charts drawn in this block (the warm-up) are drawn in a worker process of their own,
-    so a live request's chart never waits for one (nor shares the interpreter with it)."""
+    """Charts drawn in this block (the warm-up) wait behind every live chart: they are drawn
+    by the drawing processes (started if need be) at the warm-up's priority."""
     _local.background = True
     try:
         yield
@@ -78,23 +83,101 @@ def background() -> Iterator[None]:
         _local.background = False
 
 
-def _elsewhere(draw: Callable[..., bytes], *args: object) -> bytes:
-    """`draw(*args)` in the one background worker process (started on first use)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(
-                1,
-                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded bot
-                initializer=_worker,
-                initargs=(_font_file, os.getpid()),
+def in_background() -> bool:
+    """Whether this thread is drawing for the warm-up (charts.background)."""
+    return bool(getattr(_local, "background", False))
+
+
+LIVE, WARM = 0, 1  # a chart someone waits for, and one drawn ahead of being asked
+WORKERS = min(os.cpu_count() or 1, 2)  # drawing processes: one a core, of the two we plan for
+
+
+@dataclass
+class _Job:
+    key: bytes  # what is drawn: the same key, the same picture
+    draw: Callable[..., bytes]
+    args: tuple[object, ...]
+    priority: int
+    done: Future[bytes] = field(default_factory=Future)
+    started: bool = False
+
+
+class Drawers:
+    """Worker processes that draw charts, fed from one queue in priority order: a live
+    chart goes ahead of every warm-up chart still waiting, so it waits at most for the
+    charts already being drawn. Each process draws one chart at a time (matplotlib's
+    settings are global), so the bot's own process never holds the interpreter for a
+    drawing and answers what is already drawn meanwhile. The same chart asked for twice
+    while queued or being drawn is drawn once: a live request for a queued warm-up chart
+    moves it up to live priority and waits for it."""
+
+    def __init__(self, workers: int, font: Path | None) -> None:
+        self._queue: list[tuple[int, int, _Job]] = []  # (priority, order, job), a heap
+        self._jobs: dict[bytes, _Job] = {}  # what each chart's arguments are being drawn by
+        self._order = itertools.count()
+        self._ready = threading.Condition()
+        self.started: list[int] = []  # the priority of every chart started, in order
+        spawn = multiprocessing.get_context("spawn")  # no fork of a threaded bot
+        for i in range(workers):
+            pool = ProcessPoolExecutor(
+                1, mp_context=spawn, initializer=_worker, initargs=(font, os.getpid())
             )
-        pool = _pool
-    return pool.submit(draw, *args).result()
+            pool.submit(prepare)  # the process starts now and loads matplotlib and the font
+            threading.Thread(
+                target=self._serve, args=(pool,), name=f"drawer-{i}", daemon=True
+            ).start()
+
+    def draw(self, draw: Callable[..., bytes], args: tuple[object, ...], priority: int) -> bytes:
+        key = pickle.dumps((draw.__name__, args))
+        with self._ready:
+            job = self._jobs.get(key)
+            if job is None:
+                job = self._jobs[key] = _Job(key, draw, args, priority)
+                self._push(job)
+            elif priority < job.priority and not job.started:
+                job.priority = priority  # the stale entry is skipped when it comes up
+                self._push(job)
+        return job.done.result()
+
+    def _push(self, job: _Job) -> None:
+        heapq.heappush(self._queue, (job.priority, next(self._order), job))
+        self._ready.notify()
+
+    def _next(self) -> _Job:
+        with self._ready:
+            while True:
+                while not self._queue:
+                    self._ready.wait()
+                priority, _, job = heapq.heappop(self._queue)
+                if not job.started and priority == job.priority:
+                    job.started = True
+                    self.started.append(priority)
+                    return job
+
+    def _serve(self, pool: ProcessPoolExecutor) -> None:
+        while True:
+            job = self._next()
+            try:
+                job.done.set_result(pool.submit(job.draw, *job.args).result())
+            except BaseException as exc:  # the caller gets it (a worker gone, a bad chart)
+                job.done.set_exception(exc)
+            finally:
+                with self._ready:
+                    del self._jobs[job.key]
+
+
+def start_drawing(workers: int = WORKERS) -> Drawers:
+    """The drawing processes (started once): the bot starts them first thing, so they load
+    matplotlib while it connects; from then on every chart is drawn there."""
+    global _drawers
+    with _drawers_lock:
+        if _drawers is None:
+            _drawers = Drawers(workers, _font_file)
+        return _drawers
 
 
 def _worker(font: Path | None, parent: int) -> None:
-    """The worker process's set-up: the bot's font, and an end when the bot ends, even
+    """A drawing process's set-up: the bot's font, and an end when the bot ends, even
     killed (a worker left behind would keep the bot's output open)."""
     use_font(font)
 
@@ -106,26 +189,31 @@ def _worker(font: Path | None, parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def in_background() -> bool:
-    """Whether this thread is drawing for the warm-up (charts.background)."""
-    return bool(getattr(_local, "background", False))
+_drawers: Drawers | None = None
+_drawers_lock = threading.Lock()
 
 
 def prepare() -> None:
-    """Load matplotlib and the font now (in the background after start), not on a live
-    request's first chart."""
+    """Load matplotlib and the font now, not on the first chart asked for."""
     _family()
+
+
+def _draw(draw: Callable[..., bytes], *args: object) -> bytes | None:
+    """`draw(*args)` by the drawing processes, if started (the warm-up starts them), at the
+    priority of who asks; None when this process draws itself."""
+    if in_background():
+        return start_drawing().draw(draw, args, WARM)
+    if _drawers is not None:
+        return _drawers.draw(draw, args, LIVE)
+    return None
 
 
 def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
     the legend under the plot, the footer (sources, data date, bot) at the bottom."""
-    if in_background():
-        return _elsewhere(ranking_chart, r, lang, footer)
+    drawn = _draw(ranking_chart, r, lang, footer)
+    if drawn is not None:
+        return drawn
     from bot.telegram import drawing
 
     family = cjk_font()
@@ -135,8 +223,9 @@ def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
     """Two panels: the business by layer in margin order, and where the compute goes."""
-    if in_background():
-        return _elsewhere(tiers_chart, b, lang, footer)
+    drawn = _draw(tiers_chart, b, lang, footer)
+    if drawn is not None:
+        return drawn
     from bot.telegram import drawing
 
     family = cjk_font()
