@@ -39,8 +39,9 @@ def plan(store: Store) -> list[Spec]:
     u = store.universe()
     periods: list[str | None] = [None, *u.periods()]
     regions = sorted({c.region for c in u.info.values()})
-    metrics = [DEFAULT_METRIC, *(m for m in METRICS if m != DEFAULT_METRIC)]
-    after = metrics[1] if len(metrics) > 1 else DEFAULT_METRIC  # the metric toggle's next
+    names = list(METRICS)
+    after = names[(names.index(DEFAULT_METRIC) + 1) % len(names)]  # the metric toggle's next
+    metrics = [DEFAULT_METRIC, after, *(m for m in names if m not in (DEFAULT_METRIC, after))]
 
     def rank(
         metric: str, period: str | None = None, region: str | None = None, page: int = 1
