@@ -18,10 +18,12 @@ import os
 import pickle
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, NamedTuple
 
 from bot.text.i18n import Lang
 from tools.breakdown import TierBreakdown
@@ -57,19 +59,23 @@ def handle() -> str:
 
 def cjk_font() -> str:
     """The CJK font's family name (registered with matplotlib on first use)."""
-    return _family()
+    from bot.telegram import drawing  # matplotlib loads on the first tiers chart
+
+    font_path()
+    return str(drawing.registered(_font_file))
 
 
-def _family() -> str:
-    from bot.telegram import drawing  # matplotlib loads on the first chart, not at start
+def font_path() -> Path:
+    """The CJK font file the charts are drawn with."""
+    from bot.telegram import barchart
 
-    family = drawing.registered(_font_file)
-    if family is None:
+    path = barchart.font_file(_font_file)
+    if path is None:
         raise MissingCJKFont(
             "no CJK font found; install Debian's fonts-wqy-microhei (make install does) "
             "or set INFERENCE_LENS_CJK_FONT to a .ttf/.ttc/.otf file"
         )
-    return family
+    return path
 
 
 @contextlib.contextmanager
@@ -89,6 +95,7 @@ def in_background() -> bool:
 
 
 LIVE, WARM = 0, 1  # a chart someone waits for, and one drawn ahead of being asked
+EVENTS = 1_000  # the last events kept (Drawers.events)
 WORKERS = min(os.cpu_count() or 1, 2)  # drawing processes: one a core, of the two we plan for
 
 
@@ -98,8 +105,17 @@ class _Job:
     draw: Callable[..., bytes]
     args: tuple[object, ...]
     priority: int
+    number: int  # in the order asked for
     done: Future[bytes] = field(default_factory=Future)
     started: bool = False
+
+
+class Event(NamedTuple):
+    """A chart queued (again, when moved up) or started: what the queue did, in order."""
+
+    what: Literal["queued", "started"]
+    job: int  # the job's number
+    priority: int
 
 
 class Drawers:
@@ -116,7 +132,7 @@ class Drawers:
         self._jobs: dict[bytes, _Job] = {}  # what each chart's arguments are being drawn by
         self._order = itertools.count()
         self._ready = threading.Condition()
-        self.started: list[int] = []  # the priority of every chart started, in order
+        self.events: deque[Event] = deque(maxlen=EVENTS)
         spawn = multiprocessing.get_context("spawn")  # no fork of a threaded bot
         for i in range(workers):
             pool = ProcessPoolExecutor(
@@ -132,7 +148,7 @@ class Drawers:
         with self._ready:
             job = self._jobs.get(key)
             if job is None:
-                job = self._jobs[key] = _Job(key, draw, args, priority)
+                job = self._jobs[key] = _Job(key, draw, args, priority, next(self._order))
                 self._push(job)
             elif priority < job.priority and not job.started:
                 job.priority = priority  # the stale entry is skipped when it comes up
@@ -141,7 +157,13 @@ class Drawers:
 
     def _push(self, job: _Job) -> None:
         heapq.heappush(self._queue, (job.priority, next(self._order), job))
+        self.events.append(Event("queued", job.number, job.priority))
         self._ready.notify()
+
+    def waiting(self) -> int:
+        """How many charts are queued, not yet being drawn."""
+        with self._ready:
+            return sum(1 for job in self._jobs.values() if not job.started)
 
     def _next(self) -> _Job:
         with self._ready:
@@ -151,7 +173,7 @@ class Drawers:
                 priority, _, job = heapq.heappop(self._queue)
                 if not job.started and priority == job.priority:
                     job.started = True
-                    self.started.append(priority)
+                    self.events.append(Event("started", job.number, priority))
                     return job
 
     def _serve(self, pool: ProcessPoolExecutor) -> None:
@@ -195,7 +217,7 @@ _drawers_lock = threading.Lock()
 
 def prepare() -> None:
     """Load matplotlib and the font now, not on the first chart asked for."""
-    _family()
+    cjk_font()
 
 
 def _draw(draw: Callable[..., bytes], *args: object) -> bytes | None:
@@ -210,15 +232,19 @@ def _draw(draw: Callable[..., bytes], *args: object) -> bytes | None:
 
 def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
-    the legend under the plot, the footer (sources, data date, bot) at the bottom."""
-    drawn = _draw(ranking_chart, r, lang, footer)
-    if drawn is not None:
-        return drawn
-    from bot.telegram import drawing
+    the legend under the plot, the footer (sources, data date, bot) at the bottom.
 
-    family = cjk_font()
-    with _draw_lock:
-        return drawing.ranking(r, lang, footer, family)
+    Drawn in the calling thread, live or not: Pillow draws one in ~50 ms, so a live request
+    never queues for it (nor waits for the drawing processes to start). The warm-up draws
+    one at a time, so it takes at most one thread's share of the interpreter from the live
+    requests meanwhile."""
+    from bot.telegram import barchart
+
+    with _warm_turn if in_background() else contextlib.nullcontext():
+        return barchart.ranking(r, lang, footer, font_path())
+
+
+_warm_turn = threading.Lock()
 
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
