@@ -1,11 +1,12 @@
 """PNG charts for Telegram: the ranking with p10–p90 whiskers, and a company's tier breakdown.
 
-The front of bot.telegram.drawing (matplotlib, loaded on the first chart or by `prepare`):
-which font, whose handle, and where a chart is drawn — in this process, one at a time (the
-command line, tests), or, once the bot has started them, by the drawing processes (Drawers),
-where a live request's chart goes ahead of the warm-up's. Chinese labels need a CJK font: the project installs
-WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, see the Makefile);
-INFERENCE_LENS_CJK_FONT may name another font file.
+The front of the drawing modules: which font, whose handle, and where a chart is drawn. A
+ranking page (bot.telegram.barchart, Pillow, ~50 ms) is drawn in the thread that asks. A
+tiers chart (bot.telegram.drawing, matplotlib, ~0.3 s) is drawn in this process one at a
+time (the command line, tests), or, once the bot has started them, by the drawing processes
+(Drawers), where a live request's chart goes ahead of every warm-up chart still waiting.
+Chinese labels need a CJK font: the project installs WenQuanYi Micro Hei (Debian's
+fonts-wqy-microhei, see the Makefile); INFERENCE_LENS_CJK_FONT may name another font file.
 """
 
 from __future__ import annotations
@@ -234,17 +235,14 @@ def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     """Horizontal bars of the point values, whole p10–p90 whiskers, coloured by archetype;
     the legend under the plot, the footer (sources, data date, bot) at the bottom.
 
-    Drawn in the calling thread, live or not: Pillow draws one in ~50 ms, so a live request
-    never queues for it (nor waits for the drawing processes to start). The warm-up draws
-    one at a time, so it takes at most one thread's share of the interpreter from the live
-    requests meanwhile."""
+    A live one is drawn in the thread that asks: Pillow draws it in ~50 ms, so it never
+    queues (nor waits for the drawing processes to start). The warm-up's are drawn by the
+    drawing processes, so the ~100 of them do not hold this process's interpreter."""
+    if in_background():
+        return start_drawing().draw(ranking_chart, (r, lang, footer), WARM)
     from bot.telegram import barchart
 
-    with _warm_turn if in_background() else contextlib.nullcontext():
-        return barchart.ranking(r, lang, footer, font_path())
-
-
-_warm_turn = threading.Lock()
+    return barchart.ranking(r, lang, footer, font_path())
 
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
