@@ -14,14 +14,14 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -134,14 +134,10 @@ class Drawers:
         self._order = itertools.count()
         self._ready = threading.Condition()
         self.events: deque[Event] = deque(maxlen=EVENTS)
-        spawn = multiprocessing.get_context("spawn")  # no fork of a threaded bot
         for i in range(workers):
-            pool = ProcessPoolExecutor(
-                1, mp_context=spawn, initializer=_worker, initargs=(font, os.getpid())
-            )
-            pool.submit(prepare)  # the process starts now and loads matplotlib and the font
+            worker = _Worker(font)  # starts now, loading what it draws with while the bot connects
             threading.Thread(
-                target=self._serve, args=(pool,), name=f"drawer-{i}", daemon=True
+                target=self._serve, args=(worker,), name=f"drawer-{i}", daemon=True
             ).start()
 
     def draw(self, draw: Callable[..., bytes], args: tuple[object, ...], priority: int) -> bytes:
@@ -177,11 +173,11 @@ class Drawers:
                     self.events.append(Event("started", job.number, priority))
                     return job
 
-    def _serve(self, pool: ProcessPoolExecutor) -> None:
+    def _serve(self, worker: _Worker) -> None:
         while True:
             job = self._next()
             try:
-                job.done.set_result(pool.submit(job.draw, *job.args).result())
+                job.done.set_result(worker.draw(job.draw, job.args))
             except BaseException as exc:  # the caller gets it (a worker gone, a bad chart)
                 job.done.set_exception(exc)
             finally:
@@ -189,27 +185,42 @@ class Drawers:
                     del self._jobs[job.key]
 
 
+class _Worker:
+    """One drawing process (bot.telegram.drawworker), started again if it ends."""
+
+    def __init__(self, font: Path | None) -> None:
+        self._font = font
+        self._process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "bot.telegram.drawworker", str(self._font or "")]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def draw(self, draw: Callable[..., bytes], args: tuple[object, ...]) -> bytes:
+        process = self._process
+        if process.poll() is not None:
+            process = self._process = self._start()
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            pickle.dump((draw, args), process.stdin)
+            process.stdin.flush()
+            ok, value = pickle.load(process.stdout)
+        except (OSError, EOFError) as exc:  # it ended mid-chart: the next starts another
+            raise RuntimeError("the drawing process ended") from exc
+        if not ok:
+            raise value
+        return bytes(value)
+
+
 def start_drawing(workers: int = WORKERS) -> Drawers:
     """The drawing processes (started once): the bot starts them first thing, so they load
-    matplotlib while it connects; from then on every chart is drawn there."""
+    what they draw with while it connects; from then on they draw every tiers chart and
+    the warm-up's charts."""
     global _drawers
     with _drawers_lock:
         if _drawers is None:
             _drawers = Drawers(workers, _font_file)
         return _drawers
-
-
-def _worker(font: Path | None, parent: int) -> None:
-    """A drawing process's set-up: the bot's font, and an end when the bot ends, even
-    killed (a worker left behind would keep the bot's output open)."""
-    use_font(font)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 _drawers: Drawers | None = None
