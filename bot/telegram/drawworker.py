@@ -11,11 +11,14 @@ one imports only what it draws with, Pillow's ranking first, matplotlib's tiers 
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import sys
 import threading
 from pathlib import Path
 from typing import BinaryIO
+
+NICE = 5
 
 
 def serve(source: BinaryIO, sink: BinaryIO) -> None:
@@ -33,6 +36,8 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
 
 
 def main() -> None:
+    # Below the bot's own process: its live answers come first when both want a core.
+    os.nice(NICE)
     from bot.telegram import barchart, charts
 
     charts.use_font(Path(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else None)
