@@ -134,6 +134,7 @@ class Drawers:
         self._order = itertools.count()
         self._ready = threading.Condition()
         self.events: deque[Event] = deque(maxlen=EVENTS)
+        self.ready = threading.Event()  # a process can draw
         for i in range(workers):
             worker = _Worker(font)  # starts now, loading what it draws with while the bot connects
             threading.Thread(
@@ -174,6 +175,9 @@ class Drawers:
                     return job
 
     def _serve(self, worker: _Worker) -> None:
+        with contextlib.suppress(RuntimeError):  # it did not start: the first chart says so
+            worker.greeted()
+        self.ready.set()
         while True:
             job = self._next()
             try:
@@ -196,20 +200,34 @@ class _Worker:
         command = [sys.executable, "-m", "bot.telegram.drawworker", str(self._font or "")]
         return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
+    def greeted(self) -> None:
+        """Returns once the process can draw (it says so when it has loaded Pillow)."""
+        self._answer()
+
     def draw(self, draw: Callable[..., bytes], args: tuple[object, ...]) -> bytes:
-        process = self._process
-        if process.poll() is not None:
-            process = self._process = self._start()
-        assert process.stdin is not None and process.stdout is not None
+        if self._process.poll() is not None:
+            self._process = self._start()
+            self.greeted()
+        stdin = self._process.stdin
+        assert stdin is not None
         try:
-            pickle.dump((draw, args), process.stdin)
-            process.stdin.flush()
-            ok, value = pickle.load(process.stdout)
-        except (OSError, EOFError) as exc:  # it ended mid-chart: the next starts another
+            pickle.dump((draw, args), stdin)
+            stdin.flush()
+        except OSError as exc:  # it ended mid-chart: the next chart starts another
+            raise RuntimeError("the drawing process ended") from exc
+        png = self._answer()
+        assert isinstance(png, bytes)
+        return png
+
+    def _answer(self) -> object:
+        assert self._process.stdout is not None
+        try:
+            ok, value = pickle.load(self._process.stdout)
+        except (OSError, EOFError) as exc:
             raise RuntimeError("the drawing process ended") from exc
         if not ok:
             raise value
-        return bytes(value)
+        return value
 
 
 def start_drawing(workers: int = WORKERS) -> Drawers:
@@ -248,12 +266,20 @@ def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
 
     A live one is drawn in the thread that asks: Pillow draws it in ~50 ms, so it never
     queues (nor waits for the drawing processes to start). The warm-up's are drawn by the
-    drawing processes, so the ~100 of them do not hold this process's interpreter."""
+    drawing processes, so the ~100 of them do not hold this process's interpreter — but
+    here, one at a time, in the seconds before a drawing process can draw: those are the
+    first views users ask for."""
     if in_background():
-        return start_drawing().draw(ranking_chart, (r, lang, footer), WARM)
+        drawers = start_drawing()
+        if drawers.ready.is_set():
+            return drawers.draw(ranking_chart, (r, lang, footer), WARM)
     from bot.telegram import barchart
 
-    return barchart.ranking(r, lang, footer, font_path())
+    with _warm_turn if in_background() else contextlib.nullcontext():
+        return barchart.ranking(r, lang, footer, font_path())
+
+
+_warm_turn = threading.Lock()  # the warm-up draws here one chart at a time
 
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:

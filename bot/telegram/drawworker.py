@@ -1,5 +1,5 @@
-"""A drawing process (`python -m bot.telegram.drawworker [font file]`): reads pickled
-(function, arguments) from its standard input, draws, and writes back pickled
+"""A drawing process (`python -m bot.telegram.drawworker [font file]`): says it is ready (a
+first answer), then reads pickled (function, arguments) from its standard input, draws, and writes back pickled
 (True, png) or (False, error), one at a time, until its input ends — when the bot ends,
 even killed, its end of the pipe closes and this process ends too.
 
@@ -45,6 +45,8 @@ def main() -> None:
     sys.stdout = sys.stderr  # nothing printed may mix with the answers
     del barchart  # imported first, so a ranking chart is drawn at once
     threading.Thread(target=_load_matplotlib, daemon=True).start()
+    pickle.dump((True, b""), channel)  # ready
+    channel.flush()
     serve(sys.stdin.buffer, channel)
 
 

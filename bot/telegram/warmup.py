@@ -51,7 +51,7 @@ def plan(store: Store) -> list[Spec]:
     one_tap = [rank(DEFAULT_METRIC, page=2), rank(after)]  # the pager, the toggles' next
     one_tap += [rank(DEFAULT_METRIC, p) for p in periods[1:2]]
     one_tap += [rank(DEFAULT_METRIC, region=r) for r in regions[:1]]
-    firsts = [rank(m, p) for m in metrics for p in periods]
+    firsts = [rank(m) for m in metrics] + [rank(m, p) for m in metrics for p in periods[1:]]
     seconds = [rank(m, p, page=2) for m in metrics for p in periods]
     later = [rank(DEFAULT_METRIC, page=n) for n in range(3, RANK_PAGES + 1)]
     later += [rank(DEFAULT_METRIC, region=r) for r in regions]
