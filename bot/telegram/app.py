@@ -223,7 +223,7 @@ async def serve(app: Application, stop: asyncio.Event, webhook: Webhook | None =
 def start_drawing(app: Application) -> None:
     """The drawing processes and the warm-up, once the bot answers: started sooner, they
     took the two cores from its start-up (the first answer came after 5.4 s, not 2.6 s)."""
-    charts.start_drawing()
+    charts.draw_elsewhere()
     services: Services = app.bot_data["services"]
     if app.job_queue is not None and services.settings.warm_up:
         app.job_queue.run_once(handlers.warm_up, when=0, name="warm-up")

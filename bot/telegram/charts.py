@@ -136,9 +136,8 @@ class Drawers:
         self.events: deque[Event] = deque(maxlen=EVENTS)
         self.ready = threading.Event()  # a process can draw
         for i in range(workers):
-            worker = _Worker(font)  # starts now, loading what it draws with while the bot connects
             threading.Thread(
-                target=self._serve, args=(worker,), name=f"drawer-{i}", daemon=True
+                target=self._serve, args=(font, i > 0), name=f"drawer-{i}", daemon=True
             ).start()
 
     def draw(self, draw: Callable[..., bytes], args: tuple[object, ...], priority: int) -> bytes:
@@ -174,7 +173,10 @@ class Drawers:
                     self.events.append(Event("started", job.number, priority))
                     return job
 
-    def _serve(self, worker: _Worker) -> None:
+    def _serve(self, font: Path | None, second: bool) -> None:
+        if second:  # one process loading at a time: two took both cores from the bot
+            self.ready.wait()
+        worker = _Worker(font)
         with contextlib.suppress(RuntimeError):  # it did not start: the first chart says so
             worker.greeted()
         self.ready.set()
@@ -231,9 +233,8 @@ class _Worker:
 
 
 def start_drawing(workers: int = WORKERS) -> Drawers:
-    """The drawing processes (started once): the bot starts them first thing, so they load
-    what they draw with while it connects; from then on they draw every tiers chart and
-    the warm-up's charts."""
+    """The drawing processes (started once, the second once the first is ready): from then
+    on they draw every tiers chart and the warm-up's charts."""
     global _drawers
     with _drawers_lock:
         if _drawers is None:
@@ -250,13 +251,24 @@ def prepare() -> None:
     cjk_font()
 
 
+def draw_elsewhere() -> None:
+    """From now on the drawing processes draw the tiers charts (the bot, at start), started
+    when the first chart is to be drawn: a restart that finds every chart on disk starts
+    none, and leaves the cores to its answers."""
+    global _elsewhere
+    _elsewhere = True
+
+
+_elsewhere = False
+
+
 def _draw(draw: Callable[..., bytes], *args: object) -> bytes | None:
-    """`draw(*args)` by the drawing processes, if started (the warm-up starts them), at the
-    priority of who asks; None when this process draws itself."""
+    """`draw(*args)` by the drawing processes, if the bot uses them or for the warm-up
+    (started if need be), at the priority of who asks; None when this process draws."""
     if in_background():
         return start_drawing().draw(draw, args, WARM)
-    if _drawers is not None:
-        return _drawers.draw(draw, args, LIVE)
+    if _elsewhere or _drawers is not None:
+        return start_drawing().draw(draw, args, LIVE)
     return None
 
 

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-NICE = 5
+NICE = 10
 
 
 def serve(source: BinaryIO, sink: BinaryIO) -> None:
