@@ -163,8 +163,6 @@ class Drawers:
         self._ready = threading.Condition()
         self.events: deque[Event] = deque(maxlen=EVENTS)
         self.ready = threading.Event()  # a process can draw
-        self._warm = 0  # warm-up jobs being drawn
-        self._warm_max = max(workers - 1, 1)
         for i in range(workers):
             threading.Thread(
                 target=self._serve, args=(font, i > 0), name=f"drawer-{i}", daemon=True
@@ -194,24 +192,15 @@ class Drawers:
             return sum(1 for job in self._jobs.values() if not job.started)
 
     def _next(self) -> _Job:
-        """The first job in priority order; a warm-up one only while another process is
-        free for a live chart (with two, the warm-up draws on one)."""
         with self._ready:
             while True:
-                while self._queue and not self._current(self._queue[0]):
-                    heapq.heappop(self._queue)  # moved up since, or started
-                if self._queue and (self._queue[0][0] == LIVE or self._warm < self._warm_max):
-                    priority, _, job = heapq.heappop(self._queue)
+                while not self._queue:
+                    self._ready.wait()
+                priority, _, job = heapq.heappop(self._queue)
+                if not job.started and priority == job.priority:
                     job.started = True
-                    self._warm += priority != LIVE
                     self.events.append(Event("started", job.number, priority))
                     return job
-                self._ready.wait()
-
-    @staticmethod
-    def _current(entry: tuple[int, int, _Job]) -> bool:
-        priority, _, job = entry
-        return not job.started and priority == job.priority
 
     def _serve(self, font: Path | None, second: bool) -> None:
         if second:  # one process loading at a time: two took both cores from the bot
@@ -229,8 +218,6 @@ class Drawers:
             finally:
                 with self._ready:
                     del self._jobs[job.key]
-                    self._warm -= job.priority != LIVE
-                    self._ready.notify()  # a warm-up job may start now
 
 
 class _Worker:
