@@ -5,11 +5,9 @@ request's chart goes ahead of every warm-up chart still waiting. What is warmed 
 whatever the number of companies, and ordered by how close it is to what users ask: the
 default ranking's first page; the views users asked for most since the bot started; what a
 tap on that page reaches (the next page, the next metric, period and region); the first
-page of every metric (what `/rank <metric>` shows) and of the default one in every period
-(`/rank <period>`), then their second pages; the default ranking's later pages and each
-region's first page; last the tiers of the top companies — about 60 charts in both
-languages, never one per company. The warm-up's threads compute one view at a time in the
-bot's process (charts.warm_turn), so live requests share the interpreter with one of them.
+page of every metric in every period (what `/rank <metric> <period>` shows) and then their
+second pages; the default ranking's later pages and each region's first page; last the
+tiers of the top companies — about 130 charts in both languages, never one per company.
 Charts are keyed by what they show, so after an import only those whose figures changed
 are drawn again.
 """
