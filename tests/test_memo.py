@@ -64,21 +64,3 @@ def test_a_live_request_never_waits_for_a_yielding_computation():
         release.set()
         assert warm.result() == b"warm"
     assert memo.get(("chart",), lambda: b"again") in {b"live", b"warm"}
-
-
-def test_two_yielding_computations_of_one_entry_do_not_wait_for_each_other():
-    """The warm-up's threads take turns (charts.warm_turn): one waiting for another's
-    computation would hold the turn the other needs to finish."""
-    memo, started, release = Memo(), threading.Event(), threading.Event()
-
-    def first() -> bytes:
-        started.set()
-        release.wait(10)
-        return b"first"
-
-    thread = threading.Thread(target=lambda: memo.get(("chart",), first, yielding=True))
-    thread.start()
-    started.wait(10)
-    assert memo.get(("chart",), lambda: b"second", yielding=True) == b"second"  # no wait
-    release.set()
-    thread.join()

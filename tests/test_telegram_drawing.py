@@ -45,7 +45,7 @@ async def test_a_live_chart_is_drawn_ahead_of_queued_warm_up_charts(telegram, st
             await until(lambda: drawers.waiting() > 0)  # the warm-up is under way
             telegram.clear(reader.id)
             telegram.user_says(reader, f"/tiers {company}")
-            got = await telegram.wait_quiet(reader.id, timeout=120)  # matplotlib loads first
+            got = await telegram.wait_quiet(reader.id)
             assert got[0].photo is not None and got[0].photo.startswith(PNG)
             waiting, overtook = jumped(list(drawers.events))
             if waiting:

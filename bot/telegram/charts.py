@@ -95,34 +95,6 @@ def in_background() -> bool:
     return bool(getattr(_local, "background", False))
 
 
-@contextlib.contextmanager
-def warm_turn() -> Iterator[None]:
-    """The warm-up's turn in this process: its threads compute one view at a time (a
-    ranking at 5,000 companies is seconds of the interpreter, which live requests share),
-    and give the turn up while they wait for a drawing process."""
-    with _turn:
-        _local.turn = True
-        try:
-            yield
-        finally:
-            _local.turn = False
-
-
-@contextlib.contextmanager
-def _turn_given_up() -> Iterator[None]:
-    held = bool(getattr(_local, "turn", False))
-    if held:
-        _turn.release()
-    try:
-        yield
-    finally:
-        if held:
-            _turn.acquire()
-
-
-_turn = threading.Lock()
-
-
 LIVE, WARM = 0, 1  # a chart someone waits for, and one drawn ahead of being asked
 EVENTS = 1_000  # the last events kept (Drawers.events)
 WORKERS = min(os.cpu_count() or 1, 2)  # drawing processes: one a core, of the two we plan for
@@ -178,8 +150,7 @@ class Drawers:
             elif priority < job.priority and not job.started:
                 job.priority = priority  # the stale entry is skipped when it comes up
                 self._push(job)
-        with _turn_given_up():
-            return job.done.result()
+        return job.done.result()
 
     def _push(self, job: _Job) -> None:
         heapq.heappush(self._queue, (job.priority, next(self._order), job))
@@ -308,15 +279,19 @@ def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     A live one is drawn in the thread that asks: Pillow draws it in ~50 ms, so it never
     queues (nor waits for the drawing processes to start). The warm-up's are drawn by the
     drawing processes, so the ~100 of them do not hold this process's interpreter — but
-    here (in the warm-up's turn, see warm_turn) in the seconds before a drawing process can
-    draw: those are the first views users ask for."""
+    here, one at a time, in the seconds before a drawing process can draw: those are the
+    first views users ask for."""
     if in_background():
         drawers = start_drawing()
         if drawers.ready.is_set():
             return drawers.draw(ranking_chart, (r, lang, footer), WARM)
     from bot.telegram import barchart
 
-    return barchart.ranking(r, lang, footer, font_path())
+    with _warm_turn if in_background() else contextlib.nullcontext():
+        return barchart.ranking(r, lang, footer, font_path())
+
+
+_warm_turn = threading.Lock()  # the warm-up draws here one chart at a time
 
 
 def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:

@@ -17,9 +17,7 @@ class Memo:
     """Computes each entry once: when many requests for the same new chart race (a crowd's
     first /rank), one thread draws it and the others wait for it instead of drawing it too.
     A `yielding` computation (the warm-up's) makes nobody wait: a live request that finds
-    one under way computes the entry itself, and so does another yielding one (the
-    warm-up's threads take turns, charts.warm_turn, and one waiting here for another would
-    hold the turn that one needs to finish). Computations never ask the memo for another
+    one under way computes the entry itself. Computations never ask the memo for another
     entry, so the per-key locks cannot deadlock."""
 
     def __init__(self, size: int = MEMO_SIZE) -> None:
@@ -37,8 +35,6 @@ class Memo:
             if pending is None or (pending[1] and not yielding):
                 pending = (threading.Lock(), yielding)
                 self._pending[key] = pending
-            elif pending[1] and yielding:  # alongside, unregistered: waits for nobody
-                pending = (threading.Lock(), yielding)
         with pending[0]:  # the first caller computes; the others wait here, then find it stored
             with self._lock:
                 if key in self._items:

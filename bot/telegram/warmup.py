@@ -51,10 +51,8 @@ def plan(store: Store) -> list[Spec]:
     one_tap = [rank(DEFAULT_METRIC, page=2), rank(after)]  # the pager, the toggles' next
     one_tap += [rank(DEFAULT_METRIC, p) for p in periods[1:2]]
     one_tap += [rank(DEFAULT_METRIC, region=r) for r in regions[:1]]
-    # What the metric and the period toggles show (each a ranking to compute: seconds at
-    # 5,000 companies, so not every metric in every period).
-    firsts = [rank(m) for m in metrics] + [rank(DEFAULT_METRIC, p) for p in periods[1:]]
-    seconds = [(*spec[:4], 2) for spec in firsts]
+    firsts = [rank(m) for m in metrics] + [rank(m, p) for m in metrics for p in periods[1:]]
+    seconds = [rank(m, p, page=2) for m in metrics for p in periods]
     later = [rank(DEFAULT_METRIC, page=n) for n in range(3, RANK_PAGES + 1)]
     later += [rank(DEFAULT_METRIC, region=r) for r in regions]
     top = [("tiers", c, None) for c in commands.top_companies(store, TOP_TIERS)]
@@ -64,8 +62,8 @@ def plan(store: Store) -> list[Spec]:
 
 
 def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> int:
-    """Draw the plan in both languages until `stopping()`, in the plan's order, with AHEAD
-    charts asked for at a time, one view computed at a time; returns the views made."""
+    """Draw the plan in both languages until `stopping()`, AHEAD charts at a time, in the
+    plan's order; returns the views made."""
     views = iter([(spec, lang) for spec in plan(store) for lang in LANGS])
     lock = threading.Lock()
     made: list[int] = []
@@ -76,8 +74,7 @@ def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> int:
                 if stopping():
                     return
                 try:
-                    with charts.warm_turn():
-                        _make(store, lang, spec)
+                    _make(store, lang, spec)
                 except ToolkitError:  # a company or period gone since it was asked for
                     continue
                 made.append(1)
