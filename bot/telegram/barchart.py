@@ -59,6 +59,11 @@ def font_file(preferred: Path | None) -> Path | None:
     return next((Path(p) for p in [preferred, *CJK_FONT_FILES] if p and Path(p).is_file()), None)
 
 
+def family(font: Path) -> str:
+    """A font file's family name (WenQuanYi Micro Hei)."""
+    return str(_font(str(font), LABEL_PT).getname()[0])
+
+
 @cache
 def _font(path: str, pt: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, round(pt * PX))

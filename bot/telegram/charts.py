@@ -59,11 +59,11 @@ def handle() -> str:
 
 
 def cjk_font() -> str:
-    """The CJK font's family name (registered with matplotlib on first use)."""
-    from bot.telegram import drawing  # matplotlib loads on the first tiers chart
+    """The CJK font's family name; MissingCJKFont when there is none (then the answers go
+    without their charts)."""
+    from bot.telegram import barchart
 
-    font_path()
-    return str(drawing.registered(_font_file))
+    return barchart.family(font_path())
 
 
 def font_path() -> Path:
@@ -248,7 +248,10 @@ _drawers_lock = threading.Lock()
 
 def prepare() -> None:
     """Load matplotlib and the font now, not on the first chart asked for."""
+    from bot.telegram import drawing
+
     cjk_font()
+    drawing.registered(_font_file)
 
 
 def draw_elsewhere() -> None:
@@ -288,6 +291,7 @@ def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     from bot.telegram import barchart
 
     with _warm_turn if in_background() else contextlib.nullcontext():
+        cjk_font()
         return barchart.ranking(r, lang, footer, font_path())
 
 
@@ -301,6 +305,7 @@ def tiers_chart(b: TierBreakdown, lang: Lang, footer: str = "") -> bytes:
         return drawn
     from bot.telegram import drawing
 
-    family = cjk_font()
+    cjk_font()
+    family = str(drawing.registered(_font_file))  # with matplotlib
     with _draw_lock:
         return drawing.tiers(b, lang, footer, family)
