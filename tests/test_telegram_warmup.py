@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import company
 
-from bot.telegram import commands, warmup
+from bot.telegram import commands, navigation, warmup
 from tools.store import Store
 from tools.taxonomy import DEFAULT_METRIC, METRICS
 
@@ -27,9 +27,36 @@ def test_the_warm_up_plan_is_bounded_and_starts_with_the_top(crowd):
     assert specs[0] == ("rank", DEFAULT_METRIC, None, None, 1)
     tiers = [s for s in specs if s[0] == "tiers"]
     assert [s[1] for s in tiers] == [f"co{i:03d}" for i in range(N - 1, N - 11, -1)]  # the top 10
-    pages = [s for s in specs if s[0] == "rank" and s[1] == DEFAULT_METRIC]
-    assert len(pages) == warmup.RANK_PAGES
-    assert len(specs) == warmup.RANK_PAGES + len(METRICS) - 1 + warmup.TOP_TIERS  # not N
+    assert specs[-len(tiers) :] == tiers  # after every ranking view
+    u = crowd.universe()
+    periods, regions = len(u.periods()) + 1, len({c.region for c in u.info.values()})
+    views = 2 * len(METRICS) * periods + warmup.RANK_PAGES + regions
+    assert len(specs) <= views + warmup.TOP_TIERS  # not N
+
+
+def next_metric() -> str:
+    """The metric the default ranking's metric button shows next."""
+    toggles = navigation.rank_buttons(DEFAULT_METRIC, None, None, 1, 1, ([], []), "en")[0]
+    return navigation.parse(toggles[0].data)[1][0]
+
+
+def test_what_a_tap_on_the_ranking_reaches_is_warmed_first(crowd):
+    """The next page and the next metric, period and region, then every metric's first
+    page (what /rank <metric> shows) and in every period, before any second page."""
+    specs = warmup.plan(crowd)
+    period = crowd.universe().periods()[0]
+    region = min(c.region for c in crowd.universe().info.values())
+    assert specs[1:5] == [
+        ("rank", DEFAULT_METRIC, None, None, 2),
+        ("rank", next_metric(), None, None, 1),
+        ("rank", DEFAULT_METRIC, period, None, 1),
+        ("rank", DEFAULT_METRIC, None, region, 1),
+    ]
+    firsts = [i for i, s in enumerate(specs) if s[0] == "rank" and s[3] is None and s[4] == 1]
+    assert {specs[i][1] for i in firsts} == set(METRICS)
+    assert max(firsts) < min(
+        i for i, s in enumerate(specs) if s[4:] == (2,) and s[1:3] != (DEFAULT_METRIC, None)
+    )
 
 
 def test_what_users_asked_for_is_warmed_next(crowd):

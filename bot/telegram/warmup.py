@@ -1,16 +1,21 @@
 """The warm-up: a bounded set of charts drawn in the background, most likely asked first.
 
-A live request draws its own chart on demand (and never waits for the warm-up, which draws
-in a worker process: charts.background). What is warmed is bounded whatever the number of
-companies: the first pages of the default ranking, the first page of every other metric,
-the views users asked for most since the bot started, and the tiers of the top companies —
-about a hundred charts in both languages, never one per company. Charts are keyed by what
-they show, so after an import only those whose figures changed are drawn again.
+Drawn by the drawing processes at the warm-up's priority (charts.background), so a live
+request's chart goes ahead of every warm-up chart still waiting. What is warmed is bounded
+whatever the number of companies, and ordered by how close it is to what users ask: the
+default ranking's first page; the views users asked for most since the bot started; what a
+tap on that page reaches (the next page, the next metric, period and region); the first
+page of every metric in every period (what `/rank <metric> <period>` shows) and then their
+second pages; the default ranking's later pages and each region's first page; last the
+tiers of the top companies — about 130 charts in both languages, never one per company.
+Charts are keyed by what they show, so after an import only those whose figures changed
+are drawn again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from bot.telegram import charts, commands
@@ -23,34 +28,73 @@ RANK_PAGES: Final = 3  # of the default ranking
 MOST_ASKED: Final = 20  # views asked for since the bot started
 TOP_TIERS: Final = 10  # companies at the top of the default ranking
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
+# Charts asked of the drawing processes at once: one more than they draw, so the next is
+# queued (behind any live chart) the moment one is done.
+AHEAD: Final = charts.WORKERS + 1
 Spec = tuple[object, ...]  # ("rank", metric, period, region, page) or ("tiers", company, period)
 
 
 def plan(store: Store) -> list[Spec]:
-    """What to draw, in order, each once: the default ranking's first page, the most asked
-    views, the ranking's next pages, every metric's first page, the top companies' tiers."""
-    first: Spec = ("rank", DEFAULT_METRIC, None, None, 1)
-    pages: list[Spec] = [("rank", DEFAULT_METRIC, None, None, p) for p in range(2, RANK_PAGES + 1)]
-    metrics: list[Spec] = [("rank", m, None, None, 1) for m in METRICS if m != DEFAULT_METRIC]
-    top: list[Spec] = [("tiers", c, None) for c in commands.top_companies(store, TOP_TIERS)]
-    specs = [first, *commands.most_asked(store, MOST_ASKED), *pages, *metrics, *top]
+    """What to draw, in order, each once (see the module's docstring)."""
+    u = store.universe()
+    periods: list[str | None] = [None, *u.periods()]
+    regions = sorted({c.region for c in u.info.values()})
+    names = list(METRICS)
+    after = names[(names.index(DEFAULT_METRIC) + 1) % len(names)]  # the metric toggle's next
+    metrics = [DEFAULT_METRIC, after, *(m for m in names if m not in (DEFAULT_METRIC, after))]
+
+    def rank(
+        metric: str, period: str | None = None, region: str | None = None, page: int = 1
+    ) -> Spec:
+        return ("rank", metric, period, region, page)
+
+    one_tap = [rank(DEFAULT_METRIC, page=2), rank(after)]  # the pager, the toggles' next
+    one_tap += [rank(DEFAULT_METRIC, p) for p in periods[1:2]]
+    one_tap += [rank(DEFAULT_METRIC, region=r) for r in regions[:1]]
+    firsts = [rank(m) for m in metrics] + [rank(m, p) for m in metrics for p in periods[1:]]
+    seconds = [rank(m, p, page=2) for m in metrics for p in periods]
+    later = [rank(DEFAULT_METRIC, page=n) for n in range(3, RANK_PAGES + 1)]
+    later += [rank(DEFAULT_METRIC, region=r) for r in regions]
+    top = [("tiers", c, None) for c in commands.top_companies(store, TOP_TIERS)]
+    most = commands.most_asked(store, MOST_ASKED)
+    specs = [rank(DEFAULT_METRIC), *most, *one_tap, *firsts, *seconds, *later, *top]
     return list(dict.fromkeys(specs))
 
 
 def warm(store: Store, stopping: Callable[[], bool] = lambda: False) -> int:
-    """Draw the plan in both languages until `stopping()`; returns the views made."""
-    made = 0
-    with charts.background():
-        for spec in plan(store):
-            for lang in LANGS:
+    """Draw the plan in both languages until `stopping()`, AHEAD charts at a time, in the
+    plan's order; returns the views made."""
+    views = iter([(spec, lang) for spec in plan(store) for lang in LANGS])
+    lock = threading.Lock()
+    made: list[int] = []
+
+    def work() -> None:
+        with charts.background():
+            for spec, lang in _taken(views, lock):
                 if stopping():
-                    return made
+                    return
                 try:
                     _make(store, lang, spec)
                 except ToolkitError:  # a company or period gone since it was asked for
                     continue
-                made += 1
-    return made
+                made.append(1)
+
+    threads = [threading.Thread(target=work, name=f"warm-up-{i}") for i in range(AHEAD)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(made)
+
+
+def _taken(items: Iterator[tuple[Spec, Lang]], lock: threading.Lock) -> Iterator[tuple[Spec, Lang]]:
+    """The next item of a shared iterator, one thread at a time."""
+    while True:
+        with lock:
+            item = next(items, None)
+        if item is None:
+            return
+        yield item
 
 
 def _make(store: Store, lang: Lang, spec: Spec) -> commands.Reply:
