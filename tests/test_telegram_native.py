@@ -323,13 +323,12 @@ async def test_a_revision_imported_elsewhere_is_warmed(telegram, many, make_data
         await until(lambda: services.warmed == many.latest_revision(), timeout=15)
 
 
-async def test_a_tier_card_too_long_for_a_caption_is_still_one_message(telegram, store):
-    """Xiaomi's English tier card with its sources is over 1,024 visible characters: the photo
-    carries the card without them (📚 shows them), not the title then the card again."""
-    reader = telegram.user(5501, language_code="en")
+async def test_an_english_ranking_page_is_one_message(telegram, store):
+    """Ten English rows with their archetypes pass 1,024 visible characters: the caption leaves
+    out what the chart shows (archetypes by colour) and says what * means in a few words."""
+    reader = telegram.user(5503, language_code="en")
     async with running_bot(telegram, store):
-        (card,) = await said(telegram, reader, "/tiers xiaomi")
-        assert card.photo and "Business by layer" in card.text and "Sources" not in card.text
-        assert any("Sources" in b["text"] for row in card.buttons for b in row)
-        (zh,) = await said(telegram, telegram.user(5502, language_code="zh"), "/tiers 小米")
-        assert zh.photo and "来源" in zh.text  # it fits whole: the sources stay in
+        (page,) = await said(telegram, reader, "/rank")
+        assert page.photo and page.text.count("Rank range") == 10 and "page 1 of 3" in page.text
+        assert "self-user" not in page.text and "* marks estimates" in page.text
+        assert page.button_data()

@@ -59,7 +59,7 @@ class Reply:
     html: str
     chart: Chart | None = None
     buttons: list[list[Button]] = field(default_factory=list)
-    # The answer without what its buttons show (a tier card without its sources): the photo's
+    # The answer without what its chart shows (a ranking page without archetypes): the photo's
     # caption when `html` is too long for one, so the answer stays one message.
     short: str | None = None
 
@@ -142,15 +142,15 @@ def rank_page(
     page = min(max(page, 1), total)
     start = (page - 1) * navigation.PAGE_SIZE
     shown = r.model_copy(update={"rows": r.rows[start : start + navigation.PAGE_SIZE]})
-    html = doc.html(ranking_text.ranking(shown, lang))
-    if total > 1:
-        html += "\n\n" + esc(t("page_of", lang, k=page, total=total))
+    pager = "\n\n" + esc(t("page_of", lang, k=page, total=total)) if total > 1 else ""
+    html = doc.html(ranking_text.ranking(shown, lang)) + pager
+    short = doc.html(ranking_text.ranking(shown, lang, short=True)) + pager
     _asked.add((str(store.path), "rank", metric, period, region, page))
     draw = functools.partial(charts.ranking_chart, shown, lang)
     chart = _chart(store, "rank", shown, lang, lambda: draw(_footer(store, u, lang)), html)
     choices = (u.periods(), _regions(u))
     buttons = navigation.rank_buttons(r.metric, period, region, page, total, choices, lang)
-    return Reply(html, chart, buttons)
+    return Reply(html, chart, buttons, short)
 
 
 def _footer(store: Store, u: Universe, lang: Lang) -> str:
@@ -264,8 +264,9 @@ def tiers(store: Store, lang: Lang, args: list[str]) -> Reply:
     _asked.add((str(store.path), "tiers", b.company, period))
     draw = functools.partial(charts.tiers_chart, b, lang)
     chart = _chart(store, "tiers", b, lang, lambda: draw(_footer(store, u, lang)), html)
-    short = doc.html(company_text.tiers(b, lang, with_sources=False))  # 📚 shows them
-    return Reply(html, chart, _company_buttons(b.company, lang, "tiers"), short)
+    # No short form: its buttons open text views (history, profile, sources), which edit the
+    # card's own text message in place; a photo's caption cannot become a text message.
+    return Reply(html, chart, _company_buttons(b.company, lang, "tiers"))
 
 
 def company(store: Store, lang: Lang, args: list[str]) -> Reply:

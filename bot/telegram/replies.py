@@ -1,7 +1,7 @@
 """What the handlers share: the bot's services, the user's language, and sending replies.
 
 One message per answer: a chart answer is the photo with the whole text as its caption when
-it fits Telegram's 1,024 visible characters, or its short form (without what its buttons show,
+it fits Telegram's 1,024 visible characters, or its short form (without what its chart shows,
 `Reply.short`), else the photo (captioned with the title) and then one text message; the chart is re-sent by file_id once Telegram has a copy. Buttons sit
 under the last message. A tapped button's answer replaces the message it sits under
 (`show`), when Telegram can edit it into that, else it is sent as a new answer.

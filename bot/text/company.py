@@ -46,15 +46,14 @@ def _archetype(b: TierBreakdown, lang: Lang) -> list[Line]:
     return lines
 
 
-def tiers(b: TierBreakdown, lang: Lang, *, with_sources: bool = True) -> Doc:
+def tiers(b: TierBreakdown, lang: Lang) -> Doc:
     flag = f" ({t('estimate_flag', lang)})" if b.estimated else ""
     doc = Doc(t("tiers_title", lang, name=terms.name(b, lang), period=b.period) + flag)
     if b.period_note:
         doc.add(Line(terms.text(b.period_note, lang), "note"))
     layers = [Item(terms.layer(k, lang), fmt.pct(v)) for k, v in b.layer_mix.items()]
     doc.add(Section(t("layers_title", lang), layers), *_archetype(b, lang))
-    doc.add(_metrics(b.metrics, lang))
-    return doc.add(sources(b.sources, lang)) if with_sources else doc
+    return doc.add(_metrics(b.metrics, lang), sources(b.sources, lang))
 
 
 def _capex(p: Profile, lang: Lang) -> list[Line]:

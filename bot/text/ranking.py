@@ -75,19 +75,28 @@ def _ties(rows: Sequence[RankRow], lang: Lang) -> list[Line]:
     return [Line(t("tie_note", lang), "note")] if marked else []
 
 
-def _table(rows: Sequence[RankRow], metric: str, lang: Lang) -> Table:
-    return Table(_cols(lang), [_row(r, metric, lang) for r in rows])
+def _table(rows: Sequence[RankRow], metric: str, lang: Lang, archetypes: bool = True) -> Table:
+    """The rows as a table; the archetype column last, left out when `archetypes` is False."""
+    shown = None if archetypes else -1
+    cols = _cols(lang)[:shown]
+    return Table(cols, [_row(r, metric, lang)[:shown] for r in rows])
 
 
-def _estimates_note(rows: Sequence[RankRow], samples: int, seed: int, lang: Lang) -> list[Line]:
+def _estimates_note(
+    rows: Sequence[RankRow], samples: int, seed: int, lang: Lang, short: bool = False
+) -> list[Line]:
     if not any(r.estimated for r in rows):
         return []
-    return [Line(t("estimated_note", lang, samples=samples, seed=seed), "note")]
+    note = t("star_note", lang) if short else t("estimated_note", lang, samples=samples, seed=seed)
+    return [Line(note, "note")]
 
 
-def ranking(r: Ranking, lang: Lang) -> Doc:
-    doc = Doc(title(r.metric, r.period, r.region, lang), [_table(r.rows, r.metric, lang)])
-    doc.add(*_estimates_note(r.rows, r.samples, r.seed, lang), *_ties(r.rows, lang))
+def ranking(r: Ranking, lang: Lang, *, short: bool = False) -> Doc:
+    """The ranking's rows and notes; `short` leaves out what its chart shows (archetypes by
+    colour, the samples behind the ranges), to fit a photo's caption."""
+    table = _table(r.rows, r.metric, lang, archetypes=not short)
+    doc = Doc(title(r.metric, r.period, r.region, lang), [table])
+    doc.add(*_estimates_note(r.rows, r.samples, r.seed, lang, short), *_ties(r.rows, lang))
     return doc.add(*_unranked(r.rows, lang))
 
 
