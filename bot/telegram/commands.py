@@ -144,7 +144,11 @@ def rank_page(
     shown = r.model_copy(update={"rows": r.rows[start : start + navigation.PAGE_SIZE]})
     pager = "\n\n" + esc(t("page_of", lang, k=page, total=total)) if total > 1 else ""
     html = doc.html(ranking_text.ranking(shown, lang)) + pager
-    short = doc.html(ranking_text.ranking(shown, lang, short=True)) + pager
+    short = (  # only drawn when the whole page is too long for the photo's caption
+        doc.html(ranking_text.ranking(shown, lang, short=True)) + pager
+        if size(html) > CAPTION_LIMIT
+        else None
+    )
     _asked.add((str(store.path), "rank", metric, period, region, page))
     draw = functools.partial(charts.ranking_chart, shown, lang)
     chart = _chart(store, "rank", shown, lang, lambda: draw(_footer(store, u, lang)), html)
