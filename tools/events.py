@@ -13,16 +13,15 @@ that follows some event of a new revision one message, and sends it (bot/alerts/
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-import sqlite_utils
 from pydantic import BaseModel, model_validator
 
 from tools import botfile
 from tools.confidence import OrderConfidence, order_confidence
 from tools.history import EventKind, InputChange, Move, diff
-from tools.importing import CHUNK_ROWS, Publish, Target
+from tools.importing import Target, stage
 from tools.ranking import ordered, select
 from tools.taxonomy import DEFAULT_METRIC, METRICS
 from tools.universe import Assessment, Universe
@@ -145,26 +144,23 @@ def _confidence(move: Move, after: Universe) -> list[Confidence]:
     return out
 
 
-def record_changes(store: Target, previous: int | None, revision: int) -> Publish | None:
+def record_changes(store: Target, previous: int | None, revision: int) -> None:
     """Store revision hook, run once the revision's records are staged (tools.importing): its
     events, by the metrics chats follow, are staged too, a chunk per short transaction; the
     bot's alerts job gives the chats their messages once the revision is published."""
     if previous is None:
-        return None  # nothing to compare with
+        return  # nothing to compare with
     followed = botfile.of(store).followed_metrics()
     if not followed:
-        return None  # nobody to tell: a bulk import stays fast
+        return  # nobody to tell: a bulk import stays fast
     metrics = [DEFAULT_METRIC, *(m for m in followed if m in METRICS)]
     events = detect(store.universe(previous), store.universe(revision), revision, metrics)
-    for start in range(0, len(events), CHUNK_ROWS):
-        with store.staging() as staged:
-            write_events(staged, events[start : start + CHUNK_ROWS])
-    return None
+    stage(store, "alert_events", _rows(events))
 
 
-def write_events(db: sqlite_utils.Database, events: list[AlertEvent]) -> None:
+def _rows(events: list[AlertEvent]) -> Iterator[dict[str, Any]]:
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    db.table("alert_events").insert_all(
+    return (
         {
             "id": e.id,
             "revision_id": e.revision,

@@ -54,12 +54,10 @@ class Target(Protocol):
     def universe(self, revision: int | None = None) -> Universe: ...
 
 
-# What a hook adds to the publishing transaction (it commits with the revision).
-Publish = Callable[[sqlite_utils.Database], object]
 # Runs once an import's rows are staged, outside any transaction (store, previous revision,
-# new revision): it may stage rows of its own (store.staging) and return what to write when
-# the revision is published. An exception abandons the import, its rows and the hook's.
-RevisionHook = Callable[[Target, int | None, int], Publish | None]
+# new revision): it may stage rows of its own (`stage`), published with the revision's. An
+# exception abandons the import, its rows and the hook's.
+RevisionHook = Callable[[Target, int | None, int], None]
 
 
 @dataclass(frozen=True)
@@ -92,14 +90,13 @@ def add_revision(
         try:
             for table, rows in changed.items():
                 stage(store, table, _rows(table, rows, numbers, revision))
-            publish = [p for hook in hooks if (p := hook(store, previous, revision)) is not None]
+            for hook in hooks:
+                hook(store, previous, revision)
             with store.write() as db:
                 db.table("revisions").insert(
                     {"id": revision, "created_at": now(), **vars(meta)}
                     | {"changes": json.dumps(changes, ensure_ascii=False)}
                 )
-                for step in publish:
-                    step(db)
         except BaseException:
             with suppress(StoreError):  # a full disk: the next import removes them
                 drop_unpublished(store, previous)
