@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from bot.agent import per_data
 from bot.alerts import subscriptions
 from bot.telegram import arguments, chartfiles, charts, navigation, pages
 from bot.telegram.memo import Asked, Memo
@@ -82,7 +83,9 @@ def _universe(store: Store, revision: int | None = None) -> Universe:
 
 
 def _resolver(store: Store, u: Universe) -> Resolver:
-    return _memo.get(("resolver", str(store.path), u.revision), lambda: Resolver(u.info.values()))
+    # The free-text agent's resolver of these names (one build per data revision for both);
+    # the memo lets a crowd's first requests wait for one build rather than race.
+    return _memo.get(("resolver", str(store.path), u.revision), lambda: per_data.resolver(u))
 
 
 def _ranking(
