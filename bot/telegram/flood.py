@@ -151,7 +151,6 @@ class FloodLimiter(AIORateLimiter):
                     await asyncio.sleep(_seconds(exc) + RETRY_MARGIN_S)
                     attempt += 1
 
-
     def _paced_overall(self, callback: Callback) -> Callback:
         async def send(*args: Any, **kwargs: Any) -> Any:
             await self._overall.wait()
