@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import company
 
+from tools import history as history_module
 from tools.history import diff, history, period_ranks
 from tools.ranking import rank
 from tools.store import Store
@@ -42,6 +43,32 @@ def test_diff_between_revisions(two_revisions: Store):
     assert a.kinds == ["order"] and a.changes == []  # a moved only because b passed it
     assert [(p.company, p.above) for p in a.passed] == [("b", False)] and a.passed[0].p > 0.95
     assert a.passed[0].level == "robust"
+
+
+def test_newcomers_above_everyone_are_a_diff_without_sampling_or_kept_records(
+    tmp_path, make_dataset, monkeypatch
+):
+    # At 50,000 companies an import of 5,000 newcomers sampled all 55,000 rows (though nobody
+    # changed places with anybody) and kept the newcomers' records: 1.1 GB.
+    store = Store.open(tmp_path / "h.db", seed=False)
+    first = make_dataset(*(company(f"old{i}", 0.2 + i / 100) for i in range(5)))
+    store.import_dataset(first, author="cli", source_name="1", source_hash="1")
+    newcomers = make_dataset(*(company(f"new{i}", 0.8 + i / 100) for i in range(3)))
+    store.import_dataset(newcomers, author="cli", source_name="2", source_hash="2")
+    before, after = store.universe(1), store.universe(2)
+    drawn: list[int] = []
+    real = history_module.sample_metric
+    monkeypatch.setattr(
+        history_module, "sample_metric", lambda f, *a: drawn.append(len(f)) or real(f, *a)
+    )
+    moves = {m.company: m for m in diff(before, after).moves}
+    assert drawn == []  # the old ones only shifted down, in the same order
+    assert (moves["old4"].old_rank, moves["old4"].new_rank) == (1, 4)
+    assert all(m.passed == [] for m in moves.values())
+    added = moves["new0"]
+    assert added.old_rank is None and {c.field for c in added.changes} >= {"ai_capex"}
+    assert moves["old4"].changes == []
+    assert after.companies._one == {}  # attributed, not kept
 
 
 def test_no_change_no_moves(two_revisions: Store):

@@ -16,7 +16,7 @@ from tools.attribution import InputChange, attribute
 from tools.confidence import OrderConfidence, order_confidence
 from tools.dataio import gc_paused
 from tools.frame import Frame
-from tools.models import CompanyInfo, Snapshot
+from tools.models import Company, CompanyInfo, Snapshot
 from tools.ranking import check_metric, check_period, drawn_order, point_order, rows_above
 from tools.taxonomy import DEFAULT_METRIC
 from tools.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, prob_above, sample_metric
@@ -96,6 +96,7 @@ def _label(universe: Universe, period: str | None) -> str:
 
 # Companies read by key, whole records, before every company's names are read instead.
 _BY_KEY_MAX = 64
+ATTRIBUTED_AT_ONCE = 500  # companies whose records are held at once to attribute their changes
 
 
 @dataclass
@@ -152,8 +153,9 @@ class Positions:
     def archetype(self, cid: str) -> str:
         return self.archetypes[self.row[cid]]
 
-    def snapshot(self, cid: str) -> Snapshot:
-        snap = self.universe.companies[cid].snapshot(self.frame.periods[self.row[cid]])
+    def snapshot(self, company: Company) -> Snapshot:
+        """The company's snapshot in this ranking."""
+        snap = company.snapshot(self.frame.periods[self.row[company.id]])
         assert snap is not None  # the frame's row came from this snapshot
         return snap
 
@@ -181,12 +183,10 @@ def _moves(
             side.rank_all()
     ids = [company] if company is not None else list(dict.fromkeys([*new.row, *old.row]))
     moving = [(cid, kinds) for cid in ids if (kinds := _kinds(old, new, cid))]
-    # Snapshots are read for attribution only where the inputs may differ, all in one go.
-    read = [cid for cid, _ in moving if not _same_inputs(old, new, cid)]
-    for side in (old, new):
-        side.universe.companies.prefetch([cid for cid in read if cid in side.row])
+    # Snapshots are read for attribution only where the inputs may differ.
+    changes = _attribution(old, new, [cid for cid, _ in moving if not _same_inputs(old, new, cid)])
     with gc_paused():  # 55,000 moves at 50,000 companies: collections took a third
-        moves = [_move(old, new, cid, kinds, cid in read) for cid, kinds in moving]
+        moves = [_move(old, new, cid, kinds, changes.get(cid, [])) for cid, kinds in moving]
     _add_confidence(new, old, moves, company, samples, seed)
     moves.sort(key=lambda m: (m.new_rank or 10**9, m.company))
     return moves
@@ -205,6 +205,23 @@ def _same_inputs(old: Positions, new: Positions, cid: str) -> bool:
     )
 
 
+def _attribution(old: Positions, new: Positions, ids: list[str]) -> dict[str, list[InputChange]]:
+    """Which inputs of these companies changed; their records are read ATTRIBUTED_AT_ONCE at a
+    time and not kept."""
+    out = {}
+    for start in range(0, len(ids), ATTRIBUTED_AT_ONCE):
+        chunk = ids[start : start + ATTRIBUTED_AT_ONCE]
+        was, now = (
+            side.universe.companies.peek([cid for cid in chunk if cid in side.row])
+            for side in (old, new)
+        )
+        for cid in chunk:
+            before = old.snapshot(was[cid]) if cid in was else None
+            after = new.snapshot(now[cid]) if cid in now else None
+            out[cid] = attribute(before, after)
+    return out
+
+
 def _kinds(old: Positions, new: Positions, cid: str) -> list[EventKind]:
     kinds: list[EventKind] = []
     if old.rank(cid) != new.rank(cid):
@@ -218,11 +235,11 @@ def _kinds(old: Positions, new: Positions, cid: str) -> list[EventKind]:
     return kinds
 
 
-def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind], read: bool) -> Move:
+def _move(
+    old: Positions, new: Positions, cid: str, kinds: list[EventKind], changes: list[InputChange]
+) -> Move:
     was, now = cid in old.row, cid in new.row
     info = (new if now else old).about([cid])[cid]
-    before = old.snapshot(cid) if was and read else None
-    after = new.snapshot(cid) if now and read else None
     return Move(
         company=cid,
         name=info.name.en,
@@ -236,7 +253,7 @@ def _move(old: Positions, new: Positions, cid: str, kinds: list[EventKind], read
         new_period=new.frame.periods[new.row[cid]] if now else None,
         old_archetype=old.archetype(cid) if was else None,
         new_archetype=new.archetype(cid) if now else None,
-        changes=attribute(before, after) if read else [],
+        changes=changes,
         passed=[],
     )
 
@@ -272,8 +289,9 @@ def _add_confidence(
         if "order" not in m.kinds or x is None:
             continue
         others = np.arange(len(both)) if changed[x] else np.nonzero(changed)[0]
-        crossed = (old_r[others] - old_r[x]) * (new_r[others] - new_r[x]) < 0
-        flips[m.company] = others[crossed]
+        crossed = others[(old_r[others] - old_r[x]) * (new_r[others] - new_r[x]) < 0]
+        if len(crossed):  # else nothing to sample: at 50,000 every row was drawn for naught
+            flips[m.company] = crossed
     needed = sorted({column[c] for c in flips} | {int(y) for ys in flips.values() for y in ys})
     if not needed:
         return

@@ -76,10 +76,18 @@ class Companies(Mapping[str, Company]):
         return self._one[cid]
 
     def prefetch(self, ids: Collection[str]) -> None:
-        """Load these companies in one go (a diff naming thousands of them)."""
+        """Load these companies in one go."""
         missing = [cid for cid in ids if cid not in self._one]
         if missing and self._all is None:
             self._one.update(self._loaders.some(missing))
+
+    def peek(self, ids: Collection[str]) -> dict[str, Company]:
+        """These companies, read by key and not kept: a diff attributing the inputs of 5,000
+        newcomers held 250 MB of their records when it kept them."""
+        if self._all is not None:
+            return {cid: self._all[cid] for cid in ids}
+        read = self._loaders.some([cid for cid in ids if cid not in self._one])
+        return {cid: self._one[cid] if cid in self._one else read[cid] for cid in ids}
 
     def by_key(self, ids: Collection[str]) -> dict[str, Company]:
         """These companies, read by key without every company's names first (the ids come
