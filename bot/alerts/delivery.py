@@ -7,8 +7,9 @@ Sends go around the Application's AIORateLimiter, on a Bot of their own, paced h
   which means the bot-wide limit was hit).
 - it retries inside the call, and a message retried there is one this job cannot account
   for; here every attempt is claimed and settled in the outbox (bot/alerts/outbox.py).
-- it lets a burst of 30 through at once and has no private-chat pace; here messages are
-  evenly spaced under the overall limit and each chat waits out its gap.
+- it lets a burst of 30 through at once and has no private-chat pace; here messages wait
+  their turn in the bot's one pace (bot.alerts.pace), shared with replies, and each chat waits
+  out its gap.
 
 One message is in flight at a time, settled before the next is sent, so a crash repeats at
 most that one; a few are claimed ahead in one transaction, and settling is a commit of the
@@ -25,7 +26,6 @@ import functools
 import logging
 import ssl
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -38,6 +38,7 @@ from telegram.request import HTTPXRequest
 
 from bot.alerts import message as alert_message
 from bot.alerts import outbox
+from bot.alerts.pace import Pace
 from bot.settings import TelegramSettings
 from tools.errors import StoreBusy
 from tools.store import Store
@@ -45,54 +46,12 @@ from tools.store import Store
 log = logging.getLogger(__name__)
 POLL_S = 2.0  # how often the job looks for new rows: a CLI import is heard within seconds
 DRAIN_S = 5.0  # one run sends for about this long at most: a shutdown waits for it
-HEADROOM = 1.0  # messages a second of Telegram's overall budget left to replies (and jitter)
 BACKOFF_S = (1, 2, 4, 8, 15, 30, 60, 120, 300)  # after transient errors, by attempt
 WRITE_TRIES = 6  # each waits out the bot file's busy timeout first (a CLI creating it)
-CATCH_UP_S = 0.5  # a pace this far behind was idle, not stalled: it starts afresh
 SHOWN_KEPT = 64  # rendered alerts kept: a few per revision (subscriptions × languages)
 CLAIM_AHEAD = 8  # messages claimed in one transaction: about a quarter of a second's worth
 KEEP_SETTLED_S = 30 * 86400
 PRUNE_EVERY_S = 6 * 3600
-
-
-class Pace:
-    """Sends evenly spaced at `rate` a second; slots lost to a short stall are made up.
-
-    Strict even spacing lost for good every slot the job missed while the process stalled (a
-    loaded machine, another job's CPU, a garbage collection): 10-20% of the rate (issue 17).
-    Here a send that comes late leaves the schedule where it was, so the next ones go sooner
-    (half a gap apart at the closest) until it is caught up — but never more than `rate` in
-    any one second (Telegram's limit is per second), and not after a quiet spell or a
-    pause: a schedule more than CATCH_UP_S behind starts afresh, with no burst."""
-
-    def __init__(self, rate: float) -> None:
-        self.gap = 1 / rate
-        self._most = int(rate)
-        self._next = 0.0
-        self._sent: deque[float] = deque()  # the send times of the last second
-        self._paused_until = 0.0
-
-    async def wait(self) -> None:
-        while (delay := self._ready() - time.monotonic()) > 0:
-            await asyncio.sleep(delay)
-        now = time.monotonic()
-        behind = now - self._next > CATCH_UP_S
-        self._next = (now if behind else self._next) + self.gap
-        self._sent.append(now)
-
-    def _ready(self) -> float:
-        now = time.monotonic()
-        while self._sent and self._sent[0] <= now - 1:
-            self._sent.popleft()
-        ready = max(self._next, self._paused_until)
-        if self._sent:
-            ready = max(ready, self._sent[-1] + self.gap / 2)
-        if len(self._sent) >= self._most:
-            ready = max(ready, self._sent[0] + 1)
-        return ready
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
 
 class Shown(NamedTuple):
@@ -104,10 +63,10 @@ class Delivery:
     """The alerts job's state: the pace, which chat last got a 429, the message being
     recorded, and the texts made."""
 
-    def __init__(self, store: Store, settings: TelegramSettings) -> None:
+    def __init__(self, store: Store, settings: TelegramSettings, pace: Pace) -> None:
         self.store = store
         self.settings = settings
-        self.pace = Pace(max(settings.overall_per_second - HEADROOM, 1.0))
+        self.pace = pace
         self._lock = asyncio.Lock()
         self._pruned_at = 0.0
         self._flooded_chat: int | None = None
@@ -292,9 +251,10 @@ def _chat_not_found(exc: TelegramError) -> bool:
     return isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()
 
 
-def schedule(app: Application, store: Store, settings: TelegramSettings) -> Delivery:
-    """Start the alerts job on the application's JobQueue."""
-    delivery = Delivery(store, settings)
+def schedule(app: Application, store: Store, settings: TelegramSettings, pace: Pace) -> Delivery:
+    """Start the alerts job on the application's JobQueue; its sends wait in `pace`, the
+    replies' pace too."""
+    delivery = Delivery(store, settings, pace)
     if app.job_queue is not None:
         # A run may outlast the interval; the tick that finds it busy returns at once, and
         # APScheduler would otherwise log a warning for every tick it skips meanwhile.

@@ -177,7 +177,10 @@ async def on_startup(app: Application) -> None:
                 handlers.watch_revisions, interval=WATCH_EVERY_S, first=WATCH_EVERY_S
             )
         jobs.run_repeating(housekeeping, interval=dt.timedelta(hours=6), first=60)
-        delivery.schedule(app, services.store, services.settings)  # ranking-change alerts
+        limiter = app.bot.rate_limiter
+        assert isinstance(limiter, FloodLimiter)  # build_application's
+        # Ranking-change alerts, in the replies' pace: the bot has one budget of 30 a second.
+        delivery.schedule(app, services.store, services.settings, limiter.pace)
 
 
 def bot_commands(lang: Lang) -> list[BotCommand]:

@@ -2,9 +2,9 @@
 
 AIORateLimiter paces the whole bot and each group (20 a minute), and retries after a 429
 RetryAfter. Three things are changed or added here:
-- the whole bot keeps under 30 messages in any one second, a few at a time (OverallPace):
-  AIORateLimiter's bucket of 30 lets 30 messages go at once and 30 more within the same
-  second, which Telegram answers with a storm of 429s;
+- the whole bot keeps under 30 messages in any one second, a few at a time, in the one pace
+  it shares with alerts (bot.alerts.pace): AIORateLimiter's bucket of 30 lets 30 messages go
+  at once and 30 more within the same second, which Telegram answers with a storm of 429s;
 - a private chat has its own pace (about one message a second, with a short burst allowed), and
   a 429 in a private chat makes only that chat wait: AIORateLimiter pauses every request of the
   bot until the retry, so one user's flood would hold up everyone;
@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import logging
 import warnings
-from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -25,6 +24,8 @@ from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
+
+from bot.alerts.pace import Pace
 
 log = logging.getLogger(__name__)
 MAX_CHAT_LIMITERS = 1024
@@ -36,37 +37,6 @@ RETRY_MARGIN_S = 0.1
 Callback = Callable[..., Coroutine[Any, Any, Any]]
 
 
-class OverallPace:
-    """At most `per_second` sends start in any one second, and at most `burst` of them within
-    `burst / per_second` s. Even pacing (one every 1 / per_second s) held a reply's second
-    message 35 ms behind its first on an idle bot; a plain bucket of `burst` would let
-    `burst + per_second` go in one second."""
-
-    def __init__(self, per_second: int, burst: int) -> None:
-        self._per_second = per_second
-        self._burst = burst
-        self._starts: deque[float] = deque()  # the last second's sends
-        self._turn = asyncio.Lock()  # first come, first sent
-
-    async def wait(self) -> None:
-        async with self._turn:
-            loop = asyncio.get_running_loop()
-            while (delay := self._delay(loop.time())) > 0:
-                await asyncio.sleep(delay)
-            self._starts.append(loop.time())
-
-    def _delay(self, now: float) -> float:
-        starts = self._starts
-        while starts and starts[0] <= now - 1:
-            starts.popleft()
-        delay = 0.0
-        if len(starts) >= self._per_second:
-            delay = starts[-self._per_second] + 1 - now
-        if len(starts) >= self._burst:
-            delay = max(delay, starts[-self._burst] + self._burst / self._per_second - now)
-        return delay
-
-
 class FloodLimiter(AIORateLimiter):
     def __init__(
         self,
@@ -76,12 +46,10 @@ class FloodLimiter(AIORateLimiter):
         chat_per_second: float = 1.0,
         max_retries: int = 3,
     ) -> None:
-        # The base class's overall bucket is off (OverallPace replaces it); it never retries a
+        # The base class's overall bucket is off (the pace replaces it); it never retries a
         # 429 itself (max_retries=0) unless asked to, for a group.
         super().__init__(overall_max_rate=0, max_retries=0)
-        self._overall = OverallPace(
-            max(1, int(overall_per_second * OVERALL_HEADROOM)), OVERALL_BURST
-        )
+        self.pace = Pace(overall_per_second * OVERALL_HEADROOM, OVERALL_BURST)
         self._chat_burst = chat_burst
         self._chat_period = chat_burst / chat_per_second
         self._chats: dict[int, AsyncLimiter] = {}
@@ -153,7 +121,7 @@ class FloodLimiter(AIORateLimiter):
 
     def _paced_overall(self, callback: Callback) -> Callback:
         async def send(*args: Any, **kwargs: Any) -> Any:
-            await self._overall.wait()
+            await self.pace.wait()
             return await callback(*args, **kwargs)
 
         return send
