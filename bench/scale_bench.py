@@ -3,7 +3,7 @@ at 50,000 companies, in one run.
 
 Each command runs in its own `inference-lens` process; its CPU time (user + system) and peak
 RSS are that child's own rusage (os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN)),
-so start-up and imports count. Goals: at 5,000 companies every command <= 3x its cost on the
+so start-up and imports count; a command under 5 s is run 3 times and its median kept. Goals: at 5,000 companies every command <= 3x its cost on the
 shipped set, at 50,000 <= 10x the 5,000 figure and <= 1 GB; `rank --top 3` cheaper than a full
 rank; a free question over 5,000 companies <= 3x over the shipped set; an import of 50,000
 companies <= 1 GB; a writer beside an import (the bot) never waits more than 2 s for its
@@ -40,6 +40,8 @@ SCRIPT = Path(sys.executable).parent / "inference-lens"
 # revisions and `history`, whose work is a pass over the numbers per revision, compares like
 # with like (the 5,000 set used to hold 2 revisions against 11).
 FILES = 10
+REPEAT = 3
+REPEAT_UNDER_S = 5.0
 WAIT_MAX_S = 2.0  # the longest a bot may wait for an import's write lock (issue 17)
 SHIPPED_IDS = ("tencent", "alibaba", "baidu", "xiaomi", "bytedance")
 # (label, arguments); {a}..{e} are companies of the set, {n} a synthetic one where there is one.
@@ -72,6 +74,15 @@ def measure(args: list[str], env: dict[str, str]) -> Cost:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
     return Cost(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def measure_cheap(args: list[str], env: dict[str, str]) -> Cost:
+    """A command under REPEAT_UNDER_S run REPEAT times, its median kept: the ~1 s of a
+    process's start varies by 10-20% from run to run, enough to swing a ratio of two runs."""
+    runs = [measure(args, env)]
+    while len(runs) < REPEAT and runs[0].seconds < REPEAT_UNDER_S:
+        runs.append(measure(args, env))
+    return sorted(runs, key=lambda c: c.seconds)[len(runs) // 2]
 
 
 class LockWaits:
@@ -164,7 +175,7 @@ def run_set(n: int, folder: Path) -> dict[str, Any]:
     subs = names(n)
     costs = {}
     for label, args in COMMANDS:
-        costs[label] = measure([a.format(**subs) for a in args], env)
+        costs[label] = measure_cheap([a.format(**subs) for a in args], env)
         print(
             f"  {n:>6,} {label:<13} {costs[label].seconds:7.2f} s {costs[label].mb:7.0f} MB",
             flush=True,

@@ -63,6 +63,11 @@ class FairUpdateProcessor(BaseUpdateProcessor):
         self._tasks: set[asyncio.Task[None]] = set()
         self.dropped = 0
 
+    @property
+    def running(self) -> int:
+        """Updates being handled now (read from any thread: the warm-up steps aside)."""
+        return self._running
+
     def on_dropped(self, callback: OnDropped) -> None:
         """Called (in the background) for the first update dropped in each flood."""
         self._on_dropped = callback

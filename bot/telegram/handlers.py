@@ -29,6 +29,7 @@ from bot.telegram import (
     users,
     warmup,
 )
+from bot.telegram.fairness import FairUpdateProcessor
 from bot.telegram.replies import (
     drawing,
     guarded,
@@ -360,7 +361,9 @@ async def warm_up(context: ContextTypes.DEFAULT_TYPE) -> None:
     s = services(context)
     s.warmed = await asyncio.to_thread(s.store.latest_revision)
     app = context.application
-    await asyncio.to_thread(warmup.warm, s.store, lambda: not app.running)
+    processor = app.update_processor
+    busy = (lambda: processor.running > 0) if isinstance(processor, FairUpdateProcessor) else None
+    await asyncio.to_thread(warmup.warm, s.store, lambda: not app.running, busy)
 
 
 async def watch_revisions(context: ContextTypes.DEFAULT_TYPE) -> None:
