@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Awaitable, Callable
 
 from telegram.error import RetryAfter
 
@@ -19,14 +20,20 @@ async def _send(limiter: FloodLimiter, chat_id: int, callback) -> object:
     )
 
 
-async def test_the_bot_never_sends_more_than_30_in_any_second():
-    limiter = FloodLimiter(overall_per_second=30)
+def _recorder() -> tuple[list[float], Callable[[], Awaitable[bool]]]:
+    """A send that notes when it went, and the times noted."""
     sent: list[float] = []
 
     async def record() -> bool:
         sent.append(time.monotonic())
         return True
 
+    return sent, record
+
+
+async def test_the_bot_never_sends_more_than_30_in_any_second():
+    limiter = FloodLimiter(overall_per_second=30)
+    sent, record = _recorder()
     # One message to each of 45 chats at once: a bucket of 30 would let 59 go in one second.
     await asyncio.gather(*(_send(limiter, chat, record) for chat in range(1, 46)))
     busiest = max(sum(1 for t in sent if start <= t < start + 1) for start in sent)
@@ -38,12 +45,7 @@ async def test_a_replys_messages_go_at_once_while_the_bot_is_idle():
     # Paced evenly at 30 a second, a photo's text followed it 35 ms later on an idle bot: a
     # third of a shipped /rank's whole reply time.
     limiter = FloodLimiter(overall_per_second=30)
-    sent: list[float] = []
-
-    async def record() -> bool:
-        sent.append(time.monotonic())
-        return True
-
+    sent, record = _recorder()
     for _ in range(2):
         await _send(limiter, 1, record)
     assert sent[1] - sent[0] < 0.01
@@ -51,12 +53,7 @@ async def test_a_replys_messages_go_at_once_while_the_bot_is_idle():
 
 async def test_a_burst_is_spread_over_the_second():
     limiter = FloodLimiter(overall_per_second=30)
-    sent: list[float] = []
-
-    async def record() -> bool:
-        sent.append(time.monotonic())
-        return True
-
+    sent, record = _recorder()
     # 30 at once are not all sent in the first instant (Telegram answers a clump with 429s):
     # a few at a time, so the thirtieth goes about a second after the first.
     await asyncio.gather(*(_send(limiter, chat, record) for chat in range(1, 31)))
