@@ -2,8 +2,8 @@
 
 Telegram's ~30 messages a second are per bot: replies (bot.telegram.flood) and alerts
 (bot.alerts.delivery) wait their turn in one Pace, first come first served, so a fan-out and
-the answers people are waiting for never add up past the limit (each paced on its own, they
-reached 57 a second together). It lives here, the lowest floor both senders reach.
+the answers people are waiting for never add up past the limit (each paced on its own, 29 and
+28.5 a second, they could reach 57 together). It lives here, the lowest floor both senders reach.
 """
 
 from __future__ import annotations
