@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,15 @@ from bot.telegram.replies import Answerer
 from tools.store import Store
 
 ADMIN_ID = 42
+
+
+async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait for `condition()` to hold (the bot answers in its own time), at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        await asyncio.sleep(0.005)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from fake_telegram import CAPTION_LIMIT, FakeTelegram, Sent, User, utf16_len
 from telegram.ext import Application
-from telegram_harness import running_bot
+from telegram_harness import running_bot, until
 
 from bot.alerts import subscriptions
 from bot.telegram import navigation, users
@@ -173,7 +173,7 @@ async def test_tiers_without_a_company_offers_every_company(telegram, bot, zh):
     data = reply.button_data()
     assert len(data) == 13 and data[-3:] == ["pick:tiers:3", "noop", "pick:tiers:2"]
     telegram.user_taps(zh, reply, "pick:tiers:3")
-    await _until(lambda: telegram.current(reply).method == "editMessageReplyMarkup")
+    await until(lambda: telegram.current(reply).method == "editMessageReplyMarkup", timeout=5)
     last_page = telegram.current(reply).button_data()
     assert f"tiers:{navigation.key('xiaomi')}" in data + last_page
 
@@ -227,7 +227,7 @@ async def test_sources_and_methodology(telegram, bot, en, zh):
     (first,) = await ask_all(telegram, en, "/sources")  # one page, not 27,000 characters
     assert first.text.startswith("All sources (") and "page 1 of " in first.text
     telegram.user_taps(en, first, first.button_data()[2])
-    await _until(lambda: telegram.current(first).method == "editMessageText")
+    await until(lambda: telegram.current(first).method == "editMessageText", timeout=5)
     assert "page 2 of " in telegram.current(first).text
     (cited,) = await ask(telegram, zh, "/sources 小米")
     assert cited.text.startswith("小米 引用的来源(2026)")
@@ -259,17 +259,17 @@ async def test_subscribe_button_and_commands(telegram, bot, store, en, zh):
     (tiers,) = await ask_all(telegram, zh, "/tiers 小米")
     sub = f"sub:{navigation.key('xiaomi')}:0"
     telegram.user_taps(zh, tiers, sub)
-    await _until(lambda: telegram.calls("answerCallbackQuery"))
+    await until(lambda: telegram.calls("answerCallbackQuery"), timeout=5)
     (sub,) = subscriptions.of_chat(store, zh.id)
     assert (sub.company, sub.metric, sub.lang) == ("xiaomi", "self_use_inference_share", "zh")
     toast = telegram.calls("answerCallbackQuery")[-1].params["text"]
     assert toast == "已订阅:小米的排名或类型变化时通知你。"
-    await _until(lambda: telegram.current(tiers).method == "editMessageReplyMarkup")
+    await until(lambda: telegram.current(tiers).method == "editMessageReplyMarkup", timeout=5)
     flipped = telegram.current(tiers)
     unsub = f"unsub:{navigation.key('xiaomi')}:0"
     assert unsub in flipped.button_data() and "🔕 退订" in str(flipped.buttons)
     telegram.user_taps(zh, flipped, unsub)
-    await _until(lambda: not subscriptions.of_chat(store, zh.id))
+    await until(lambda: not subscriptions.of_chat(store, zh.id), timeout=5)
 
     (reply,) = await ask(telegram, en, "/subscribe")
     assert reply.text.startswith("Subscribed: I'll tell you when the ranking")
@@ -298,22 +298,13 @@ async def test_unknown_command_points_to_help(telegram, bot, en):
     assert "/help" in reply.text
 
 
-async def _until(condition, timeout: float = 5.0) -> None:
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        await asyncio.sleep(0.01)
-
-
 async def test_subscribing_to_a_misspelt_company_offers_the_right_one(telegram, bot, store, en):
     (reply,) = await ask(telegram, en, "/subscribe xiaomo")
     assert reply.button_data() == [f"sub:{navigation.key('xiaomi')}"]
     telegram.user_taps(en, reply)
-    await _until(lambda: telegram.current(reply).method == "editMessageReplyMarkup")  # 🔕 now
+    await until(
+        lambda: telegram.current(reply).method == "editMessageReplyMarkup", timeout=5
+    )  # 🔕 now
     assert [s.company for s in subscriptions.of_chat(store, en.id)] == ["xiaomi"]
     await ask(telegram, en, "/subscribe")
     (gone,) = await ask(telegram, en, "/unsubscribe ranking")

@@ -4,24 +4,13 @@ warm-up and drawing processes, a fresh database (no charts on disk)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
-from telegram_harness import running_bot
+from telegram_harness import running_bot, until
 
 from bot.telegram import charts, commands
 from bot.telegram.charts import LIVE, WARM, Event
 from tools.store import Store
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-async def until(condition, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        await asyncio.sleep(0.005)
 
 
 def jumped(events: list[Event]) -> tuple[int, int]:
@@ -42,7 +31,7 @@ async def test_a_live_chart_is_drawn_ahead_of_queued_warm_up_charts(telegram, st
     bottom = commands.top_companies(store, 1_000)[-3:]  # never warmed: not the top
     async with running_bot(telegram, store, warm_up=True):
         for company in bottom:  # again when the warm-up had nothing waiting at that moment
-            await until(lambda: drawers.waiting() > 0)  # the warm-up is under way
+            await until(lambda: drawers.waiting() > 0, timeout=120)  # the warm-up is under way
             telegram.clear(reader.id)
             telegram.user_says(reader, f"/tiers {company}")
             got = await telegram.wait_quiet(reader.id)

@@ -22,7 +22,7 @@ from fake_telegram import (
     parse_html,
     utf16_len,
 )
-from telegram_harness import StandInAnswer, running_bot
+from telegram_harness import StandInAnswer, running_bot, until
 
 from bot.alerts import subscriptions
 from bot.settings import LLMSettings
@@ -54,14 +54,6 @@ def many(tmp_path, make_dataset) -> Store:
     rows.append(company(LONG_ID, 0.9, spread=0.01, region="CN"))
     store.import_dataset(make_dataset(*rows), author="cli", source_name="1", source_hash="1")
     return store
-
-
-async def until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        await asyncio.sleep(0.01)
 
 
 async def said(tg: FakeTelegram, user: User, text: str, **kw) -> list[Sent]:
