@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from bot.text import fmt, terms
-from bot.text.changes import input_changes
+from bot.text.changes import input_changes, weakest
 from bot.text.i18n import Lang, t
 from bot.text.markup import MESSAGE_LIMIT, esc, truncate
 from tools.events import AlertEvent, Confidence
@@ -113,10 +113,10 @@ def _event_lines(e: AlertEvent, lang: Lang) -> list[str]:
 
 def _confidences(items: list[Confidence], lang: Lang) -> list[str]:
     """The least certain pairs: the new order is only as sure as its weakest link."""
-    weakest = sorted(items, key=lambda c: (c.p, c.company))[:MAX_PAIRS]
-    lines = [_confidence(c, lang) for c in weakest]
-    if len(items) > MAX_PAIRS:
-        lines.append(t("alert_more_pairs", lang, n=len(items) - MAX_PAIRS))
+    shown, more = weakest(items, MAX_PAIRS)
+    lines = [_confidence(c, lang) for c in shown]
+    if more:
+        lines.append(t("alert_more_pairs", lang, n=more))
     return lines
 
 

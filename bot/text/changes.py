@@ -4,6 +4,7 @@ changed inputs of an alert, a chat answer; and the reports of `import` and `chec
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from bot.text import fmt, terms
 from bot.text.doc import Col, Doc, Line, Section, Table
@@ -94,13 +95,30 @@ def move(m: Move, metric: str, lang: Lang, label: str) -> list[Line]:
 def _passed(m: Move, lang: Lang) -> str:
     """How sure the new order is against each company passed; past PASSED_SHOWN (thousands
     are passed when newcomers enter above), the least sure, as an alert says them."""
-    shown = m.passed
-    if len(shown) > PASSED_SHOWN:
-        shown = sorted(shown, key=lambda p: (p.p, p.company))[:PASSED_SHOWN]
+    shown, more = (
+        (m.passed, 0) if len(m.passed) <= PASSED_SHOWN else weakest(m.passed, PASSED_SHOWN)
+    )
     items = [f"{terms.name(p, lang)} {fmt.prob(p.p)} ({terms.confidence(p, lang)})" for p in shown]
-    if len(m.passed) > len(shown):
-        items.append(t("alert_more_pairs", lang, n=len(m.passed) - len(shown)))
+    if more:
+        items.append(t("alert_more_pairs", lang, n=more))
     return terms.join(items, lang)
+
+
+class _Pair(Protocol):
+    @property
+    def p(self) -> float: ...
+    @property
+    def company(self) -> str: ...
+
+
+Pair = TypeVar("Pair", bound=_Pair)
+
+
+def weakest(pairs: Sequence[Pair], most: int) -> tuple[list[Pair], int]:
+    """The `most` least sure pairs (a new order is only as sure as its weakest link), and how
+    many are left out."""
+    shown = sorted(pairs, key=lambda p: (p.p, p.company))[:most]
+    return shown, len(pairs) - len(shown)
 
 
 def _period_label(m: Move) -> str:
