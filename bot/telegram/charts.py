@@ -291,8 +291,7 @@ def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     from bot.telegram import barchart
 
     with _warm_turn if in_background() else contextlib.nullcontext():
-        cjk_font()
-        return barchart.ranking(r, lang, footer, font_path())
+        return barchart.ranking(r, lang, footer, font_path())  # MissingCJKFont without one
 
 
 _warm_turn = threading.Lock()  # the warm-up draws here one chart at a time
