@@ -291,7 +291,8 @@ def ranking_chart(r: Ranking, lang: Lang, footer: str = "") -> bytes:
     from bot.telegram import barchart
 
     with _warm_turn if in_background() else contextlib.nullcontext():
-        return barchart.ranking(r, lang, footer, font_path())  # MissingCJKFont without one
+        cjk_font()
+        return barchart.ranking(r, lang, footer, font_path())
 
 
 _warm_turn = threading.Lock()  # the warm-up draws here one chart at a time
