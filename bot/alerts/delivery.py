@@ -133,7 +133,6 @@ class Delivery:
                 return False
             shown = await asyncio.to_thread(self._render, batches)
             for batch, text in zip(batches, shown, strict=True):
-                await self.pace.wait()
                 await self._send(bot, batch, text)
         return True
 
@@ -171,18 +170,19 @@ class Delivery:
             await self._write(outbox.mark_failed, batch, repr(shown))
             return
         try:
-            message = await bot.send_message(
-                batch.chat_id,
-                shown.text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                reply_markup=_keyboard(shown.buttons),
-            )
+            async with self.pace.send():
+                message = await bot.send_message(
+                    batch.chat_id,
+                    shown.text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_markup=_keyboard(shown.buttons),
+                )
         except TelegramError as exc:
             await self._refused(batch, exc)
             return
         self._flooded_chat = None
-        # Recorded while the pace waits for the next slot, not before it starts waiting.
+        # Recorded in a worker thread while the next message is made ready and waits its turn.
         self._settling = asyncio.create_task(
             self._write(outbox.mark_sent, batch, message.message_id, time.time())
         )

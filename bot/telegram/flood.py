@@ -121,8 +121,8 @@ class FloodLimiter(AIORateLimiter):
 
     def _paced_overall(self, callback: Callback) -> Callback:
         async def send(*args: Any, **kwargs: Any) -> Any:
-            await self.pace.wait()
-            return await callback(*args, **kwargs)
+            async with self.pace.send():
+                return await callback(*args, **kwargs)
 
         return send
 
