@@ -182,7 +182,8 @@ class Delivery:
             await self._refused(batch, exc)
             return
         self._flooded_chat = None
-        # Recorded in a worker thread while the next message is made ready and waits its turn.
+        # Recorded in a worker thread within the gap before the next slot (the next send waits
+        # for it first, then its turn in the pace).
         self._settling = asyncio.create_task(
             self._write(outbox.mark_sent, batch, message.message_id, time.time())
         )
