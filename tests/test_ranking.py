@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tools.errors import BadArgument
 from tools.models import Dataset
-from tools.ranking import compare, rank
+from tools.ranking import compare, rank, ranked
 from tools.universe import Universe
 
 
@@ -162,3 +162,18 @@ def test_ranking_from_store_numbers_matches_full_records(store):
         a = loaded.assess(loaded.companies[row.company])
         assert (row.archetype, row.tags) == (a.classification.archetype, a.classification.tags)
         assert row.value == pytest.approx(a.metrics["self_use_inference_share"], abs=1e-4)
+
+
+@settings(max_examples=20, deadline=None)
+@given(datasets(), st.integers(0, 2**32 - 1), st.integers(0, 6), st.integers(1, 4))
+def test_a_page_of_a_kept_ranking_is_that_slice_of_the_whole(
+    ds: Dataset, seed: int, start: int, size: int
+):
+    """The bot keeps `ranked` and makes a page's rows when asked: the same rows, ties, ranges
+    and confidences as the whole ranking shows there, and the companies in its order."""
+    u = Universe.from_dataset(ds)
+    whole = rank(u, samples=64, seed=seed)
+    kept = ranked(u, samples=64, seed=seed)
+    page = kept.listed[start : start + size]
+    assert kept.ranking(page) == whole.model_copy(update={"rows": whole.rows[start : start + size]})
+    assert kept.companies == [row.company for row in whole.rows]

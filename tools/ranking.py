@@ -201,6 +201,23 @@ def rank(
     Only the rows listed (the `top` first, or the named `companies`) get their spreads and
     rows built: what they show is the same as in the full ranking.
     """
+    r = ranked(universe, metric, period, region, samples, seed, top=top, companies=companies)
+    return r.ranking(r.listed)
+
+
+def ranked(
+    universe: Universe,
+    metric: str = DEFAULT_METRIC,
+    period: str | None = None,
+    region: str | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    *,
+    top: int | None = None,
+    companies: Collection[str] | None = None,
+) -> Ranked:
+    """`rank`'s order and the figures of its listed rows (every row when neither `top` nor
+    `companies` is given), the RankRows made when asked for."""
     check_metric(metric)
     check_period(universe, period)
     frame = universe.frame(period, region)
@@ -220,8 +237,7 @@ def rank(
         listed = [position for position, i in enumerate(order) if i in wanted]
     else:
         listed = list(range(min(top, len(order)) if top else len(order)))
-    rows = _rows(universe, frame, points, metric, draws, ranks, order, shown, listed)
-    return Ranking(
+    head = Ranking(
         metric=metric,
         unit=METRICS[metric].unit,
         period=period or "latest",
@@ -229,8 +245,74 @@ def rank(
         samples=samples,
         seed=seed,
         total=len(order),
-        rows=rows,
+        rows=[],
     )
+    return Ranked(universe, frame, points, head, draws, ranks, order, shown, listed)
+
+
+class Ranked:
+    """A ranking's order and the figures of its listed rows, worked out at once (numpy, all
+    rows together); its RankRows are made for the positions asked.
+
+    The bot keeps one per ranking and makes a page's ten rows at a time: making all 5,028
+    RankRows and their order confidences was a third of a cold /rank at 5,000 companies.
+    The draws are not kept (20 MB at 5,000 companies)."""
+
+    def __init__(
+        self,
+        universe: Universe,
+        frame: Frame,
+        points: dict[str, np.ndarray],
+        head: Ranking,
+        draws: np.ndarray,
+        ranks: np.ndarray,
+        order: list[int],
+        shown: list[int],
+        listed: list[int],
+    ) -> None:
+        self.head = head
+        self.listed = listed
+        self.companies = [frame.companies[i] for i in order]  # ids, top first
+        self._universe = universe
+        self._periods = frame.periods
+        self._order = order
+        self._shown = shown
+        self._values = values = points[head.metric]
+        self._archetypes, self._tags = classify_all(points, frame.edge_share(), universe.thresholds)
+        self._estimated = ~frame.disclosed(_READS.get(head.metric, ALLOCATION))
+        at = [order[p] for p in listed]
+        spread = np.full((5, len(frame)), np.nan)
+        if at:
+            spread[:, at] = spreads(draws[at], ranks[at])
+        self._figures = _figures(values, spread, shown)
+        pairs = [p for p in listed if p + 1 < len(shown)]
+        p_next = prob_above_pairs(draws, [shown[p] for p in pairs], [shown[p + 1] for p in pairs])
+        self._p_next = dict(zip(pairs, p_next.tolist(), strict=True))
+
+    def ranking(self, positions: Sequence[int]) -> Ranking:
+        """The Ranking with the rows at these positions of the order (listed ones)."""
+        return self.head.model_copy(update={"rows": [self._row(p) for p in positions]})
+
+    def _row(self, position: int) -> RankRow:
+        i = self._order[position]
+        info = self._universe.info[self.companies[position]]
+        ranked = position < len(self._shown)
+        neighbours = self._shown[max(position - 1, 0) : position + 2] if ranked else []
+        p_next = self._p_next.get(position)
+        values = self._values
+        return RankRow(
+            company=info.id,
+            name=info.name.en,
+            name_zh=info.name.zh,
+            region=info.region,
+            period=self._periods[i],
+            **(self._figures(position) if ranked else _unranked(self.head.metric)),
+            above_next=None if p_next is None else order_confidence(p_next),
+            tied=any(j != i and values[j] == values[i] for j in neighbours),
+            estimated=bool(self._estimated[i]),
+            archetype=self._archetypes[i],
+            tags=self._tags[i],
+        )
 
 
 def drawn_order(values: np.ndarray, draws: np.ndarray) -> list[int]:
@@ -326,53 +408,6 @@ def _quantiles(draws: np.ndarray, q: float | list[float]) -> np.ndarray:
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: undefined metric
             return np.asarray(np.nanquantile(draws, q, axis=1))
     return np.asarray(np.quantile(draws, q, axis=1))  # many times faster than nan*
-
-
-def _rows(
-    universe: Universe,
-    frame: Frame,
-    points: dict[str, np.ndarray],
-    metric: str,
-    draws: np.ndarray,
-    ranks: np.ndarray,
-    order: list[int],
-    shown: list[int],
-    listed: list[int],
-) -> list[RankRow]:
-    """The RankRows at these positions of the order, figures computed for them alone."""
-    values = points[metric]
-    archetypes, tags = classify_all(points, frame.edge_share(), universe.thresholds)
-    estimated = ~frame.disclosed(_READS.get(metric, ALLOCATION))
-    at = [order[p] for p in listed]
-    spread = np.full((5, len(frame)), np.nan)
-    if at:
-        spread[:, at] = spreads(draws[at], ranks[at])
-    figures = _figures(values, spread, shown)
-    pairs = [p for p in listed if p + 1 < len(shown)]
-    p_next = prob_above_pairs(draws, [shown[p] for p in pairs], [shown[p + 1] for p in pairs])
-    nexts = {p: order_confidence(float(x)) for p, x in zip(pairs, p_next, strict=True)}
-    rows = []
-    for position in listed:
-        i = order[position]
-        info = universe.info[frame.companies[i]]
-        ranked = position < len(shown)
-        neighbours = shown[max(position - 1, 0) : position + 2] if ranked else []
-        rows.append(
-            RankRow(
-                company=info.id,
-                name=info.name.en,
-                name_zh=info.name.zh,
-                region=info.region,
-                period=frame.periods[i],
-                **(figures(position) if ranked else _unranked(metric)),
-                above_next=nexts.get(position),
-                tied=any(j != i and values[j] == values[i] for j in neighbours),
-                estimated=bool(estimated[i]),
-                archetype=archetypes[i],
-                tags=tags[i],
-            )
-        )
-    return rows
 
 
 class PairOrder(OrderConfidence):

@@ -88,11 +88,12 @@ def _resolver(store: Store, u: Universe) -> Resolver:
     return _memo.get(("resolver", str(store.path), u.revision), lambda: per_data.resolver(u))
 
 
-def _ranking(
+def _ranked(
     store: Store, u: Universe, metric: str, period: str | None, region: str | None = None
-) -> ranking.Ranking:
+) -> ranking.Ranked:
+    # Every row's figures, kept for the ranking's pages; each page makes its own rows.
     key = ("rank", str(store.path), u.revision, metric, period, region)
-    return _memo.get(key, lambda: ranking.rank(u, metric, period, region))
+    return _memo.get(key, lambda: ranking.ranked(u, metric, period, region))
 
 
 def company_id(store: Store, key: str) -> str | None:
@@ -140,11 +141,11 @@ def rank_page(
 ) -> Reply:
     """Page `page` of a ranking: its rows in text and chart, a pager and the toggles."""
     u = _universe(store)
-    r = _ranking(store, u, metric, period, region)
-    total = navigation.pages(len(r.rows))
+    r = _ranked(store, u, metric, period, region)
+    total = navigation.pages(len(r.listed))
     page = min(max(page, 1), total)
     start = (page - 1) * navigation.PAGE_SIZE
-    shown = r.model_copy(update={"rows": r.rows[start : start + navigation.PAGE_SIZE]})
+    shown = r.ranking(r.listed[start : start + navigation.PAGE_SIZE])
     pager = "\n\n" + esc(t("page_of", lang, k=page, total=total)) if total > 1 else ""
     html = doc.html(ranking_text.ranking(shown, lang)) + pager
     short = (  # only drawn when the whole page is too long for the photo's caption
@@ -156,7 +157,7 @@ def rank_page(
     draw = functools.partial(charts.ranking_chart, shown, lang)
     chart = _chart(store, "rank", shown, lang, lambda: draw(_footer(store, u, lang)), html)
     choices = (u.periods(), _regions(u))
-    buttons = navigation.rank_buttons(r.metric, period, region, page, total, choices, lang)
+    buttons = navigation.rank_buttons(r.head.metric, period, region, page, total, choices, lang)
     return Reply(html, chart, buttons, short)
 
 
@@ -220,7 +221,7 @@ def most_asked(store: Store, n: int) -> list[tuple[object, ...]]:
 
 def _by_rank(store: Store, u: Universe) -> list[CompanyInfo]:
     def order() -> list[CompanyInfo]:
-        ranked = [row.company for row in _ranking(store, u, DEFAULT_METRIC, None).rows]
+        ranked = _ranked(store, u, DEFAULT_METRIC, None).companies
         return [u.info[c] for c in dict.fromkeys([*ranked, *u.info])]
 
     return _memo.get(("by rank", str(store.path), u.revision), order)
