@@ -144,3 +144,18 @@ async def test_no_second_of_arrivals_passes_the_limit_however_late_requests_arri
     await asyncio.gather(*(chat(c) for c in range(1, 41)))
     assert max(sum(1 for t in arrived if s <= t < s + 1) for s in arrived) <= 28
     assert arrived[-1] - arrived[0] < 120 / 25  # and still near the rate
+
+
+async def test_typing_does_not_wait_for_the_chats_message_pace():
+    """Telegram's ~1 message a second in a chat is about messages. Counted in it, the "typing…"
+    before each answer made a user asking every second and a half wait 0.5 s per answer
+    (bench/telegram_bench.py saw a free question at 8× its usual time)."""
+    limiter = FloodLimiter()
+    sent, record = _recorder()
+    for _ in range(3):  # the chat's burst is used up
+        await _send(limiter, 7, record)
+    start = time.monotonic()
+    await limiter.process_request(
+        record, (), {}, "sendChatAction", {"chat_id": 7, "action": "typing"}, None
+    )
+    assert time.monotonic() - start < 0.2 and len(sent) == 4

@@ -14,6 +14,7 @@ RetryAfter. Three things are changed or added here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import warnings
@@ -33,6 +34,7 @@ NETWORK_BACKOFF_S = (0.5, 1.0, 2.0)
 OVERALL_HEADROOM = 0.95  # pace a little under the limit: requests arrive with some jitter
 OVERALL_BURST = 3  # what may go at once: a reply's photo and text, or a few users' answers
 RETRY_MARGIN_S = 0.1
+NOT_MESSAGES = frozenset({"sendChatAction"})
 
 Callback = Callable[..., Coroutine[Any, Any, Any]]
 
@@ -105,7 +107,10 @@ class FloodLimiter(AIORateLimiter):
         if chat is None:
             # A group's or the bot's own 429: the base class pauses all requests, then retries.
             return await super().process_request(callback, args, kwargs, endpoint, data, retries)
-        async with self._chat_limiter(chat):
+        # Telegram's pace in a chat is about messages: "typing…" before an answer does not wait
+        # for it, nor make the answer wait.
+        paced = contextlib.nullcontext() if endpoint in NOT_MESSAGES else self._chat_limiter(chat)
+        async with paced:
             attempt = 0
             while True:
                 try:
