@@ -150,10 +150,6 @@ def _unranked(metric: str) -> dict[str, Any]:
     return {**dict.fromkeys(FIGURES), "reason": UNDEFINED_REASON.get(metric, "undefined_ratio")}
 
 
-def _round(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 4)
-
-
 def order_of(values: np.ndarray, tiebreak: np.ndarray | None = None) -> list[int]:
     """Indices from highest value to lowest; NaN last. Equal values are ordered by `tiebreak`
     (higher first) when given, then by row (company id) order."""
@@ -197,9 +193,8 @@ def rank(
     """Rank companies by a metric, high to low, with p10-p90 ranges and rank spreads.
 
     Works on the numbers alone (a Frame), so thousands of companies rank quickly. Ties in
-    the point value are ordered by median sample, then company id, and flagged `tied`.
-    Only the rows listed (the `top` first, or the named `companies`) get their spreads and
-    rows built: what they show is the same as in the full ranking.
+    the point value are ordered by median sample, then company id, and flagged `tied`. Only
+    the rows listed (the `top` first, or the named `companies`) are built, as in the whole.
     """
     r = ranked(universe, metric, period, region, samples, seed, top=top, companies=companies)
     return r.ranking(r.listed)
@@ -299,7 +294,6 @@ class Ranked:
         ranked = position < len(self._shown)
         neighbours = self._shown[max(position - 1, 0) : position + 2] if ranked else []
         p_next = self._p_next.get(position)
-        values = self._values
         return RankRow(
             company=info.id,
             name=info.name.en,
@@ -308,7 +302,7 @@ class Ranked:
             period=self._periods[i],
             **(self._figures(position) if ranked else _unranked(self.head.metric)),
             above_next=None if p_next is None else order_confidence(p_next),
-            tied=any(j != i and values[j] == values[i] for j in neighbours),
+            tied=any(j != i and self._values[j] == self._values[i] for j in neighbours),
             estimated=bool(self._estimated[i]),
             archetype=self._archetypes[i],
             tags=self._tags[i],
